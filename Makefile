@@ -1,0 +1,39 @@
+# One entry point for people and CI: `make example`, `make test`, `make lint`, `make bench`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+EXAMPLE_OUT := build/example
+
+.PHONY: install example test pytest lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Builds a copy of the shipped example site, so the fixture itself stays pristine.
+example: install
+	rm -rf $(EXAMPLE_OUT) && mkdir -p build && cp -r fixtures/example $(EXAMPLE_OUT)
+	$(BIN)/xdlink build $(EXAMPLE_OUT) --domains shop.example,docs.example.org
+	$(BIN)/xdlink build $(EXAMPLE_OUT) --domains shop.example,docs.example.org --check
+
+test: lint pytest
+
+pytest: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check xdlink tests
+	$(BIN)/ruff format --check xdlink tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format xdlink tests
+	$(BIN)/ruff check --fix xdlink tests
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,278 @@
+"""The command line through click's CliRunner: exit codes, messages, options, config."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.helpers import FIXTURES
+from xdlink.cli import main
+
+DOMAINS = "shop.example,docs.example.org"
+
+
+def invoke(*args: str | Path, cwd: Path | None = None) -> Result:
+    """Run the CLI; on failure the message shows everything it printed."""
+    runner = CliRunner()
+    old = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def output_of(result: Result) -> str:
+    return f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    target = tmp_path / "site"
+    shutil.copytree(FIXTURES / "example", target)
+    return target
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_build_then_check_then_remove_restores_every_byte(site: Path) -> None:
+    before = snapshot(site)
+    result = invoke("build", site, "--domains", DOMAINS, cwd=site)
+    assert result.exit_code == 0, output_of(result)
+    assert "3 pages seen, 2 injected, 0 updated, 0 unchanged, 1 skipped" in result.stdout
+    assert "script CSP hash: 'sha256-" in result.stdout
+    built = snapshot(site)
+    assert built != before
+
+    again = invoke("build", site, "--domains", DOMAINS, cwd=site)
+    assert again.exit_code == 0, output_of(again)
+    assert "0 injected, 0 updated, 2 unchanged" in again.stdout
+    assert snapshot(site) == built, "a second build rewrote a file"
+
+    check = invoke("build", site, "--domains", DOMAINS, "--check", cwd=site)
+    assert check.exit_code == 0, output_of(check)
+
+    removed = invoke("remove", site, cwd=site)
+    assert removed.exit_code == 0, output_of(removed)
+    assert {path: data for path, (data, _) in snapshot(site).items()} == {
+        path: data for path, (data, _) in before.items()
+    }
+
+
+def test_check_exits_1_and_writes_nothing(site: Path) -> None:
+    before = snapshot(site)
+    result = invoke("build", site, "--domains", DOMAINS, "--check", cwd=site)
+    assert result.exit_code == 1, output_of(result)
+    assert "2 would be injected" in result.stdout
+    assert "2 pages would change; run without --check" in result.stderr
+    assert snapshot(site) == before
+
+
+def test_remove_check(site: Path) -> None:
+    assert invoke("build", site, "-d", DOMAINS, cwd=site).exit_code == 0
+    result = invoke("remove", site, "--check", cwd=site)
+    assert result.exit_code == 1, output_of(result)
+    assert "2 would be removed" in result.stdout
+
+
+def test_dry_run_and_diff_write_nothing(site: Path) -> None:
+    before = snapshot(site)
+    dry = invoke("build", site, "-d", DOMAINS, "--dry-run", "-v", cwd=site)
+    assert dry.exit_code == 0, output_of(dry)
+    assert "would change: blog/first-post.html" in dry.stdout
+    diff = invoke("build", site, "-d", DOMAINS, "--diff", cwd=site)
+    assert diff.exit_code == 0, output_of(diff)
+    assert "--- a/index.html\n+++ b/index.html\n" in diff.stdout
+    assert '+    <script data-xdlink="' in diff.stdout
+    assert snapshot(site) == before
+
+
+def test_json_report(site: Path) -> None:
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json", cwd=site)
+    assert result.exit_code == 0, output_of(result)
+    report = json.loads(result.stdout)
+    assert report["counts"] == {
+        "seen": 3,
+        "injected": 2,
+        "updated": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "skipped": 1,
+        "errors": 0,
+    }
+    assert report["skipped"] == {"fragment (no doctype, <html>, <head> or <body>)": 1}
+    assert report["changed"] == ["blog/first-post.html", "index.html"]
+    assert report["tokens"] == ["5d9e4a1b2c3d4e5f60718293a4b5c6d7"]
+    assert report["csp_hashes"][0].startswith("'sha256-")
+    assert report["warnings"] == ["no link in the site points to shop.example (a typo?)"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("shop example", "Error: invalid domain 'shop example': not a host name"),
+        ("-shop.example", "Error: invalid domain '-shop.example': not a host name"),
+        ("127.0.0.1", "Error: invalid domain '127.0.0.1': an IP address, not a domain name"),
+        ("https://shop.example/cart", "Error: invalid domain 'https://shop.example/cart': give"),
+        ("ftp://shop.example", "Error: invalid domain 'ftp://shop.example': not a host name"),
+        ("a_b.example", "Error: invalid domain 'a_b.example': not a host name"),
+        (",", "Error: no domains given"),
+    ],
+)
+def test_bad_domain_is_a_usage_error_and_writes_nothing(
+    site: Path, value: str, message: str
+) -> None:
+    before = snapshot(site)
+    result = invoke("build", site, "--domains", value, cwd=site)
+    assert result.exit_code == 2, output_of(result)
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(site) == before
+
+
+def test_url_domain_is_normalised_with_a_notice(site: Path) -> None:
+    result = invoke(
+        "build", site, "-d", "HTTPS://Shop.Example/", "-d", "docs.example.org", cwd=site
+    )
+    assert result.exit_code == 0, output_of(result)
+    assert "notice: domain 'HTTPS://Shop.Example/' is a URL; using its host 'shop.example'" in (
+        result.stderr
+    )
+
+
+def test_idn_and_wildcard_domains(site: Path) -> None:
+    result = invoke(
+        "build", site, "-d", "Bücher.example,*.Example.org", "--format", "json", cwd=site
+    )
+    assert result.exit_code == 0, output_of(result)
+    page = (site / "index.html").read_text()
+    assert '"d":["xn--bcher-kva.example","*.example.org"]' in page
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--param", "a b"], "Error: invalid --param 'a b'"),
+        (["--ttl", "0"], "Error: invalid --ttl 0"),
+        (["--token", "</script>"], "Error: invalid --token '</script>'"),
+    ],
+)
+def test_bad_options(site: Path, args: list[str], message: str) -> None:
+    result = invoke("build", site, "-d", DOMAINS, *args, cwd=site)
+    assert result.exit_code == 2, output_of(result)
+    assert message in result.stderr
+
+
+def test_missing_site_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("build", tmp_path / "nope", "-d", DOMAINS, cwd=tmp_path)
+    assert result.exit_code == 2, output_of(result)
+    assert f"Error: site folder {tmp_path / 'nope'} does not exist" in result.stderr
+
+
+def test_site_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html>")
+    result = invoke("build", page, "-d", DOMAINS, cwd=tmp_path)
+    assert result.exit_code == 2, output_of(result)
+    assert "is not a folder" in result.stderr or "is a file" in result.stderr
+
+
+def test_read_only_page_is_reported_and_left_alone(site: Path) -> None:
+    page = site / "index.html"
+    page.chmod(0o444)
+    before = page.read_bytes()
+    result = invoke("build", site, "-d", DOMAINS, cwd=site)
+    assert result.exit_code == 3, output_of(result)
+    assert "error: cannot process index.html: the page is read-only; left as it is" in (
+        result.stderr
+    )
+    assert "1 errors" in result.stdout
+    assert page.read_bytes() == before
+    assert (site / "blog" / "first-post.html").read_bytes() != before
+
+
+def test_symlink_out_of_site_is_never_written(site: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.html"
+    shutil.copy(site / "index.html", outside)
+    original = outside.read_bytes()
+    (site / "linked.html").symlink_to(outside)
+    (site / "loop").symlink_to(site)
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json", cwd=site)
+    assert result.exit_code == 0, output_of(result)
+    assert outside.read_bytes() == original
+    report = json.loads(result.stdout)
+    assert report["skipped"]["symbolic link"] == 1
+    assert (site / "linked.html").is_symlink()
+
+
+def test_include_and_exclude(site: Path) -> None:
+    result = invoke("build", site, "-d", DOMAINS, "--exclude", "blog/**", "-v", cwd=site)
+    assert result.exit_code == 0, output_of(result)
+    assert "changed: index.html" in result.stdout
+    assert "blog/" not in result.stdout
+    only = invoke("build", site, "-d", DOMAINS, "--include", "blog/*.html", "--check", cwd=site)
+    assert only.exit_code == 1
+    assert "1 pages seen" in only.stdout
+
+
+def test_config_file_and_precedence(site: Path, tmp_path: Path) -> None:
+    (tmp_path / "xdlink.toml").write_text(
+        'domains = ["shop.example", "docs.example.org"]\nparam = "cfg"\n'
+    )
+    result = invoke("build", site, cwd=tmp_path)
+    assert result.exit_code == 0, output_of(result)
+    assert '"p":"cfg"' in (site / "index.html").read_text()
+    flag = invoke("build", site, "--param", "flag", cwd=tmp_path)
+    assert flag.exit_code == 0, output_of(flag)
+    assert '"p":"flag"' in (site / "index.html").read_text()
+    assert "2 updated" in flag.stdout
+
+
+def test_pyproject_config_and_explicit_config(site: Path, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.xdlink]\ndomains = "shop.example"\nttl = 60\n')
+    result = invoke("build", site, cwd=tmp_path)
+    assert result.exit_code == 0, output_of(result)
+    assert '"t":60' in (site / "index.html").read_text()
+    other = tmp_path / "other.toml"
+    other.write_text('domains = "docs.example.org"\nttl = 90\n')
+    explicit = invoke("build", site, "--config", other, cwd=tmp_path)
+    assert explicit.exit_code == 0, output_of(explicit)
+    assert '"t":90' in (site / "index.html").read_text()
+
+
+def test_bad_config_is_a_usage_error(site: Path, tmp_path: Path) -> None:
+    (tmp_path / "xdlink.toml").write_text("domain = 'typo.example'\n")
+    result = invoke("build", site, cwd=tmp_path)
+    assert result.exit_code == 2, output_of(result)
+    assert "xdlink.toml: unknown setting 'domain'" in result.stderr
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in ("build", "remove"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert "Example:" in result.stdout
+        assert f"xdlink {command} ./public" in result.stdout
+
+
+def test_python_dash_m_runs() -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "xdlink", "--version"], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("xdlink, version ")

@@ -1,0 +1,5 @@
+"""Entry point for ``python -m xdlink``."""
+
+from xdlink.cli import main
+
+main()

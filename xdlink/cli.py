@@ -1,0 +1,218 @@
+"""The command line: options become settings, one call runs, the report sets the exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from xdlink import __version__
+from xdlink.errors import XdlinkError
+from xdlink.report import ExitCode, Report
+from xdlink.settings import (
+    DEFAULT_PARAM,
+    DEFAULT_TTL,
+    Settings,
+    find_config,
+    make_settings,
+    read_config,
+)
+from xdlink.site import Job, run
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Eager: put the configuration file's values in ``default_map`` so flags win."""
+    path = Path(value) if value else find_config(Path.cwd())
+    if value and not Path(value).is_file():
+        raise XdlinkError(f"configuration file {value} not found")
+    if path is not None:
+        options = read_config(path)
+        options.pop("external", None)
+        ctx.default_map = {**(ctx.default_map or {}), **options}
+    return value
+
+
+def common_options(function: F) -> F:
+    """Options shared by build and remove."""
+    decorators = [
+        click.argument(
+            "site", type=click.Path(file_okay=False, dir_okay=True, path_type=Path), required=True
+        ),
+        click.option(
+            "--config",
+            type=click.Path(dir_okay=False),
+            is_eager=True,
+            expose_value=False,
+            callback=_load_config,
+            help="Read options from this TOML file (default: xdlink.toml or "
+            "[tool.xdlink] in pyproject.toml, looked up from the working directory).",
+        ),
+        click.option(
+            "--include", multiple=True, metavar="GLOB", help="Only pages matching (repeatable)."
+        ),
+        click.option(
+            "--exclude", multiple=True, metavar="GLOB", help="Leave pages matching (repeatable)."
+        ),
+        click.option(
+            "--check", is_flag=True, help="Write nothing; exit 1 if any page would change."
+        ),
+        click.option("--dry-run", is_flag=True, help="Write nothing; report what would change."),
+        click.option("--diff", is_flag=True, help="Write nothing; print a unified diff."),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="Report format on stdout.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
+        click.option("-v", "--verbose", is_flag=True, help="Print every page and its action."),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=0),
+            default=0,
+            help="Worker processes (default: one per CPU).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="xdlink")
+def main() -> None:
+    """Keep one Mixpanel visitor one user across the domains of a static site.
+
+    Run after the site generator and before deploy:
+
+        hugo && xdlink build ./public --domains shop.example,docs.example.org
+    """
+
+
+@main.command()
+@click.option(
+    "-d",
+    "--domains",
+    multiple=True,
+    metavar="LIST",
+    help="Domains to carry the visitor between: comma list, repeatable; '*.x.com' for "
+    "subdomains only.",
+)
+@click.option(
+    "--param", default=DEFAULT_PARAM, show_default=True, help="URL parameter that carries the id."
+)
+@click.option(
+    "--ttl",
+    type=int,
+    default=DEFAULT_TTL,
+    show_default=True,
+    help="Seconds a decorated link stays valid.",
+)
+@click.option("--token", help="Mixpanel project token, for sites whose init lives in a bundle.")
+@click.option(
+    "--fragment", is_flag=True, help="Carry the id in the #fragment instead of the query."
+)
+@common_options
+def build(site: Path, domains: tuple[str, ...], **options: Any) -> None:
+    """Insert or update the xdlink script in every page of SITE.
+
+    \b
+    Example:
+        xdlink build ./public --domains shop.example,docs.example.org
+        xdlink build ./public --check    # in CI: exit 1 if a page lacks the script
+    """
+    settings = make_settings(
+        domains,
+        param=options["param"],
+        ttl=options["ttl"],
+        token=options["token"],
+        in_fragment=options["fragment"],
+        include=options["include"],
+        exclude=options["exclude"],
+        jobs=options["jobs"],
+    )
+    _execute("build", site, settings, options)
+
+
+@main.command()
+@common_options
+def remove(site: Path, **options: Any) -> None:
+    """Take the xdlink script out of every page of SITE, restoring each byte.
+
+    \b
+    Example:
+        xdlink remove ./public
+    """
+    settings = Settings(
+        include=options["include"], exclude=options["exclude"], jobs=options["jobs"]
+    )
+    _execute("remove", site, settings, options)
+
+
+def _execute(command: str, site: Path, settings: Settings, options: dict[str, Any]) -> None:
+    if not site.exists():
+        raise XdlinkError(f"site folder {site} does not exist")
+    if not site.is_dir():
+        raise XdlinkError(f"site {site} is not a folder")
+    write = not (options["check"] or options["dry_run"] or options["diff"])
+    job = Job(command, settings, write=write, diff=options["diff"])
+    report = Report(command, settings.domains, write=write, check=options["check"])
+    report.notices.extend(settings.notices)
+    if options["output_format"] == "text" and not options["quiet"]:
+        for notice in settings.notices:
+            click.echo(f"notice: {notice}", err=True)
+    _run_with_progress(site, job, report, options)
+    _print(report, options)
+    sys.exit(int(report.return_code))
+
+
+def _run_with_progress(site: Path, job: Job, report: Report, options: dict[str, Any]) -> None:
+    show = sys.stderr.isatty() and not os.environ.get("CI") and not options["quiet"]
+    if not show:
+        run(site, job, report)
+        return
+    with click.progressbar(length=0, label="xdlink", file=sys.stderr) as bar:
+
+        def advance(count: int) -> None:
+            bar.update(count)
+
+        run(site, job, report, progress=advance)
+
+
+def _print(report: Report, options: dict[str, Any]) -> None:
+    if options["output_format"] == "json":
+        click.echo(report.render_json())
+        return
+    for diff in report.diffs:
+        click.echo(diff, nl=False)
+    for error in report.errors:
+        click.echo(error, err=True)
+    if options["quiet"]:
+        return
+    if options["verbose"]:
+        for path in report.changed:
+            click.echo(f"{'changed' if report.write else 'would change'}: {path}")
+    for warning in report.warnings():
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(report.summary())
+    for digest in report.csp_hashes():
+        click.echo(f"script CSP hash: {digest}")
+    if report.check and report.would_change:
+        click.echo(f"{report.would_change} pages would change; run without --check", err=True)
+
+
+def run_main() -> None:
+    """Console entry point with usage errors mapped to exit code 2."""
+    main(standalone_mode=True)
+
+
+__all__ = ["ExitCode", "main"]

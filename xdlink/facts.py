@@ -1,0 +1,269 @@
+"""Read what a page says about itself with lxml: its Mixpanel init, its CSP, its links."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import idna
+from lxml import etree
+
+from xdlink.script import MixpanelConfig
+
+_INIT = re.compile(r"\bmixpanel\s*\.\s*init\s*\(")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_SKIP = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_CLOSERS = {"{": "}", "(": ")", "[": "]"}
+_UNKNOWN = object()
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+@dataclass(frozen=True)
+class InitCall:
+    """One ``mixpanel.init(...)`` call; ``config`` is None when the token is not a literal."""
+
+    config: MixpanelConfig | None
+
+
+def parse_tree(data: bytes, encoding: str | None) -> etree._Element | None:
+    """The page's tree; libxml2 decodes it, told the encoding the page declares."""
+    try:
+        parser = etree.HTMLParser(
+            encoding=encoding, recover=True, no_network=True, huge_tree=True, remove_pis=True
+        )
+    except LookupError:
+        parser = etree.HTMLParser(recover=True, no_network=True, huge_tree=True, remove_pis=True)
+    try:
+        return etree.fromstring(data, parser)
+    except (etree.LxmlError, ValueError):
+        return None
+
+
+def mixpanel_inits(tree: etree._Element) -> list[InitCall]:
+    """Every ``mixpanel.init`` call in the page's inline scripts, in document order."""
+    calls: list[InitCall] = []
+    for script in tree.iter("script"):
+        if script.get("src") is None and script.text and "mixpanel" in script.text:
+            calls.extend(find_init_calls(script.text))
+    return calls
+
+
+def find_init_calls(source: str) -> Iterator[InitCall]:
+    for match in _INIT.finditer(source):
+        reader = _JsReader(source, match.end())
+        try:
+            args = reader.arguments()
+        except (IndexError, ValueError):
+            yield InitCall(None)
+            continue
+        yield InitCall(_config_from(args))
+
+
+def _config_from(args: list[Any]) -> MixpanelConfig | None:
+    token = args[0] if args else _UNKNOWN
+    if not isinstance(token, str) or not token:
+        return None
+    options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+    instance = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+
+    def text(key: str) -> str | None:
+        value = options.get(key)
+        return value if isinstance(value, str) else None
+
+    def flag(key: str) -> bool | None:
+        value = options.get(key)
+        return value if isinstance(value, bool) else None
+
+    return MixpanelConfig(
+        token=token,
+        instance=instance,
+        persistence=text("persistence"),
+        persistence_name=text("persistence_name"),
+        cookie_domain=text("cookie_domain"),
+        cross_subdomain_cookie=flag("cross_subdomain_cookie"),
+        secure_cookie=flag("secure_cookie"),
+        cross_site_cookie=flag("cross_site_cookie"),
+        opt_out_persistence=text("opt_out_tracking_persistence_type"),
+        opt_out_cookie_prefix=text("opt_out_tracking_cookie_prefix"),
+    )
+
+
+class _JsReader:
+    """Reads the literal arguments of one call; anything not a literal reads as unknown."""
+
+    def __init__(self, source: str, position: int) -> None:
+        self.source = source
+        self.i = position
+
+    def skip(self) -> str:
+        match = _SKIP.match(self.source, self.i)
+        self.i = match.end() if match else self.i
+        return self.source[self.i : self.i + 1]
+
+    def arguments(self) -> list[Any]:
+        args: list[Any] = []
+        while self.skip() not in (")", ""):
+            args.append(self.value())
+            if self.skip() == ",":
+                self.i += 1
+        return args
+
+    def value(self) -> Any:
+        char = self.skip()
+        if char in "\"'`":
+            return self.string(char)
+        if char == "{":
+            return self.object()
+        if char == "!" and self.source[self.i + 1 : self.i + 2] in "01":
+            self.i += 2
+            return self.source[self.i - 1] == "0"
+        word = _IDENT.match(self.source, self.i) or _NUMBER.match(self.source, self.i)
+        if word and word.group() in ("true", "false"):
+            self.i = word.end()
+            return word.group() == "true"
+        return self.opaque()
+
+    def string(self, quote: str) -> Any:
+        out: list[str] = []
+        i = self.i + 1
+        while self.source[i] != quote:
+            if self.source[i] == "\\":
+                i += 1
+            elif quote == "`" and self.source.startswith("${", i):
+                self.i = i
+                self.opaque_until(quote)
+                return _UNKNOWN
+            out.append(self.source[i])
+            i += 1
+        self.i = i + 1
+        return "".join(out)
+
+    def object(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        self.i += 1
+        while self.skip() not in ("}", ""):
+            key = self.key()
+            if self.skip() == ":":
+                self.i += 1
+                result[key] = self.value()
+            if self.skip() == ",":
+                self.i += 1
+            elif self.skip() != "}":
+                self.opaque()
+        self.i += 1
+        return result
+
+    def key(self) -> str:
+        char = self.skip()
+        if char in "\"'":
+            key = self.string(char)
+            return key if isinstance(key, str) else ""
+        word = _IDENT.match(self.source, self.i) or _NUMBER.match(self.source, self.i)
+        if word is None:
+            raise ValueError("not an object key")
+        self.i = word.end()
+        return word.group()
+
+    def opaque(self) -> Any:
+        """Skip an expression up to the next ``,`` ``)`` or ``}`` at its own depth."""
+        depth: list[str] = []
+        source = self.source
+        while True:
+            char = source[self.i]
+            if char in "\"'`":
+                self.string(char)
+                continue
+            if char in _CLOSERS:
+                depth.append(_CLOSERS[char])
+            elif depth and char == depth[-1]:
+                depth.pop()
+            elif not depth and char in ",)}":
+                return _UNKNOWN
+            self.i += 1
+
+    def opaque_until(self, quote: str) -> None:
+        while self.source[self.i] != quote:
+            self.i += 2 if self.source[self.i] == "\\" else 1
+        self.i += 1
+
+
+# --- Content-Security-Policy -----------------------------------------------------------
+
+
+def csp_blocks_inline(policies: Iterable[str], csp_hash: str) -> bool:
+    """True when any of the meta policies would refuse an inline script with this hash."""
+    return any(_policy_blocks(html.unescape(policy), csp_hash) for policy in policies)
+
+
+def _policy_blocks(policy: str, csp_hash: str) -> bool:
+    directives: dict[str, list[str]] = {}
+    for directive in policy.split(";"):
+        parts = directive.split()
+        if parts:
+            directives.setdefault(parts[0].lower(), parts[1:])
+    for name in ("script-src-elem", "script-src", "default-src"):
+        if name in directives:
+            sources = directives[name]
+            break
+    else:
+        return False
+    if csp_hash in sources:
+        return False
+    lowered = [source.lower() for source in sources]
+    # A nonce, a hash or 'strict-dynamic' makes browsers ignore 'unsafe-inline'.
+    overriding = any(s.startswith(("'nonce-", "'sha")) or s == "'strict-dynamic'" for s in lowered)
+    return "'unsafe-inline'" not in lowered or overriding
+
+
+def csp_allows_self(policies: Iterable[str]) -> bool:
+    """True unless a policy's script sources leave out 'self' (for ``--external``)."""
+    for policy in policies:
+        for directive in html.unescape(policy).split(";"):
+            parts = directive.lower().split()
+            if parts and parts[0] in ("script-src", "default-src") and "'self'" not in parts:
+                return False
+    return True
+
+
+# --- links --------------------------------------------------------------------------
+
+
+def link_hosts(tree: etree._Element) -> set[str]:
+    """ASCII host names of the absolute http(s) links, areas, forms and SVG links."""
+    hosts: set[str] = set()
+    for element in tree.iter("a", "area", "form"):
+        url = element.get("action" if element.tag == "form" else "href")
+        url = url or element.get("xlink:href") or element.get(_XLINK_HREF)
+        if url:
+            host = _host(url)
+            if host:
+                hosts.add(host)
+    return hosts
+
+
+def _host(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host or parts.scheme.lower() not in ("http", "https", ""):
+        return None
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
+    return host.rstrip(".")
+
+
+def host_matches(host: str, domain: str) -> bool:
+    """``b.com`` covers itself and its subdomains; ``*.b.com`` only the subdomains."""
+    if domain.startswith("*."):
+        return host.endswith(domain[1:])
+    return host == domain or host.endswith("." + domain)

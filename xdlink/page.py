@@ -1,0 +1,330 @@
+"""One page, bytes in and bytes out: splice, update or take out the xdlink block; no I/O."""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import functools
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from xdlink import __version__
+from xdlink.facts import (
+    csp_blocks_inline,
+    host_matches,
+    link_hosts,
+    mixpanel_inits,
+    parse_tree,
+)
+from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
+from xdlink.script import MixpanelConfig, RenderedScript, ScriptConfig, render
+from xdlink.settings import Settings
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+# Encodings in which "<" and other ASCII bytes can stand inside a multi-byte character
+# or under a shift state: a byte-level splice could land inside a character there.
+_UNSPLICEABLE = ("utf-7", "iso2022", "hz", "cp037", "cp500", "cp1026", "cp273", "utf-32")
+
+
+class Action(StrEnum):
+    INJECTED = "injected"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    SKIPPED = "skipped"
+
+
+class PageError(Exception):
+    """The page cannot be processed safely; it is left untouched."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one page tells the site report."""
+
+    init: MixpanelConfig | None = None
+    tokens: tuple[str, ...] = ()
+    init_unreadable: bool = False
+    csp_blocks: bool = False
+    linked_domains: frozenset[str] = frozenset()
+    charset_after_script: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    output: bytes | None = None
+    reason: str | None = None
+    facts: Facts = field(default_factory=Facts)
+    script: RenderedScript | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.output is not None
+
+
+@dataclass(frozen=True)
+class Source:
+    """The page's bytes and a text view of them in which tags can be found by position.
+
+    For ASCII-compatible encodings the view is the bytes read as latin-1, one character
+    per byte, so offsets are byte offsets and nothing is decoded or re-encoded.
+    """
+
+    data: bytes
+    text: str
+    start: int
+    codec: str
+    declared: str | None
+    prefix: int = 0
+
+    def offset(self, position: int) -> int:
+        if self.codec == "latin-1":
+            return position
+        return self.prefix + len(self.encode(self.text[:position]))
+
+    def encode(self, text: str) -> bytes:
+        return text.encode(self.codec, "surrogatepass")
+
+    def splice(self, start: int, end: int, replacement: str) -> bytes:
+        data = self.data
+        return data[: self.offset(start)] + self.encode(replacement) + data[self.offset(end) :]
+
+
+def read_source(data: bytes) -> Source | str:
+    """The page's text view, or the reason it is not an HTML page to touch."""
+    if not data.strip():
+        return "empty file"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return _with_bom(data, bom, name)
+    if b"\x00" in data:
+        return "not text (NUL bytes)"
+    declared = _declared_encoding(data)
+    if declared is not None and declared.startswith(_UNSPLICEABLE):
+        raise PageError(f"encoding {declared} is not supported")
+    return Source(data, data.decode("latin-1"), 0, "latin-1", declared)
+
+
+def _with_bom(data: bytes, bom: bytes, name: str) -> Source:
+    if name == "utf-8":
+        return Source(data, data.decode("latin-1"), len(bom), "latin-1", "utf-8")
+    try:
+        text = data[len(bom) :].decode(name, "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise PageError(f"cannot decode as {name.upper()}: {exc.reason}") from None
+    return Source(data, text, 0, name, name, prefix=len(bom))
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    head = data[:1024]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if match is None:
+        return None
+    try:
+        name = codecs.lookup(match.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    # The HTML standard reads a <meta> that declares UTF-16 as UTF-8.
+    return "utf-8" if name.startswith("utf-16") else name
+
+
+# --- the block ------------------------------------------------------------------------
+
+
+def block_markup(script: RenderedScript, xml: bool) -> str:
+    marker = f'{MARKER_ATTRIBUTE}="{__version__} {script.fingerprint}"'
+    code = f"/*<![CDATA[*/{script.code}/*]]>*/" if xml else script.code
+    return f"<script {marker}>{code}</script>"
+
+
+def _insertion(text: str, anchor: int, element: str) -> str:
+    """The element on a line of its own, indented like the line that follows the anchor."""
+    return _last_line_break(_whitespace_after(text, anchor)) + element
+
+
+def _removal_span(text: str, block: Block, floor: int) -> tuple[int, int]:
+    """What taking a block out removes: the line break and indent it brought, if any.
+
+    Exactly undoes ``_insertion``, and takes a block that stands on its own line out
+    together with that line.
+    """
+    before = _whitespace_before(text, block.start, floor)
+    after = _whitespace_after(text, block.end)
+    if _last_line_break(after):
+        return block.start - len(_last_line_break(before)), block.end
+    return block.start, block.end
+
+
+def _last_line_break(whitespace: str) -> str:
+    """The last line break of a whitespace run (CRLF counts as one) and what follows it."""
+    cut = max(whitespace.rfind("\n"), whitespace.rfind("\r"))
+    if cut < 0:
+        return ""
+    if whitespace[cut] == "\n" and whitespace[cut - 1 : cut] == "\r":
+        cut -= 1
+    return whitespace[cut:]
+
+
+def _whitespace_after(text: str, position: int) -> str:
+    end = position
+    while end < len(text) and text[end] in WS:
+        end += 1
+    return text[position:end]
+
+
+def _whitespace_before(text: str, position: int, floor: int) -> str:
+    start = position
+    while start > floor and text[start - 1] in WS:
+        start -= 1
+    return text[start:position]
+
+
+# --- build and remove ----------------------------------------------------------------
+
+
+def build_page(data: bytes, settings: Settings, xml: bool = False) -> Outcome:
+    """Insert or update the page's xdlink block; ``xml`` when the page is served as XML."""
+    source = read_source(data)
+    if isinstance(source, str):
+        return Outcome(Action.SKIPPED, reason=source)
+    head = scan_head(source.text, source.start)
+    if not head.is_document:
+        return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
+    if not head.complete:
+        raise PageError("the page ends inside a tag before its body")
+    blocks = _all_blocks(source, head)
+    facts = gather_facts(source, head, settings, blocks)
+    script = render(script_config(settings, facts.init))
+    facts = _with_csp(facts, head, script)
+    element = block_markup(script, xml or head.has_xml_declaration)
+    if not blocks:
+        output = source.splice(
+            head.anchor, head.anchor, _insertion(source.text, head.anchor, element)
+        )
+        return Outcome(Action.INJECTED, output, facts=facts, script=script)
+    first = blocks[0]
+    if len(blocks) == 1 and source.text[first.start : first.end] == element:
+        return Outcome(Action.UNCHANGED, facts=facts, script=script)
+    output = _rewrite(source, blocks, element)
+    return Outcome(Action.UPDATED, output, facts=facts, script=script)
+
+
+def remove_page(data: bytes) -> Outcome:
+    """Take every xdlink block out, with the line break and indent it brought."""
+    source = read_source(data)
+    if isinstance(source, str):
+        return Outcome(Action.SKIPPED, reason=source)
+    blocks = _all_blocks(source, scan_head(source.text, source.start))
+    if not blocks:
+        return Outcome(Action.UNCHANGED)
+    return Outcome(Action.REMOVED, _rewrite(source, blocks, None))
+
+
+def _all_blocks(source: Source, head: Head) -> list[Block]:
+    if MARKER_ATTRIBUTE in source.text[head.region_end :]:
+        return scan_blocks(source.text, source.start)
+    return head.blocks
+
+
+def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
+    """Replace the first block by ``element`` (None: remove it) and remove the others."""
+    pieces: list[bytes] = []
+    position, copied = source.start, 0
+    for index, block in enumerate(blocks):
+        if index == 0 and element is not None:
+            start, end, replacement = block.start, block.end, element
+        else:
+            start, end = _removal_span(source.text, block, position)
+            replacement = ""
+        pieces += [source.data[copied : source.offset(start)], source.encode(replacement)]
+        position, copied = end, source.offset(end)
+    pieces.append(source.data[copied:])
+    return b"".join(pieces)
+
+
+# --- facts ----------------------------------------------------------------------------
+
+
+def gather_facts(source: Source, head: Head, settings: Settings, blocks: list[Block]) -> Facts:
+    """Read the Mixpanel init and the links, parsing with lxml only when the text has any."""
+    wants_init = _mentions(source.text, _MIXPANEL, blocks)
+    wants_links = _mentions(source.text, _domains_pattern(settings.domains), blocks)
+    if not (wants_init or wants_links):
+        return Facts(charset_after_script=head.charset_after_script)
+    tree = parse_tree(source.data, _lxml_encoding(source))
+    if tree is None:
+        return Facts(charset_after_script=head.charset_after_script)
+    calls = mixpanel_inits(tree) if wants_init else []
+    configs = [call.config for call in calls if call.config is not None]
+    default = [config for config in configs if config.instance is None]
+    linked = frozenset(
+        domain
+        for host in (link_hosts(tree) if wants_links else ())
+        for domain in settings.domains
+        if host_matches(host, domain)
+    )
+    return Facts(
+        init=next(iter(default or configs), None),
+        tokens=tuple(dict.fromkeys(config.token for config in configs)),
+        init_unreadable=bool(calls) and not configs,
+        linked_domains=linked,
+        charset_after_script=head.charset_after_script,
+    )
+
+
+_MIXPANEL = re.compile("mixpanel")
+
+
+@functools.lru_cache(maxsize=8)
+def _domains_pattern(domains: tuple[str, ...]) -> re.Pattern[str]:
+    bases = sorted({domain.removeprefix("*.") for domain in domains})
+    return re.compile("|".join(map(re.escape, bases)) or "(?!)", re.IGNORECASE)
+
+
+def _mentions(text: str, pattern: re.Pattern[str], blocks: list[Block]) -> bool:
+    """Whether the text outside xdlink's own blocks matches (they carry the domains)."""
+    position = 0
+    for block in blocks:
+        if pattern.search(text, position, block.start):
+            return True
+        position = block.end
+    return pattern.search(text, position) is not None
+
+
+def _lxml_encoding(source: Source) -> str | None:
+    if source.codec != "latin-1":
+        return source.codec.replace("-le", "le").replace("-be", "be").upper()
+    return source.declared or "utf-8"
+
+
+def _with_csp(facts: Facts, head: Head, script: RenderedScript) -> Facts:
+    if not head.csp_before_anchor:
+        return facts
+    blocks = csp_blocks_inline(head.csp_before_anchor, script.sha256)
+    return dataclasses.replace(facts, csp_blocks=blocks)
+
+
+def script_config(settings: Settings, init: MixpanelConfig | None) -> ScriptConfig:
+    """The script's settings: the site's options plus this page's Mixpanel storage."""
+    mixpanel = init
+    if settings.token is not None:
+        keep = init is not None and init.token == settings.token
+        mixpanel = init if keep else MixpanelConfig(token=settings.token)
+    return ScriptConfig(
+        domains=settings.domains,
+        param=settings.param,
+        ttl=settings.ttl,
+        in_fragment=settings.in_fragment,
+        mixpanel=mixpanel,
+    )

@@ -1,0 +1,185 @@
+"""What a run did to a site: counts, warnings, errors, rendered as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from xdlink.page import Action, Facts
+
+EXAMPLES = 5
+
+
+class ExitCode(IntEnum):
+    """Documented in the README; stable for scripts and CI."""
+
+    OK = 0
+    WOULD_CHANGE = 1
+    USAGE = 2
+    FILE_ERRORS = 3
+
+
+@dataclass(frozen=True)
+class PageReport:
+    """One page's result as it travels back from a worker: no page bytes."""
+
+    path: str
+    action: Action | None
+    reason: str | None = None
+    error: str | None = None
+    facts: Facts = field(default_factory=Facts)
+    csp_hash: str | None = None
+    diff: str | None = None
+
+
+@dataclass
+class Report:
+    """Accumulates page results; knows the summary line, warnings and exit code."""
+
+    command: str
+    domains: tuple[str, ...] = ()
+    write: bool = True
+    check: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    no_init: list[str] = field(default_factory=list)
+    unreadable_init: list[str] = field(default_factory=list)
+    csp_blocked: list[str] = field(default_factory=list)
+    charset_late: list[str] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+    hashes: Counter[str] = field(default_factory=Counter)
+    linked: set[str] = field(default_factory=set)
+    diffs: list[str] = field(default_factory=list)
+
+    def add(self, page: PageReport) -> None:
+        self.counts["seen"] += 1
+        if page.error is not None:
+            self.errors.append(f"error: cannot process {page.path}: {page.error}")
+            return
+        assert page.action is not None
+        self.counts[page.action.value] += 1
+        if page.action is Action.SKIPPED:
+            self.skipped[page.reason or "unknown"] += 1
+            return
+        if page.action in (Action.INJECTED, Action.UPDATED, Action.REMOVED):
+            self.changed.append(page.path)
+        if page.diff:
+            self.diffs.append(page.diff)
+        if self.command == "build":
+            self._add_facts(page)
+
+    def _add_facts(self, page: PageReport) -> None:
+        facts = page.facts
+        if facts.init is None:
+            (self.unreadable_init if facts.init_unreadable else self.no_init).append(page.path)
+        for token in facts.tokens:
+            self.tokens.setdefault(token, page.path)
+        if facts.csp_blocks:
+            self.csp_blocked.append(page.path)
+        if facts.charset_after_script:
+            self.charset_late.append(page.path)
+        if page.csp_hash:
+            self.hashes[page.csp_hash] += 1
+        self.linked |= facts.linked_domains
+
+    # --- outcome ----------------------------------------------------------------------
+
+    @property
+    def would_change(self) -> int:
+        return len(self.changed)
+
+    @property
+    def return_code(self) -> ExitCode:
+        if self.errors:
+            return ExitCode.FILE_ERRORS
+        if self.check and self.would_change:
+            return ExitCode.WOULD_CHANGE
+        return ExitCode.OK
+
+    def warnings(self) -> list[str]:
+        found: list[str] = []
+        if self.command != "build" or not self.counts["seen"]:
+            return found
+        for domain in self.domains:
+            if domain not in self.linked:
+                found.append(f"no link in the site points to {domain} (a typo?)")
+        found += _listed("pages with no Mixpanel init found", self.no_init)
+        found += _listed(
+            "pages whose mixpanel.init token is not a literal (use --token)", self.unreadable_init
+        )
+        found += _listed(
+            "pages whose Content-Security-Policy blocks the inline script "
+            "(allow its hash or use --external)",
+            self.csp_blocked,
+        )
+        found += _listed(
+            "pages that run a script before <meta charset> (xdlink runs after it)",
+            self.charset_late,
+        )
+        if len(self.tokens) > 1:
+            where = ", ".join(f"{token} ({path})" for token, path in self.tokens.items())
+            found.append(f"more than one Mixpanel token across the site: {where}")
+        return found
+
+    def summary(self) -> str:
+        verb = "" if self.write else "would be "
+        parts = [f"{self.counts['seen']} pages seen"]
+        actions = ("injected", "updated") if self.command == "build" else ("removed",)
+        parts += [f"{self.counts[action]} {verb}{action}" for action in actions]
+        parts.append(f"{self.counts['unchanged']} unchanged")
+        skipped = sum(self.skipped.values())
+        if skipped:
+            reasons = ", ".join(
+                f"{count} {reason}" for reason, count in sorted(self.skipped.items())
+            )
+            parts.append(f"{skipped} skipped ({reasons})")
+        else:
+            parts.append("0 skipped")
+        parts.append(f"{len(self.errors)} errors")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def csp_hashes(self) -> list[str]:
+        return [digest for digest, _ in self.hashes.most_common()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "write": self.write,
+            "counts": {
+                "seen": self.counts["seen"],
+                "injected": self.counts["injected"],
+                "updated": self.counts["updated"],
+                "removed": self.counts["removed"],
+                "unchanged": self.counts["unchanged"],
+                "skipped": sum(self.skipped.values()),
+                "errors": len(self.errors),
+            },
+            "skipped": dict(sorted(self.skipped.items())),
+            "changed": self.changed,
+            "errors": self.errors,
+            "notices": self.notices,
+            "warnings": self.warnings(),
+            "csp_hashes": self.csp_hashes(),
+            "tokens": sorted(self.tokens),
+            "exit_code": int(self.return_code),
+        }
+
+    def render_json(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=False)
+
+
+def _listed(title: str, paths: list[str]) -> list[str]:
+    if not paths:
+        return []
+    shown = ", ".join(paths[:EXAMPLES])
+    more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
+    return [f"{len(paths)} {title}: {shown}{more}"]

@@ -1,0 +1,343 @@
+"""Locate the head of an HTML page in its source text, by the HTML tokenizer's rules.
+
+Only positions come from here; what a page contains is read with lxml (see ``facts``).
+libxml2's HTML parser is not an HTML5 parser (it treats ``<noscript>`` and ``<template>``
+in head differently from browsers) and keeps no offsets, so the place where browsers will
+run the script is found by following the WHATWG tokenizer and head insertion modes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+WS = "\t\n\f\r "
+_WS = re.compile(r"[\t\n\f\r ]*")
+_WS_SLASH = re.compile(r"[\t\n\f\r /]*")
+_TAG_NAME = re.compile(r"[^\t\n\f\r />]*")
+_ATTR_NAME = re.compile(r"[^\t\n\f\r />][^\t\n\f\r /=>]*")
+_UNQUOTED = re.compile(r"[^\t\n\f\r >]*")
+_NON_WS = re.compile(r"[^\t\n\f\r ]")
+_SCRIPT_DATA = re.compile(r"<!--|-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
+_LETTER = re.compile(r"[A-Za-z]")
+_COMMENT_END = re.compile(r"--!?>")
+
+# Elements whose content the tokenizer reads as text up to their own end tag; noscript
+# among them because browsers parse it so when scripting is on, which it is for us.
+RAW_TEXT = frozenset(
+    {"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "title", "textarea"}
+)
+# Start tags the "in head" insertion mode keeps in head (and "after head" puts back there).
+HEAD_ELEMENTS = frozenset(
+    {
+        "base",
+        "basefont",
+        "bgsound",
+        "link",
+        "meta",
+        "noframes",
+        "noscript",
+        "script",
+        "style",
+        "template",
+        "title",
+    }
+)
+MARKER_ATTRIBUTE = "data-xdlink"
+
+
+@dataclass(slots=True)
+class Tag:
+    """One start or end tag of the source: its lower-case name, span and attributes."""
+
+    name: str
+    start: int
+    end: int
+    closing: bool = False
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Block:
+    """An xdlink script element: the span of the whole element, start tag to end tag."""
+
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Head:
+    """What the tokenizer found before the page's body starts."""
+
+    is_document: bool = False
+    has_xml_declaration: bool = False
+    anchor: int = 0
+    first_script: int | None = None
+    charset_after_script: bool = False
+    region_end: int = 0
+    blocks: list[Block] = field(default_factory=list)
+    csp_before_anchor: list[str] = field(default_factory=list)
+    complete: bool = True
+
+
+class _Eof(Exception):
+    """The source ends inside a tag: nothing after it is markup."""
+
+
+def parse_tag(text: str, start: int) -> Tag:
+    """Read the tag that opens at ``text[start] == '<'``; raise _Eof if it never closes."""
+    closing = text.startswith("/", start + 1)
+    i = start + 2 if closing else start + 1
+    name_end = _skip(_TAG_NAME, text, i)
+    name = text[i:name_end].lower()
+    attrs: dict[str, str] = {}
+    i = name_end
+    end = len(text)
+    while True:
+        i = _skip(_WS_SLASH, text, i)
+        if i >= end:
+            raise _Eof
+        if text[i] == ">":
+            return Tag(name, start, i + 1, closing, attrs)
+        i = _read_attribute(text, i, attrs)
+
+
+def _read_attribute(text: str, i: int, attrs: dict[str, str]) -> int:
+    match = _ATTR_NAME.match(text, i)
+    assert match is not None  # the caller stands on a character that starts a name
+    name = match.group().lower()
+    j = _skip(_WS, text, match.end())
+    value = ""
+    if j < len(text) and text[j] == "=":
+        j = _skip(_WS, text, j + 1)
+        if j >= len(text):
+            raise _Eof
+        quote = text[j]
+        if quote in "\"'":
+            close = text.find(quote, j + 1)
+            if close < 0:
+                raise _Eof
+            value, j = text[j + 1 : close], close + 1
+        else:
+            unquoted = _UNQUOTED.match(text, j)
+            assert unquoted is not None
+            value, j = unquoted.group(), unquoted.end()
+    else:
+        j = match.end()
+    attrs.setdefault(name, value)
+    return j
+
+
+def raw_text_end(text: str, name: str, start: int) -> int:
+    """Where the end tag of a raw-text element opened before ``start`` begins (or EOF)."""
+    if name == "script":
+        return _script_end(text, start)
+    pattern = _end_tag_pattern(name)
+    match = pattern.search(text, start)
+    return match.start() if match else len(text)
+
+
+_END_TAGS: dict[str, re.Pattern[str]] = {}
+
+
+def _end_tag_pattern(name: str) -> re.Pattern[str]:
+    pattern = _END_TAGS.get(name)
+    if pattern is None:
+        pattern = re.compile(rf"</{re.escape(name)}(?=[\t\n\f\r />])", re.IGNORECASE)
+        _END_TAGS[name] = pattern
+    return pattern
+
+
+def _script_end(text: str, start: int) -> int:
+    """Follow the script data states: ``<!--`` escapes, ``<script`` inside them nests."""
+    data, escaped, double = 0, 1, 2
+    state = data
+    position = start
+    while True:
+        match = _SCRIPT_DATA.search(text, position)
+        if match is None:
+            return len(text)
+        token = match.group()
+        if token == "<!--":
+            state = escaped if state == data else state
+            position = match.start() + 2  # "<!-->" also ends the escape it starts
+        elif token == "-->":
+            state = data
+            position = match.end()
+        elif match.group(1):
+            if state != double:
+                return match.start()
+            state, position = escaped, match.end()
+        else:
+            state = double if state == escaped else state
+            position = match.end()
+
+
+def _comment_end(text: str, start: int) -> int:
+    """End of a comment whose ``<!--`` ends at ``start`` ("<!-->" and "--!>" included)."""
+    if text.startswith(">", start):
+        return start + 1
+    if text.startswith("->", start):
+        return start + 2
+    match = _COMMENT_END.search(text, start)
+    return len(text) if match is None else match.end()
+
+
+def _skip(pattern: re.Pattern[str], text: str, i: int) -> int:
+    match = pattern.match(text, i)
+    return i if match is None else match.end()
+
+
+def _is_charset_meta(tag: Tag) -> bool:
+    if "charset" in tag.attrs:
+        return True
+    return tag.attrs.get("http-equiv", "").strip().lower() == "content-type"
+
+
+def _is_csp_meta(tag: Tag) -> bool:
+    return tag.attrs.get("http-equiv", "").strip().lower() == "content-security-policy"
+
+
+class _HeadScanner:
+    """Walks tokens from the top of the page until the first one that belongs to body."""
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text = text
+        self.head = Head(anchor=start, region_end=len(text))
+        self.template_depth = 0
+        self.anchor_candidates: list[int] = [start]
+        self.charset_end = start
+        self.base_end = start
+        self.pending_csp: list[tuple[int, str]] = []
+        self.seen: set[str] = set()
+
+    def run(self, start: int, whole: bool) -> Head:
+        position = start
+        text = self.text
+        while True:
+            lt = text.find("<", position)
+            stop = len(text) if lt < 0 else lt
+            if not whole and self.template_depth == 0:
+                non_ws = _NON_WS.search(text, position, stop)
+                if non_ws is not None:
+                    self.head.region_end = non_ws.start()
+                    break
+            if lt < 0:
+                break
+            try:
+                position = self._token(lt, whole)
+            except _Eof:
+                self.head.complete = False
+                break
+            if position < 0:
+                self.head.region_end = lt
+                break
+        return self._finish()
+
+    def _token(self, lt: int, whole: bool) -> int:
+        """Consume the token at ``lt``; return where scanning goes on, or -1 at body."""
+        text = self.text
+        if text.startswith("<!--", lt):
+            return _comment_end(text, lt + 4)
+        nxt = text[lt + 1 : lt + 2]
+        if nxt in ("!", "?"):
+            return self._markup_declaration(lt)
+        if nxt == "/" or _LETTER.match(nxt):
+            if nxt == "/" and not _LETTER.match(text, lt + 2):
+                close = text.find(">", lt + 2)
+                return len(text) if close < 0 else close + 1
+            tag = parse_tag(text, lt)
+            return self._tag(tag, whole)
+        # A lone "<" is text: text starts the body.
+        return lt + 1 if whole or self.template_depth else -1
+
+    def _markup_declaration(self, lt: int) -> int:
+        text = self.text
+        close = text.find(">", lt)
+        end = len(text) if close < 0 else close + 1
+        if text[lt + 1] == "?":
+            self.head.has_xml_declaration |= text.startswith("<?xml", lt)
+            self.anchor_candidates.append(end)
+        elif text[lt + 2 : lt + 9].lower() == "doctype":
+            self.head.is_document = True
+            self.anchor_candidates.append(end)
+        return end
+
+    def _tag(self, tag: Tag, whole: bool) -> int:
+        if self.template_depth:
+            return self._in_template(tag)
+        name = tag.name
+        if tag.closing:
+            return tag.end
+        if name in ("html", "head"):
+            self.head.is_document = True
+            # Browsers ignore a second <html> or <head> tag; so does the anchor.
+            if self.head.first_script is None and name not in self.seen:
+                self.anchor_candidates.append(tag.end)
+            self.seen.add(name)
+            return tag.end
+        if name not in HEAD_ELEMENTS:
+            if name in ("body", "frameset"):
+                self.head.is_document = True
+            if not whole:
+                return -1
+        return self._head_element(tag)
+
+    def _head_element(self, tag: Tag) -> int:
+        name = tag.name
+        before_script = self.head.first_script is None
+        if name == "meta":
+            if _is_charset_meta(tag):
+                self.charset_end = tag.end
+                self.head.charset_after_script = not before_script
+            elif _is_csp_meta(tag):
+                self.pending_csp.append((tag.end, tag.attrs.get("content", "")))
+        elif name == "base" and before_script:
+            self.base_end = tag.end
+        elif name == "template":
+            self.template_depth = 1
+            return tag.end
+        if name not in RAW_TEXT:
+            return tag.end
+        content_end = raw_text_end(self.text, name, tag.end)
+        end_tag = self._end_tag_after(content_end)
+        if name == "script":
+            self._script(tag, end_tag)
+        return end_tag
+
+    def _end_tag_after(self, content_end: int) -> int:
+        if content_end >= len(self.text):
+            return len(self.text)
+        return parse_tag(self.text, content_end).end
+
+    def _script(self, tag: Tag, end: int) -> None:
+        if MARKER_ATTRIBUTE in tag.attrs:
+            self.head.blocks.append(Block(tag.start, end))
+        elif self.head.first_script is None:
+            self.head.first_script = tag.start
+
+    def _in_template(self, tag: Tag) -> int:
+        if tag.name == "template":
+            self.template_depth += -1 if tag.closing else 1
+            return tag.end
+        if not tag.closing and tag.name in RAW_TEXT:
+            return self._end_tag_after(raw_text_end(self.text, tag.name, tag.end))
+        return tag.end
+
+    def _finish(self) -> Head:
+        head = self.head
+        limit = head.first_script if head.first_script is not None else len(self.text)
+        candidates = [end for end in self.anchor_candidates if end <= limit]
+        head.anchor = max([*candidates, self.charset_end, self.base_end])
+        head.csp_before_anchor = [text for end, text in self.pending_csp if end <= head.anchor]
+        return head
+
+
+def scan_head(text: str, start: int = 0) -> Head:
+    """Tokenize from ``start`` up to the body; find the anchor, blocks and head metadata."""
+    return _HeadScanner(text, start).run(start, whole=False)
+
+
+def scan_blocks(text: str, start: int = 0) -> list[Block]:
+    """Every xdlink block anywhere in the page (for pages where one sits outside head)."""
+    return _HeadScanner(text, start).run(start, whole=True).blocks

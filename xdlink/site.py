@@ -1,0 +1,224 @@
+"""Walk a site, run the page core on every page, write back only what changed, atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from xdlink.page import Action, Outcome, PageError, build_page, remove_page
+from xdlink.report import PageReport, Report
+from xdlink.settings import Settings
+
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+TEMP_PREFIX = ".xdlink-"
+CHUNK = 64
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run over a site: what to do to each page and whether to write."""
+
+    command: str
+    settings: Settings
+    write: bool = True
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A page found by the walk: its path relative to the site, or why it was passed over."""
+
+    relative: str
+    skip: str | None = None
+
+
+def walk(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Iterator[Entry]:
+    """Pages under root in sorted order; symbolic links are reported, never followed."""
+    includes = [_glob(pattern) for pattern in include]
+    excludes = [_glob(pattern) for pattern in exclude]
+    for relative, is_link in _walk(root, ""):
+        if not relative.lower().endswith(PAGE_SUFFIXES):
+            continue
+        if includes and not any(matches(relative) for matches in includes):
+            continue
+        if any(matches(relative) for matches in excludes):
+            continue
+        yield Entry(relative, "symbolic link" if is_link else None)
+
+
+def _walk(root: Path, prefix: str) -> Iterator[tuple[str, bool]]:
+    folder = root / prefix if prefix else root
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        relative = f"{prefix}{entry.name}"
+        if entry.name.startswith(TEMP_PREFIX):
+            continue
+        if entry.is_symlink():
+            yield relative, True
+        elif entry.is_dir(follow_symlinks=False):
+            yield from _walk(root, relative + "/")
+        elif entry.is_file(follow_symlinks=False):
+            yield relative, False
+
+
+def _glob(pattern: str) -> Callable[[str], bool]:
+    """A matcher for one glob: ``**`` crosses folders, ``*`` does not; a bare name
+    (no ``/``) matches the file name at any depth, like a .gitignore line."""
+    regex = _glob_regex(pattern.strip().lstrip("/"))
+    return lambda relative: regex.fullmatch(relative) is not None
+
+
+@lru_cache(maxsize=64)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    if "/" not in pattern.rstrip("/"):
+        pattern = "**/" + pattern
+    if pattern.endswith("/"):
+        pattern += "**"
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+# --- one page ------------------------------------------------------------------------
+
+
+def process(root: Path, relative: str, job: Job) -> PageReport:
+    """Read one page, run the core on it and, if it changed, replace it atomically."""
+    path = root / relative
+    try:
+        before = os.stat(path, follow_symlinks=False)
+        data = _read(path)
+        outcome = _run_core(data, job, relative)
+        if outcome.output is not None and job.write:
+            replace_file(path, outcome.output, before)
+    except PageError as exc:
+        return PageReport(relative, None, error=str(exc))
+    except OSError as exc:
+        return PageReport(relative, None, error=exc.strerror or str(exc))
+    diff = _diff(relative, data, outcome) if job.diff and outcome.output is not None else None
+    csp = outcome.script.sha256 if outcome.script is not None else None
+    return PageReport(relative, outcome.action, outcome.reason, None, outcome.facts, csp, diff)
+
+
+def _read(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
+    if job.command == "remove":
+        return remove_page(data)
+    return build_page(data, job.settings, xml=relative.lower().endswith(".xhtml"))
+
+
+def replace_file(path: Path, data: bytes, before: os.stat_result) -> None:
+    """Write to a temporary file beside the page and rename it over the page.
+
+    The rename is atomic, so a reader or an interrupted run sees the old page or the new
+    one, never part of one. A page changed or replaced since it was read is left alone.
+    """
+    if not _writable(before):
+        raise PageError("the page is read-only; left as it is")
+    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, stat.S_IMODE(before.st_mode))
+        if os.geteuid() == 0 and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+            os.chown(temporary, before.st_uid, before.st_gid)
+        _check_unchanged(path, before)
+        os.replace(temporary, path)
+    except BaseException:
+        _unlink_quietly(temporary)
+        raise
+
+
+def _check_unchanged(path: Path, before: os.stat_result) -> None:
+    now = os.stat(path, follow_symlinks=False)
+    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    if not same:
+        raise PageError("the page changed while xdlink was reading it; left as it is")
+
+
+def _writable(info: os.stat_result) -> bool:
+    """Keep read-only pages read-only, even for root, who could rename over them."""
+    return bool(info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _diff(relative: str, data: bytes, outcome: Outcome) -> str:
+    assert outcome.output is not None
+    old = data.decode("utf-8", "replace").splitlines(keepends=True)
+    new = outcome.output.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, f"a/{relative}", f"b/{relative}"))
+
+
+# --- the whole site ------------------------------------------------------------------
+
+
+def run(
+    root: Path,
+    job: Job,
+    report: Report,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Process every page of the site, in parallel when jobs > 1, feeding the report."""
+    entries = list(walk(root, job.settings.include, job.settings.exclude))
+    pages = [entry.relative for entry in entries if entry.skip is None]
+    for entry in entries:
+        if entry.skip is not None:
+            report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
+    for page in _map(root, pages, job):
+        report.add(page)
+        if progress is not None:
+            progress(1)
+    return report
+
+
+def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
+    jobs = job.settings.jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(pages) < 2 * CHUNK:
+        for relative in pages:
+            yield process(root, relative, job)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        roots = [root] * len(pages)
+        jobs_list = [job] * len(pages)
+        yield from pool.map(process, roots, pages, jobs_list, chunksize=CHUNK)
