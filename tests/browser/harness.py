@@ -1,0 +1,447 @@
+"""Two sites on two host names, the real Mixpanel SDK and a capture server, in real Chromium."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from xdlink.script import MixpanelConfig, ScriptConfig, render
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / "js" / "node_modules"
+CHROMIUM = Path(os.environ.get("XDLINK_CHROMIUM", "/usr/bin/chromium"))
+IN_CI = os.environ.get("CI") == "true"
+
+SITE_A = "site-a.test"
+SITE_B = "site-b.test"
+DOMAINS = (SITE_A, SITE_B)
+TOKEN = "0123456789abcdef0123456789abcdef"
+# npm aliases in js/package.json: the current SDK, the last one without "$device:" ids, and
+# the last one whose ids are not crypto.randomUUID.
+SDK = "mixpanel-browser"
+SDK_245 = "mixpanel-browser-2.45"
+SDK_261 = "mixpanel-browser-2.61"
+PAGE_VIEWS = ("$mp_web_page_view", "mp_page_view")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP *.test 127.0.0.1",
+]
+
+
+def require(condition: bool, message: str) -> None:
+    """Skip loudly when a tool is missing; under CI=true a missing tool fails the test."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: browser tests must run)")
+    sys.stderr.write(f"\n*** SKIPPING BROWSER TESTS: {message} ***\n")
+    pytest.skip(message)
+
+
+# --- the server ------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    method: str
+    host: str
+    target: str
+    body: str
+
+
+@dataclass
+class Capture:
+    """What the test server saw: Mixpanel events and every request."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    sites: dict[str, Path] = field(default_factory=dict)
+    lib_delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.events.clear()
+            self.requests.clear()
+            self.sites.clear()
+            self.lib_delay = 0.0
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_OPTIONS(self) -> None:
+        self.reply(204, b"", "text/plain")
+
+    def do_GET(self) -> None:
+        self.handle_any(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.handle_any(self.rfile.read(length))
+
+    def handle_any(self, body: bytes) -> None:
+        capture = self.server.capture
+        host = (self.headers.get("Host") or "").split(":")[0]
+        with capture.lock:
+            capture.requests.append(Request(self.command, host, self.path, body.decode("latin-1")))
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path.rstrip("/") in ("/track", "/engage", "/groups", "/decide", "/flags", "/record"):
+            self.capture_events(parts.query, body)
+            verbose = parse_qs(parts.query).get("verbose") == ["1"]
+            self.reply(200, b'{"status":1}' if verbose else b"1", "text/plain")
+        elif path == "/favicon.ico":
+            self.reply(204, b"", "image/x-icon")
+        elif path.startswith("/lib/"):
+            package, _, name = path[len("/lib/") :].partition("/")
+            if capture.lib_delay:
+                time.sleep(capture.lib_delay)
+            self.serve(NODE_MODULES / package / "dist" / name)
+        elif host in capture.sites:
+            file = capture.sites[host] / path.lstrip("/")
+            self.serve(file / "index.html" if file.is_dir() else file)
+        else:
+            self.reply(404, b"not found", "text/plain")
+
+    def capture_events(self, query: str, body: bytes) -> None:
+        fields = parse_qs(query) | parse_qs(body.decode("utf-8"))
+        for data in fields.get("data", []):
+            try:
+                decoded = json.loads(data)
+            except ValueError:
+                decoded = json.loads(base64.b64decode(data + "=" * (-len(data) % 4)))
+            items = decoded if isinstance(decoded, list) else [decoded]
+            with self.server.capture.lock:
+                self.server.capture.events.extend(item for item in items if "event" in item)
+
+    def serve(self, file: Path) -> None:
+        if not file.is_file():
+            self.reply(404, b"not found", "text/plain")
+            return
+        types = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".gif": "image/gif"}
+        self.reply(200, file.read_bytes(), types.get(file.suffix, "application/octet-stream"))
+
+    def reply(self, status: int, payload: bytes, content_type: str) -> None:
+        self.send_response(status)
+        origin = self.headers.get("Origin")
+        if origin:
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Credentials", "true")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.capture = Capture()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    httpd = Server()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# --- the browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    require(CHROMIUM.exists(), f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    require(
+        (NODE_MODULES / SDK / "dist" / "mixpanel.min.js").exists(),
+        "js/node_modules is missing: run `npm ci` in js/",
+    )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright package is missing: pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Browsing:
+    """New browser contexts for one test, each watched for page errors."""
+
+    browser: Any
+    errors: list[str] = field(default_factory=list)
+    contexts: list[Any] = field(default_factory=list)
+
+    def context(self, **options: Any) -> Any:
+        context = self.browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        context.on("weberror", lambda error: self.errors.append(f"page error: {error.error}"))
+        context.on("page", self.watch)
+        self.contexts.append(context)
+        return context
+
+    def watch(self, page: Any) -> None:
+        def on_console(message: Any) -> None:
+            if message.type == "error":
+                self.errors.append(f"console error on {page.url}: {message.text}")
+
+        page.on("console", on_console)
+
+    def page(self, **options: Any) -> Any:
+        return self.context(**options).new_page()
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def browsing(browser: Any) -> Iterator[Browsing]:
+    session = Browsing(browser)
+    yield session
+    session.close()
+    assert session.errors == [], "\n".join(session.errors)
+
+
+# --- the sites -------------------------------------------------------------------------
+
+SNIPPET_PATH = NODE_MODULES / SDK / "dist" / "mixpanel-jslib-snippet.min.js"
+
+
+@dataclass
+class Sites:
+    """Builds test sites in a temporary folder and serves them by host name."""
+
+    server: Server
+    root: Path
+
+    def url(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.server.port}{path}"
+
+    @property
+    def api_host(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def mixpanel(
+        self,
+        *,
+        sdk: str = SDK,
+        mode: str = "snippet",
+        token: str = TOKEN,
+        name: str | None = None,
+        after: str = "",
+        **config: Any,
+    ) -> str:
+        """The head markup that loads and initialises the real SDK, as a site would."""
+        options = {"api_host": self.api_host, "batch_requests": False, "track_pageview": True}
+        options.update(config)
+        arguments = [json.dumps(token), json.dumps(options)] + ([json.dumps(name)] if name else [])
+        call = f"mixpanel.init({', '.join(arguments)});"
+        if sdk == SDK_245:
+            # 2.45 has no automatic page view; its stub queues this until the library runs.
+            target = f"mixpanel[{json.dumps(name)}]" if name else "mixpanel"
+            call += f"\n{target}.track_pageview();"
+        if mode == "module":
+            return (
+                '<script type="module">\n'
+                f'import mixpanel from "/lib/{sdk}/mixpanel.module.js";\n{call}\n{after}\n'
+                "</script>"
+            )
+        snippet = SNIPPET_PATH.read_text().strip()
+        return (
+            f'<script>var MIXPANEL_CUSTOM_LIB_URL = "/lib/{sdk}/mixpanel.min.js";</script>\n'
+            f"<script>{snippet}</script>\n<script>\n{call}\n{after}\n</script>"
+        )
+
+    def build(
+        self,
+        host: str,
+        pages: dict[str, str],
+        *,
+        head: str = "",
+        domains: tuple[str, ...] = DOMAINS,
+        token: str | None = None,
+        ttl: int | None = None,
+        param: str | None = None,
+        fragment: bool = False,
+        xdlink: bool = True,
+        mixpanel: MixpanelConfig | None = None,
+    ) -> None:
+        """Write `pages` (path -> body markup) for `host`, all with `head`, and add xdlink."""
+        folder = self.root / host
+        shutil.rmtree(folder, ignore_errors=True)
+        for path, body in pages.items():
+            file = folder / path
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(
+                '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                f"<title>{host} {path}</title>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+            )
+        if xdlink:
+            install_xdlink(
+                folder,
+                domains=domains,
+                token=token,
+                ttl=ttl,
+                param=param,
+                fragment=fragment,
+                mixpanel=mixpanel,
+            )
+        self.server.capture.sites[host] = folder
+
+    # --- what the capture server saw ---
+
+    def events(self, host: str, path: str | None = None) -> list[dict[str, Any]]:
+        """Properties of every event sent from a page of `host` (and `path`)."""
+        with self.server.capture.lock:
+            events = list(self.server.capture.events)
+        found: dict[str, dict[str, Any]] = {}
+        for event in events:
+            properties = dict(event["properties"], event=event["event"])
+            where = urlsplit(properties.get("$current_url", ""))
+            if where.hostname == host and (path is None or where.path == path):
+                found.setdefault(properties.get("$insert_id") or str(len(found)), properties)
+        return sorted(found.values(), key=lambda properties: properties.get("time", 0))
+
+    def page_views(
+        self, host: str, path: str | None = None, count: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait for `count` page views from `host`; return every event from there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.events(host, path)
+            views = [event for event in events if event["event"] in PAGE_VIEWS]
+            if len(views) >= count:
+                return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(views)} page views from {host}{path or ''}: {events}")
+            time.sleep(0.05)
+
+    def requests(self) -> list[Request]:
+        with self.server.capture.lock:
+            return list(self.server.capture.requests)
+
+
+def install_xdlink(
+    folder: Path,
+    *,
+    domains: tuple[str, ...],
+    token: str | None,
+    ttl: int | None,
+    param: str | None,
+    fragment: bool,
+    mixpanel: MixpanelConfig | None,
+) -> None:
+    """Add the script to every page of `folder` as `xdlink build` does."""
+    if mixpanel is None and cli_available():
+        command = [sys.executable, "-m", "xdlink", "build", str(folder), "--domains"]
+        command.append(",".join(domains))
+        for option, value in (("--token", token), ("--ttl", ttl), ("--param", param)):
+            if value is not None:
+                command += [option, str(value)]
+        if fragment:
+            command.append("--fragment")
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        return
+    for page in folder.rglob("*.html"):
+        text = page.read_text()
+        config = ScriptConfig(
+            domains=domains,
+            param=param or "_xdl",
+            ttl=ttl or 120,
+            in_fragment=fragment,
+            mixpanel=mixpanel or (MixpanelConfig(token=token) if token else init_config(text)),
+        )
+        element = f"<script data-xdlink>{render(config).code}</script>"
+        anchor = '<meta charset="utf-8">'
+        page.write_text(text.replace(anchor, anchor + element, 1))
+
+
+_INIT = re.compile(r'mixpanel\.init\(("[^"]*"), (\{.*?\})(?:, "[^"]*")?\);')
+
+
+def init_config(page: str) -> MixpanelConfig | None:
+    """What the CLI reads from a test page's own mixpanel.init(...)."""
+    match = _INIT.search(page)
+    if not match:
+        return None
+    options = json.loads(match[2])
+    return MixpanelConfig(
+        token=json.loads(match[1]),
+        persistence=options.get("persistence"),
+        persistence_name=options.get("persistence_name"),
+        cookie_domain=options.get("cookie_domain"),
+        cross_subdomain_cookie=options.get("cross_subdomain_cookie"),
+        secure_cookie=options.get("secure_cookie"),
+        cross_site_cookie=options.get("cross_site_cookie"),
+        opt_out_persistence=options.get("opt_out_tracking_persistence_type"),
+        opt_out_cookie_prefix=options.get("opt_out_tracking_cookie_prefix"),
+    )
+
+
+def cli_available() -> bool:
+    return os.environ.get("XDLINK_TEST_CLI", "1") == "1" and (ROOT / "xdlink" / "cli.py").exists()
+
+
+@pytest.fixture
+def sites(server: Server, tmp_path: Path) -> Iterator[Sites]:
+    server.capture.reset()
+    yield Sites(server, tmp_path)
+    server.capture.reset()
+
+
+@pytest.fixture
+def wait() -> Callable[..., Any]:
+    """Poll `probe` until it returns something truthy."""
+
+    def poll(probe: Callable[[], Any], timeout: float = 10.0, message: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(message or f"timed out waiting for {probe}")
+            time.sleep(0.05)
+
+    return poll
