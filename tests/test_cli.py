@@ -91,7 +91,7 @@ def test_dry_run_and_diff_write_nothing(site: Path) -> None:
     before = snapshot(site)
     dry = invoke("build", site, "-d", DOMAINS, "--dry-run", "-v", cwd=site)
     assert dry.exit_code == 0, output_of(dry)
-    assert "would change: blog/first-post.html" in dry.stdout
+    assert f"would change: {site / 'blog' / 'first-post.html'}" in dry.stdout
     diff = invoke("build", site, "-d", DOMAINS, "--diff", cwd=site)
     assert diff.exit_code == 0, output_of(diff)
     assert "--- a/index.html\n+++ b/index.html\n" in diff.stdout
@@ -116,7 +116,11 @@ def test_json_report(site: Path) -> None:
     assert report["changed"] == ["blog/first-post.html", "index.html"]
     assert report["tokens"] == ["5d9e4a1b2c3d4e5f60718293a4b5c6d7"]
     assert report["csp_hashes"][0].startswith("'sha256-")
-    assert report["warnings"] == ["no link in the site points to shop.example (a typo?)"]
+    assert report["site"] == str(site)
+    assert report["warnings"] == [
+        "no link in the site points to shop.example: "
+        "fine if that is this site's own domain, otherwise a typo?"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -195,9 +199,8 @@ def test_read_only_page_is_reported_and_left_alone(site: Path) -> None:
     before = page.read_bytes()
     result = invoke("build", site, "-d", DOMAINS, cwd=site)
     assert result.exit_code == 3, output_of(result)
-    assert "error: cannot process index.html: the page is read-only; left as it is" in (
-        result.stderr
-    )
+    message = f"error: cannot process {page}: the page is read-only; left as it is"
+    assert message in result.stderr
     assert "1 errors" in result.stdout
     assert page.read_bytes() == before
     assert (site / "blog" / "first-post.html").read_bytes() != before
@@ -220,7 +223,7 @@ def test_symlink_out_of_site_is_never_written(site: Path, tmp_path: Path) -> Non
 def test_include_and_exclude(site: Path) -> None:
     result = invoke("build", site, "-d", DOMAINS, "--exclude", "blog/**", "-v", cwd=site)
     assert result.exit_code == 0, output_of(result)
-    assert "changed: index.html" in result.stdout
+    assert f"changed: {site / 'index.html'}" in result.stdout
     assert "blog/" not in result.stdout
     only = invoke("build", site, "-d", DOMAINS, "--include", "blog/*.html", "--check", cwd=site)
     assert only.exit_code == 1

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,6 +22,9 @@ from xdlink.settings import (
     read_config,
 )
 from xdlink.site import Job, run
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -165,7 +168,7 @@ def _execute(command: str, site: Path, settings: Settings, options: dict[str, An
         raise XdlinkError(f"site {site} is not a folder")
     write = not (options["check"] or options["dry_run"] or options["diff"])
     job = Job(command, settings, write=write, diff=options["diff"])
-    report = Report(command, settings.domains, write=write, check=options["check"])
+    report = Report(command, str(site), settings.domains, write=write, check=options["check"])
     report.notices.extend(settings.notices)
     if options["output_format"] == "text" and not options["quiet"]:
         for notice in settings.notices:
@@ -180,12 +183,21 @@ def _run_with_progress(site: Path, job: Job, report: Report, options: dict[str, 
     if not show:
         run(site, job, report)
         return
-    with click.progressbar(length=0, label="xdlink", file=sys.stderr) as bar:
+    with click.progressbar(length=0, label="xdlink", file=sys.stderr, show_pos=True) as bar:
+        run(site, job, report, progress=_Bar(bar))
 
-        def advance(count: int) -> None:
-            bar.update(count)
 
-        run(site, job, report, progress=advance)
+class _Bar:
+    """The site runner's progress, drawn by click on stderr."""
+
+    def __init__(self, bar: ProgressBar[int]) -> None:
+        self.bar = bar
+
+    def start(self, total: int) -> None:
+        self.bar.length = total
+
+    def advance(self) -> None:
+        self.bar.update(1)
 
 
 def _print(report: Report, options: dict[str, Any]) -> None:
@@ -200,7 +212,7 @@ def _print(report: Report, options: dict[str, Any]) -> None:
         return
     if options["verbose"]:
         for path in report.changed:
-            click.echo(f"{'changed' if report.write else 'would change'}: {path}")
+            click.echo(f"{'changed' if report.write else 'would change'}: {report.display(path)}")
     for warning in report.warnings():
         click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())

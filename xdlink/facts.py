@@ -246,6 +246,19 @@ def link_hosts(tree: etree._Element) -> set[str]:
     return hosts
 
 
+def own_hosts(tree: etree._Element) -> set[str]:
+    """Hosts the page names as its own address: rel=canonical and og:url."""
+    urls = [
+        link.get("href", "")
+        for link in tree.iter("link")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    urls += [
+        meta.get("content", "") for meta in tree.iter("meta") if meta.get("property") == "og:url"
+    ]
+    return {host for host in map(_host, urls) if host}
+
+
 def _host(url: str) -> str | None:
     try:
         parts = urlsplit(url.strip())

@@ -15,6 +15,7 @@ from xdlink.facts import (
     host_matches,
     link_hosts,
     mixpanel_inits,
+    own_hosts,
     parse_tree,
 )
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
@@ -57,6 +58,7 @@ class Facts:
     init_unreadable: bool = False
     csp_blocks: bool = False
     linked_domains: frozenset[str] = frozenset()
+    own_domains: frozenset[str] = frozenset()
     charset_after_script: bool = False
 
 
@@ -268,19 +270,20 @@ def gather_facts(source: Source, head: Head, settings: Settings, blocks: list[Bl
     calls = mixpanel_inits(tree) if wants_init else []
     configs = [call.config for call in calls if call.config is not None]
     default = [config for config in configs if config.instance is None]
-    linked = frozenset(
-        domain
-        for host in (link_hosts(tree) if wants_links else ())
-        for domain in settings.domains
-        if host_matches(host, domain)
-    )
+    linked = _listed(link_hosts(tree), settings.domains) if wants_links else frozenset()
+    own = _listed(own_hosts(tree), settings.domains) if wants_links else frozenset()
     return Facts(
         init=next(iter(default or configs), None),
         tokens=tuple(dict.fromkeys(config.token for config in configs)),
         init_unreadable=bool(calls) and not configs,
         linked_domains=linked,
+        own_domains=own,
         charset_after_script=head.charset_after_script,
     )
+
+
+def _listed(hosts: set[str], domains: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(domain for host in hosts for domain in domains if host_matches(host, domain))
 
 
 _MIXPANEL = re.compile("mixpanel")

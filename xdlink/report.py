@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -40,6 +41,7 @@ class Report:
     """Accumulates page results; knows the summary line, warnings and exit code."""
 
     command: str
+    root: str = "."
     domains: tuple[str, ...] = ()
     write: bool = True
     check: bool = False
@@ -55,12 +57,13 @@ class Report:
     tokens: dict[str, str] = field(default_factory=dict)
     hashes: Counter[str] = field(default_factory=Counter)
     linked: set[str] = field(default_factory=set)
+    own: set[str] = field(default_factory=set)
     diffs: list[str] = field(default_factory=list)
 
     def add(self, page: PageReport) -> None:
         self.counts["seen"] += 1
         if page.error is not None:
-            self.errors.append(f"error: cannot process {page.path}: {page.error}")
+            self.errors.append(f"error: cannot process {self.display(page.path)}: {page.error}")
             return
         assert page.action is not None
         self.counts[page.action.value] += 1
@@ -87,6 +90,7 @@ class Report:
         if page.csp_hash:
             self.hashes[page.csp_hash] += 1
         self.linked |= facts.linked_domains
+        self.own |= facts.own_domains
 
     # --- outcome ----------------------------------------------------------------------
 
@@ -106,26 +110,46 @@ class Report:
         found: list[str] = []
         if self.command != "build" or not self.counts["seen"]:
             return found
-        for domain in self.domains:
-            if domain not in self.linked:
-                found.append(f"no link in the site points to {domain} (a typo?)")
-        found += _listed("pages with no Mixpanel init found", self.no_init)
-        found += _listed(
+        found += self._unlinked_domains()
+        found += self._listed("pages with no Mixpanel init found", self.no_init)
+        found += self._listed(
             "pages whose mixpanel.init token is not a literal (use --token)", self.unreadable_init
         )
-        found += _listed(
+        found += self._listed(
             "pages whose Content-Security-Policy blocks the inline script "
             "(allow its hash or use --external)",
             self.csp_blocked,
         )
-        found += _listed(
+        found += self._listed(
             "pages that run a script before <meta charset> (xdlink runs after it)",
             self.charset_late,
         )
         if len(self.tokens) > 1:
-            where = ", ".join(f"{token} ({path})" for token, path in self.tokens.items())
+            where = ", ".join(f"{token} ({self.display(p)})" for token, p in self.tokens.items())
             found.append(f"more than one Mixpanel token across the site: {where}")
         return found
+
+    def _unlinked_domains(self) -> list[str]:
+        """A listed domain no link points to is likely a typo, unless it is the site's own:
+        pages name their own host in rel=canonical or og:url; without those, one unlinked
+        domain is taken to be the site itself and only mentioned as such."""
+        unlinked = [d for d in self.domains if d not in self.linked and d not in self.own]
+        if len(unlinked) == 1 and not self.own:
+            return [
+                f"no link in the site points to {unlinked[0]}: "
+                "fine if that is this site's own domain, otherwise a typo?"
+            ]
+        return [f"no link in the site points to {domain} (a typo?)" for domain in unlinked]
+
+    def _listed(self, title: str, paths: list[str]) -> list[str]:
+        if not paths:
+            return []
+        shown = ", ".join(self.display(path) for path in paths[:EXAMPLES])
+        more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
+        return [f"{len(paths)} {title}: {shown}{more}"]
+
+    def display(self, path: str) -> str:
+        return os.path.join(self.root, path)
 
     def summary(self) -> str:
         verb = "" if self.write else "would be "
@@ -153,6 +177,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "command": self.command,
+            "site": self.root,
             "write": self.write,
             "counts": {
                 "seen": self.counts["seen"],
@@ -175,11 +200,3 @@ class Report:
 
     def render_json(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
-
-
-def _listed(title: str, paths: list[str]) -> list[str]:
-    if not paths:
-        return []
-    shown = ", ".join(paths[:EXAMPLES])
-    more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
-    return [f"{len(paths)} {title}: {shown}{more}"]

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
 from xdlink.report import PageReport, Report
@@ -21,6 +22,12 @@ from xdlink.settings import Settings
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 TEMP_PREFIX = ".xdlink-"
 CHUNK = 64
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,7 @@ def run(
     root: Path,
     job: Job,
     report: Report,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Process every page of the site, in parallel when jobs > 1, feeding the report."""
     entries = list(walk(root, job.settings.include, job.settings.exclude))
@@ -205,10 +212,12 @@ def run(
     for entry in entries:
         if entry.skip is not None:
             report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
+    if progress is not None:
+        progress.start(len(pages))
     for page in _map(root, pages, job):
         report.add(page)
         if progress is not None:
-            progress(1)
+            progress.advance()
     return report
 
 
