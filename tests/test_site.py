@@ -1,0 +1,160 @@
+"""The site runner: walk order and globs, atomic replacement, modes, owners, parallel runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, SETTINGS
+from xdlink import site as site_module
+from xdlink.page import Action
+from xdlink.report import Report
+from xdlink.settings import Settings
+from xdlink.site import TEMP_PREFIX, Job, run, walk
+
+PAGE = (FIXTURES / "cases" / "plain-html5" / "input.html").read_bytes()
+
+
+def make_site(root: Path, names: list[str]) -> Path:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(PAGE)
+    return root
+
+
+def build(root: Path, settings: Settings = SETTINGS) -> Report:
+    return run(root, Job("build", settings), Report("build", str(root), settings.domains))
+
+
+def test_walk_is_sorted_and_filters_by_suffix(tmp_path: Path) -> None:
+    make_site(tmp_path, ["b.html", "a/z.htm", "a/b.xhtml", "c.HTML", "d.txt", "a/.x.html"])
+    (tmp_path / f"{TEMP_PREFIX}left.tmp").write_bytes(b"")
+    assert [entry.relative for entry in walk(tmp_path)] == [
+        "a/.x.html",
+        "a/b.xhtml",
+        "a/z.htm",
+        "b.html",
+        "c.HTML",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "expected"),
+    [
+        ((), ("drafts/**",), ["docs/drafts/x.html", "index.html"]),
+        ((), ("**/drafts/**",), ["index.html"]),
+        ((), ("*.html",), []),
+        (("drafts/*",), (), ["drafts/a.html"]),
+        (("**/x.html",), (), ["docs/drafts/x.html"]),
+        ((), ("drafts/",), ["index.html"]),
+        (("index.html",), (), ["index.html"]),
+    ],
+)
+def test_globs(
+    tmp_path: Path, include: tuple[str, ...], exclude: tuple[str, ...], expected: list[str]
+) -> None:
+    make_site(tmp_path, ["index.html", "drafts/a.html", "drafts/deep/b.html", "docs/drafts/x.html"])
+    found = [entry.relative for entry in walk(tmp_path, include, exclude)]
+    assert found == expected
+
+
+def test_mode_and_owner_are_kept(tmp_path: Path) -> None:
+    make_site(tmp_path, ["a.html"])
+    page = tmp_path / "a.html"
+    page.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(page, 1234, 5678)
+    build(tmp_path)
+    info = page.stat()
+    assert page.read_bytes() != PAGE
+    assert info.st_mode & 0o7777 == 0o640
+    if os.geteuid() == 0:
+        assert (info.st_uid, info.st_gid) == (1234, 5678)
+
+
+def test_failed_write_leaves_the_page_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_site(tmp_path, ["a.html", "b.html"])
+
+    def full_disk(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(site_module.os, "replace", full_disk)
+    report = build(tmp_path)
+    assert report.errors == [
+        f"error: cannot process {tmp_path / 'a.html'}: No space left on device",
+        f"error: cannot process {tmp_path / 'b.html'}: No space left on device",
+    ]
+    assert int(report.return_code) == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.html", "b.html"]
+    assert (tmp_path / "a.html").read_bytes() == PAGE
+
+
+def test_page_changed_during_the_run_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_site(tmp_path, ["a.html"])
+    real_read = site_module._read
+
+    def read_then_change(path: Path) -> bytes:
+        data = real_read(path)
+        path.write_bytes(b"<!DOCTYPE html><title>new content</title>")
+        return data
+
+    monkeypatch.setattr(site_module, "_read", read_then_change)
+    report = build(tmp_path)
+    assert "the page changed while xdlink was reading it" in report.errors[0]
+    assert (tmp_path / "a.html").read_bytes() == b"<!DOCTYPE html><title>new content</title>"
+
+
+def test_unsupported_encoding_is_an_error_not_a_change(tmp_path: Path) -> None:
+    page = tmp_path / "a.html"
+    page.write_bytes(b'<!DOCTYPE html><meta charset="utf-7"><title>+AGA-</title>')
+    report = build(tmp_path)
+    assert report.errors == [f"error: cannot process {page}: encoding utf-7 is not supported"]
+    assert page.read_bytes().endswith(b"+AGA-</title>")
+
+
+def test_parallel_run_matches_serial_run(tmp_path: Path) -> None:
+    names = [f"s{index // 50}/p{index}.html" for index in range(300)]
+    serial = make_site(tmp_path / "serial", names)
+    parallel = make_site(tmp_path / "parallel", names)
+    one = build(serial, replace(SETTINGS, jobs=1))
+    two = build(parallel, replace(SETTINGS, jobs=2))
+    assert one.counts == two.counts
+    assert one.changed == two.changed
+    assert one.counts[Action.INJECTED.value] == 300
+    for name in names:
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes()
+
+
+def test_hard_linked_page_gets_a_new_file(tmp_path: Path) -> None:
+    make_site(tmp_path, ["a.html"])
+    os.link(tmp_path / "a.html", tmp_path / "copy.htm.bak")
+    build(tmp_path)
+    assert (tmp_path / "a.html").read_bytes() != PAGE
+    assert (tmp_path / "copy.htm.bak").read_bytes() == PAGE
+
+
+def test_second_build_touches_no_file(tmp_path: Path) -> None:
+    make_site(tmp_path, ["a.html", "sub/b.html"])
+    build(tmp_path)
+    stamps = {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*.html")}
+    report = build(tmp_path)
+    assert report.counts["unchanged"] == 2
+    assert {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*.html")} == stamps
+
+
+def test_copy_of_fixture_tree_roundtrip(tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    shutil.copytree(FIXTURES / "generators", target)
+    before = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
+    build(target)
+    run(target, Job("remove", Settings()), Report("remove"))
+    assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
