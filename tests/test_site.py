@@ -102,9 +102,9 @@ def test_page_changed_during_the_run_is_left_alone(
     make_site(tmp_path, ["a.html"])
     real_read = site_module._read
 
-    def read_then_change(path: Path) -> bytes:
+    def read_then_change(path: str) -> bytes:
         data = real_read(path)
-        path.write_bytes(b"<!DOCTYPE html><title>new content</title>")
+        Path(path).write_bytes(b"<!DOCTYPE html><title>new content</title>")
         return data
 
     monkeypatch.setattr(site_module, "_read", read_then_change)

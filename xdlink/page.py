@@ -9,14 +9,18 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import idna
+
 from xdlink import __version__
 from xdlink.facts import (
     csp_blocks_inline,
+    find_init_calls,
     host_matches,
+    init_call_positions,
     link_hosts,
     mixpanel_inits,
-    own_hosts,
     parse_tree,
+    url_host,
 )
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
 from xdlink.script import MixpanelConfig, RenderedScript, ScriptConfig, render
@@ -94,6 +98,16 @@ class Source:
         if self.codec == "latin-1":
             return position
         return self.prefix + len(self.encode(self.text[:position]))
+
+    def decoded(self, start: int, end: int) -> str:
+        """The page's text between two view positions, decoded in its own encoding."""
+        if self.codec != "latin-1":
+            return self.text[start:end]
+        raw = self.data[start:end]
+        try:
+            return raw.decode(self.declared or "utf-8", "replace")
+        except LookupError:
+            return raw.decode("utf-8", "replace")
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.codec, "surrogatepass")
@@ -195,8 +209,13 @@ def _whitespace_before(text: str, position: int, floor: int) -> str:
 # --- build and remove ----------------------------------------------------------------
 
 
-def build_page(data: bytes, settings: Settings, xml: bool = False) -> Outcome:
-    """Insert or update the page's xdlink block; ``xml`` when the page is served as XML."""
+def build_page(
+    data: bytes, settings: Settings, xml: bool = False, confirmed: frozenset[str] = frozenset()
+) -> Outcome:
+    """Insert or update the page's xdlink block; ``xml`` when the page is served as XML.
+
+    ``confirmed``: listed domains already known to be linked from the site.
+    """
     source = read_source(data)
     if isinstance(source, str):
         return Outcome(Action.SKIPPED, reason=source)
@@ -206,8 +225,8 @@ def build_page(data: bytes, settings: Settings, xml: bool = False) -> Outcome:
     if not head.complete:
         raise PageError("the page ends inside a tag before its body")
     blocks = _all_blocks(source, head)
-    facts = gather_facts(source, head, settings, blocks)
-    script = render(script_config(settings, facts.init))
+    facts = gather_facts(source, head, settings, blocks, confirmed)
+    script = _script(settings, facts.init)
     facts = _with_csp(facts, head, script)
     element = block_markup(script, xml or head.has_xml_declaration)
     if not blocks:
@@ -234,7 +253,7 @@ def remove_page(data: bytes) -> Outcome:
 
 
 def _all_blocks(source: Source, head: Head) -> list[Block]:
-    if MARKER_ATTRIBUTE in source.text[head.region_end :]:
+    if source.text.find(MARKER_ATTRIBUTE, head.region_end) >= 0:
         return scan_blocks(source.text, source.start)
     return head.blocks
 
@@ -258,51 +277,96 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
 # --- facts ----------------------------------------------------------------------------
 
 
-def gather_facts(source: Source, head: Head, settings: Settings, blocks: list[Block]) -> Facts:
-    """Read the Mixpanel init and the links, parsing with lxml only when the text has any."""
-    wants_init = _mentions(source.text, _MIXPANEL, blocks)
-    wants_links = _mentions(source.text, _domains_pattern(settings.domains), blocks)
-    if not (wants_init or wants_links):
-        return Facts(charset_after_script=head.charset_after_script)
-    tree = parse_tree(source.data, _lxml_encoding(source))
-    if tree is None:
-        return Facts(charset_after_script=head.charset_after_script)
-    calls = mixpanel_inits(tree) if wants_init else []
+def gather_facts(
+    source: Source,
+    head: Head,
+    settings: Settings,
+    blocks: list[Block],
+    confirmed: frozenset[str] = frozenset(),
+) -> Facts:
+    """Read the page's Mixpanel init and which listed domains its links point to.
+
+    When every ``mixpanel.init(`` of the page stands in an inline script of its head, the
+    scan has the script's text; otherwise lxml parses the page and finds the real calls
+    (a call shown in a code block is not one). Links are read with lxml on pages whose
+    text has a link-like mention of a domain that is not in ``confirmed`` (already seen
+    linked elsewhere in the site).
+    """
+    spans = _outside(blocks, len(source.text))
+    calls_at = [at for a, b in spans for at in init_call_positions(source.text, a, b)]
+    scripts = [
+        span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
+    ]
+    in_head = all(any(a <= at < b for a, b in scripts) for at in calls_at)
+    pending = tuple(domain for domain in settings.domains if domain not in confirmed)
+    wants_links = bool(pending) and _mentions_link(source.text, pending)
+    tree = None
+    if wants_links or not in_head:
+        tree = parse_tree(source.data, _lxml_encoding(source))
+    if in_head:
+        calls = [call for a, b in scripts for call in find_init_calls(source.decoded(a, b))]
+    else:
+        calls = mixpanel_inits(tree) if tree is not None else []
     configs = [call.config for call in calls if call.config is not None]
     default = [config for config in configs if config.instance is None]
-    linked = _listed(link_hosts(tree), settings.domains) if wants_links else frozenset()
-    own = _listed(own_hosts(tree), settings.domains) if wants_links else frozenset()
+    linked = _listed(link_hosts(tree), pending) if wants_links and tree is not None else set()
+    own = _listed({host for host in map(url_host, head.own_urls) if host}, settings.domains)
     return Facts(
         init=next(iter(default or configs), None),
         tokens=tuple(dict.fromkeys(config.token for config in configs)),
         init_unreadable=bool(calls) and not configs,
-        linked_domains=linked,
-        own_domains=own,
+        linked_domains=frozenset(linked),
+        own_domains=frozenset(own),
         charset_after_script=head.charset_after_script,
     )
 
 
-def _listed(hosts: set[str], domains: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(domain for host in hosts for domain in domains if host_matches(host, domain))
+def _outside(blocks: list[Block], length: int) -> list[tuple[int, int]]:
+    """The spans of the text outside xdlink's own blocks (which carry the domains)."""
+    spans, position = [], 0
+    for block in blocks:
+        spans.append((position, block.start))
+        position = block.end
+    spans.append((position, length))
+    return spans
 
 
-_MIXPANEL = re.compile("mixpanel")
+def _listed(hosts: set[str], domains: tuple[str, ...]) -> set[str]:
+    return {domain for host in hosts for domain in domains if host_matches(host, domain)}
 
 
 @functools.lru_cache(maxsize=8)
-def _domains_pattern(domains: tuple[str, ...]) -> re.Pattern[str]:
-    bases = sorted({domain.removeprefix("*.") for domain in domains})
-    return re.compile("|".join(map(re.escape, bases)) or "(?!)", re.IGNORECASE)
+def _domain_forms(domains: tuple[str, ...]) -> tuple[str, ...]:
+    """The domains as links may write them: ASCII, Unicode, and UTF-8 bytes read as
+    latin-1 (the view of a UTF-8 page), all lower-cased."""
+    forms: set[str] = set()
+    for domain in domains:
+        ascii_name = domain.removeprefix("*.")
+        unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
+        forms |= {ascii_name, unicode_name, unicode_name.encode("utf-8").decode("latin-1")}
+    return tuple(sorted(form.lower() for form in forms))
 
 
-def _mentions(text: str, pattern: re.Pattern[str], blocks: list[Block]) -> bool:
-    """Whether the text outside xdlink's own blocks matches (they carry the domains)."""
-    position = 0
-    for block in blocks:
-        if pattern.search(text, position, block.start):
-            return True
-        position = block.end
-    return pattern.search(text, position) is not None
+_LINK_BEFORE_HOST = re.compile(
+    r"<(?:a|area|form)[\t\n\f\r /][^<>]*?(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*"
+    r"[\"']?[\t\n\f\r ]*(?:https?:)?//(?:[^/\"'\s>?#<]*\.)?\Z"
+)
+_HOST_CHAR = re.compile(r"[\w.-]")
+
+
+def _mentions_link(text: str, domains: tuple[str, ...]) -> bool:
+    """Whether a link, area or form attribute in the text names one of the domains:
+    a prefilter (str.find, then a look at what precedes each hit), confirmed by lxml."""
+    lowered = text.lower()  # cheap; its length may differ, but only a yes or no is wanted
+    for form in _domain_forms(domains):
+        position = lowered.find(form)
+        while position >= 0:
+            end = position + len(form)
+            ends_host = not _HOST_CHAR.match(lowered, end)
+            if ends_host and _LINK_BEFORE_HOST.search(lowered, max(0, position - 512), position):
+                return True
+            position = lowered.find(form, end)
+    return False
 
 
 def _lxml_encoding(source: Source) -> str | None:
@@ -316,6 +380,11 @@ def _with_csp(facts: Facts, head: Head, script: RenderedScript) -> Facts:
         return facts
     blocks = csp_blocks_inline(head.csp_before_anchor, script.sha256)
     return dataclasses.replace(facts, csp_blocks=blocks)
+
+
+@functools.lru_cache(maxsize=64)
+def _script(settings: Settings, init: MixpanelConfig | None) -> RenderedScript:
+    return render(script_config(settings, init))
 
 
 def script_config(settings: Settings, init: MixpanelConfig | None) -> ScriptConfig:

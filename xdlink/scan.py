@@ -12,11 +12,14 @@ import re
 from dataclasses import dataclass, field
 
 WS = "\t\n\f\r "
-_WS = re.compile(r"[\t\n\f\r ]*")
-_WS_SLASH = re.compile(r"[\t\n\f\r /]*")
-_TAG_NAME = re.compile(r"[^\t\n\f\r />]*")
-_ATTR_NAME = re.compile(r"[^\t\n\f\r />][^\t\n\f\r /=>]*")
-_UNQUOTED = re.compile(r"[^\t\n\f\r >]*")
+# Possessive quantifiers keep these linear: a name is never split to retry a match.
+_ATTRIBUTE = (
+    r"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r /=>]*+)"
+    r"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(\"[^\"]*+\"|'[^']*+'|(?![\"'])[^\t\n\f\r >]*+))?+"
+)
+_ATTRIBUTE_RE = re.compile(_ATTRIBUTE)
+_TAG = re.compile(rf"</?+([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>")
+_ATTRIBUTES_WANTED = frozenset({"meta", "base", "link", "script"})
 _NON_WS = re.compile(r"[^\t\n\f\r ]")
 _SCRIPT_DATA = re.compile(r"<!--|-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
 _LETTER = re.compile(r"[A-Za-z]")
@@ -77,6 +80,8 @@ class Head:
     region_end: int = 0
     blocks: list[Block] = field(default_factory=list)
     csp_before_anchor: list[str] = field(default_factory=list)
+    inline_scripts: list[tuple[int, int]] = field(default_factory=list)
+    own_urls: list[str] = field(default_factory=list)
     complete: bool = True
 
 
@@ -85,47 +90,28 @@ class _Eof(Exception):
 
 
 def parse_tag(text: str, start: int) -> Tag:
-    """Read the tag that opens at ``text[start] == '<'``; raise _Eof if it never closes."""
-    closing = text.startswith("/", start + 1)
-    i = start + 2 if closing else start + 1
-    name_end = _skip(_TAG_NAME, text, i)
-    name = text[i:name_end].lower()
+    """Read the tag that opens at ``text[start] == '<'``; raise _Eof if it never closes.
+
+    One regular expression follows the tokenizer's tag, attribute name and value states;
+    it fails only where the text ends inside the tag. Attributes are split out only for
+    the elements whose attributes matter here.
+    """
+    match = _TAG.match(text, start)
+    if match is None:
+        raise _Eof
+    name = match.group(1).lower()
+    closing = text[start + 1] == "/"
+    attrs = {} if closing or name not in _ATTRIBUTES_WANTED else _attributes(match.group(2))
+    return Tag(name, start, match.end(), closing, attrs)
+
+
+def _attributes(raw: str) -> dict[str, str]:
     attrs: dict[str, str] = {}
-    i = name_end
-    end = len(text)
-    while True:
-        i = _skip(_WS_SLASH, text, i)
-        if i >= end:
-            raise _Eof
-        if text[i] == ">":
-            return Tag(name, start, i + 1, closing, attrs)
-        i = _read_attribute(text, i, attrs)
-
-
-def _read_attribute(text: str, i: int, attrs: dict[str, str]) -> int:
-    match = _ATTR_NAME.match(text, i)
-    assert match is not None  # the caller stands on a character that starts a name
-    name = match.group().lower()
-    j = _skip(_WS, text, match.end())
-    value = ""
-    if j < len(text) and text[j] == "=":
-        j = _skip(_WS, text, j + 1)
-        if j >= len(text):
-            raise _Eof
-        quote = text[j]
-        if quote in "\"'":
-            close = text.find(quote, j + 1)
-            if close < 0:
-                raise _Eof
-            value, j = text[j + 1 : close], close + 1
-        else:
-            unquoted = _UNQUOTED.match(text, j)
-            assert unquoted is not None
-            value, j = unquoted.group(), unquoted.end()
-    else:
-        j = match.end()
-    attrs.setdefault(name, value)
-    return j
+    for name, value in _ATTRIBUTE_RE.findall(raw):
+        if value[:1] in ("'", '"'):
+            value = value[1:-1]
+        attrs.setdefault(name.lower(), value)
+    return attrs
 
 
 def raw_text_end(text: str, name: str, start: int) -> int:
@@ -181,11 +167,6 @@ def _comment_end(text: str, start: int) -> int:
         return start + 2
     match = _COMMENT_END.search(text, start)
     return len(text) if match is None else match.end()
-
-
-def _skip(pattern: re.Pattern[str], text: str, i: int) -> int:
-    match = pattern.match(text, i)
-    return i if match is None else match.end()
 
 
 def _is_charset_meta(tag: Tag) -> bool:
@@ -292,6 +273,10 @@ class _HeadScanner:
                 self.head.charset_after_script = not before_script
             elif _is_csp_meta(tag):
                 self.pending_csp.append((tag.end, tag.attrs.get("content", "")))
+            elif tag.attrs.get("property") == "og:url":
+                self.head.own_urls.append(tag.attrs.get("content", ""))
+        elif name == "link" and "canonical" in tag.attrs.get("rel", "").lower().split():
+            self.head.own_urls.append(tag.attrs.get("href", ""))
         elif name == "base" and before_script:
             self.base_end = tag.end
         elif name == "template":
@@ -302,7 +287,7 @@ class _HeadScanner:
         content_end = raw_text_end(self.text, name, tag.end)
         end_tag = self._end_tag_after(content_end)
         if name == "script":
-            self._script(tag, end_tag)
+            self._script(tag, content_end, end_tag)
         return end_tag
 
     def _end_tag_after(self, content_end: int) -> int:
@@ -310,11 +295,14 @@ class _HeadScanner:
             return len(self.text)
         return parse_tag(self.text, content_end).end
 
-    def _script(self, tag: Tag, end: int) -> None:
+    def _script(self, tag: Tag, content_end: int, end: int) -> None:
         if MARKER_ATTRIBUTE in tag.attrs:
             self.head.blocks.append(Block(tag.start, end))
-        elif self.head.first_script is None:
+            return
+        if self.head.first_script is None:
             self.head.first_script = tag.start
+        if "src" not in tag.attrs:
+            self.head.inline_scripts.append((tag.end, content_end))
 
     def _in_template(self, tag: Tag) -> int:
         if tag.name == "template":

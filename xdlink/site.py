@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import itertools
 import os
 import re
 import stat
-import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +39,7 @@ class Job:
     settings: Settings
     write: bool = True
     diff: bool = False
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 # --- one page ------------------------------------------------------------------------
 
 
-def process(root: Path, relative: str, job: Job) -> PageReport:
+def process(root: str, relative: str, job: Job) -> PageReport:
     """Read one page, run the core on it and, if it changed, replace it atomically."""
-    path = root / relative
+    path = os.path.join(root, relative)
     try:
         before = os.stat(path, follow_symlinks=False)
         data = _read(path)
@@ -136,7 +138,7 @@ def process(root: Path, relative: str, job: Job) -> PageReport:
     return PageReport(relative, outcome.action, outcome.reason, None, outcome.facts, csp, diff)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
 
@@ -144,10 +146,27 @@ def _read(path: Path) -> bytes:
 def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
     if job.command == "remove":
         return remove_page(data)
-    return build_page(data, job.settings, xml=relative.lower().endswith(".xhtml"))
+    linked = _linked_so_far(job)
+    xml = relative.lower().endswith(".xhtml")
+    outcome = build_page(data, job.settings, xml=xml, confirmed=frozenset(linked))
+    linked |= outcome.facts.linked_domains
+    return outcome
 
 
-def replace_file(path: Path, data: bytes, before: os.stat_result) -> None:
+# Listed domains this process has seen linked during the current run: the report needs
+# to know only that some page links to each, so later pages need not be searched again.
+_LINKED_SO_FAR: dict[str, set[str]] = {}
+
+
+def _linked_so_far(job: Job) -> set[str]:
+    found = _LINKED_SO_FAR.get(job.run_id)
+    if found is None:
+        _LINKED_SO_FAR.clear()
+        found = _LINKED_SO_FAR[job.run_id] = set()
+    return found
+
+
+def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
     """Write to a temporary file beside the page and rename it over the page.
 
     The rename is atomic, so a reader or an interrupted run sees the old page or the new
@@ -155,13 +174,13 @@ def replace_file(path: Path, data: bytes, before: os.stat_result) -> None:
     """
     if not _writable(before):
         raise PageError("the page is read-only; left as it is")
-    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    descriptor, temporary = _create_temporary(os.path.dirname(path))
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        os.chmod(temporary, stat.S_IMODE(before.st_mode))
-        if os.geteuid() == 0 and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-            os.chown(temporary, before.st_uid, before.st_gid)
+            os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
+            if os.geteuid() == 0 and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+                os.fchown(descriptor, before.st_uid, before.st_gid)
         _check_unchanged(path, before)
         os.replace(temporary, path)
     except BaseException:
@@ -169,7 +188,22 @@ def replace_file(path: Path, data: bytes, before: os.stat_result) -> None:
         raise
 
 
-def _check_unchanged(path: Path, before: os.stat_result) -> None:
+_TEMPORARY_NUMBERS = itertools.count()
+
+
+def _create_temporary(folder: str) -> tuple[int, str]:
+    """A new file that no one else can have opened: O_EXCL, named by process and number
+    (cheaper than tempfile's random names, and as safe with O_EXCL)."""
+    while True:
+        name = f"{TEMP_PREFIX}{os.getpid()}-{next(_TEMPORARY_NUMBERS)}.tmp"
+        temporary = os.path.join(folder, name)
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temporary
+        except FileExistsError:
+            continue
+
+
+def _check_unchanged(path: str, before: os.stat_result) -> None:
     now = os.stat(path, follow_symlinks=False)
     same = (now.st_ino, now.st_size, now.st_mtime_ns) == (
         before.st_ino,
@@ -225,9 +259,9 @@ def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
     jobs = job.settings.jobs or os.cpu_count() or 1
     if jobs <= 1 or len(pages) < 2 * CHUNK:
         for relative in pages:
-            yield process(root, relative, job)
+            yield process(str(root), relative, job)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        roots = [root] * len(pages)
+        roots = [str(root)] * len(pages)
         jobs_list = [job] * len(pages)
         yield from pool.map(process, roots, pages, jobs_list, chunksize=CHUNK)

@@ -1,0 +1,173 @@
+"""What xdlink reads from a page: its Mixpanel init, CSP, links and own address."""
+
+from __future__ import annotations
+
+import pytest
+
+from xdlink.facts import csp_blocks_inline, find_init_calls
+from xdlink.page import build_page, script_config
+from xdlink.script import MixpanelConfig, render
+from xdlink.settings import make_settings
+
+SETTINGS = make_settings(["shop.example", "docs.example.org"])
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def page(head: str = "", body: str = "") -> bytes:
+    prologue = '<!DOCTYPE html><html><head><meta charset="utf-8">'
+    return f"{prologue}{head}</head><body>{body}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (f'mixpanel.init("{TOKEN}")', MixpanelConfig(TOKEN)),
+        (
+            f"mixpanel.init('{TOKEN}', {{persistence: 'localStorage', cross_subdomain_cookie:"
+            " false, cookie_domain: '.example.org', secure_cookie: !0, loaded: function(m) {"
+            " m.track('x', {a: [1, 2]}) }, 'persistence_name': \"custom\"})",
+            MixpanelConfig(
+                TOKEN,
+                persistence="localStorage",
+                cross_subdomain_cookie=False,
+                cookie_domain=".example.org",
+                secure_cookie=True,
+                persistence_name="custom",
+            ),
+        ),
+        (
+            f'window.mixpanel.init(`{TOKEN}`, {{opt_out_tracking_persistence_type: "cookie",'
+            ' opt_out_tracking_cookie_prefix: "pfx", cross_site_cookie: true}, "second")',
+            MixpanelConfig(
+                TOKEN,
+                instance="second",
+                opt_out_persistence="cookie",
+                opt_out_cookie_prefix="pfx",
+                cross_site_cookie=True,
+            ),
+        ),
+        (
+            f'mixpanel . init ( /* token */ "{TOKEN}" ,'
+            ' { debug: x ? 1 : 2, persistence: "cookie" } )',
+            MixpanelConfig(TOKEN, persistence="cookie"),
+        ),
+    ],
+)
+def test_init_call_is_read(source: str, expected: MixpanelConfig) -> None:
+    (call,) = find_init_calls(source)
+    assert call.config == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["mixpanel.init(TOKEN)", "mixpanel.init(`${token}`)", "mixpanel.init(cfg.token, {})"],
+)
+def test_init_without_a_literal_token_is_unreadable(source: str) -> None:
+    (call,) = find_init_calls(source)
+    assert call.config is None
+
+
+def test_other_identifiers_are_not_init_calls() -> None:
+    assert find_init_calls("notmixpanel.init('a'); mixpanel.initialize('b')") == ()
+
+
+def test_init_in_head_is_found_without_the_code_block_decoy() -> None:
+    decoy = '<pre><code>mixpanel.init("ffffffffffffffffffffffffffffffff")</code></pre>'
+    outcome = build_page(page(f'<script>mixpanel.init("{TOKEN}")</script>', decoy), SETTINGS)
+    assert outcome.facts.tokens == (TOKEN,)
+    assert outcome.facts.init == MixpanelConfig(TOKEN)
+
+
+def test_init_at_the_end_of_body_is_found_with_lxml() -> None:
+    body = f'<p>x</p><script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'
+    outcome = build_page(page(body=body), SETTINGS)
+    assert outcome.facts.init == MixpanelConfig(TOKEN, persistence="localStorage")
+    assert outcome.script == render(script_config(SETTINGS, outcome.facts.init))
+
+
+def test_default_instance_wins_over_a_named_one() -> None:
+    scripts = (
+        f'<script>mixpanel.init("{"a" * 32}", {{}}, "other"); mixpanel.init("{TOKEN}")</script>'
+    )
+    outcome = build_page(page(scripts), SETTINGS)
+    assert outcome.facts.init == MixpanelConfig(TOKEN)
+    assert outcome.facts.tokens == ("a" * 32, TOKEN)
+
+
+def test_token_option_overrides_and_keeps_matching_storage_settings() -> None:
+    data = page(f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>')
+    same = make_settings(["shop.example"], token=TOKEN)
+    other = make_settings(["shop.example"], token="b" * 32)
+    kept = script_config(same, MixpanelConfig(TOKEN, persistence="localStorage"))
+    assert kept.mixpanel == MixpanelConfig(TOKEN, persistence="localStorage")
+    assert build_page(data, same).script == render(kept)
+    replaced = script_config(other, MixpanelConfig(TOKEN, persistence="localStorage"))
+    assert replaced.mixpanel == MixpanelConfig("b" * 32)
+    assert build_page(data, other).script == render(replaced)
+
+
+def test_links_are_found_by_lxml_not_by_text() -> None:
+    body = (
+        '<p>shop.example is our shop</p><a href="/x">x</a>'
+        '<A class="b" HREF="HTTPS://WWW.DOCS.EXAMPLE.ORG/guide">g</A>'
+        '<!-- <a href="https://shop.example/">commented</a> -->'
+    )
+    facts = build_page(page(body=body), SETTINGS).facts
+    assert facts.linked_domains == {"docs.example.org"}
+
+
+def test_svg_area_and_form_links_count() -> None:
+    body = (
+        '<svg><a xlink:href="https://shop.example/"><circle r="1"/></a></svg>'
+        '<map><area href="//docs.example.org/a" shape="rect" coords="0,0,1,1"></map>'
+    )
+    facts = build_page(page(body=body), SETTINGS).facts
+    assert facts.linked_domains == {"shop.example", "docs.example.org"}
+    form = '<form action="https://docs.example.org/search"><input name="q"></form>'
+    assert build_page(page(body=form), SETTINGS).facts.linked_domains == {"docs.example.org"}
+
+
+def test_idn_link_written_in_unicode_counts() -> None:
+    settings = make_settings(["bücher.example"])
+    data = page(body='<a href="https://bücher.example/">b</a>')
+    assert build_page(data, settings).facts.linked_domains == {"xn--bcher-kva.example"}
+
+
+def test_confirmed_domains_are_not_searched_again() -> None:
+    data = page(body='<a href="https://shop.example/">s</a>')
+    facts = build_page(data, SETTINGS, confirmed=frozenset({"shop.example"})).facts
+    assert facts.linked_domains == frozenset()
+
+
+def test_canonical_and_og_url_name_the_site_itself() -> None:
+    head = (
+        '<link rel="canonical" href="https://shop.example/p/">'
+        '<meta property="og:url" content="https://docs.example.org/x">'
+    )
+    facts = build_page(page(head), SETTINGS).facts
+    assert facts.own_domains == {"shop.example", "docs.example.org"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "blocks"),
+    [
+        ("default-src 'self'", True),
+        ("script-src 'self' 'unsafe-inline'", False),
+        ("script-src 'self' 'unsafe-inline' 'nonce-abc'", True),
+        ("script-src 'unsafe-inline' 'strict-dynamic'", True),
+        ("img-src *", False),
+        ("default-src 'none'; script-src 'HASH'", False),
+        ("script-src-elem 'self'; script-src 'unsafe-inline'", True),
+        ("script-src &#39;unsafe-inline&#39;", False),
+    ],
+)
+def test_csp(policy: str, blocks: bool) -> None:
+    assert csp_blocks_inline([policy.replace("HASH", "sha256-x")], "'sha256-x'") is blocks
+
+
+def test_csp_meta_after_the_script_does_not_apply_to_it() -> None:
+    csp = '<meta http-equiv="Content-Security-Policy" content="script-src \'self\'">'
+    before = b"<!DOCTYPE html><html><head>" + csp.encode() + b'<meta charset="utf-8"></head></html>'
+    assert build_page(before, SETTINGS).facts.csp_blocks is True
+    after = page(csp)
+    assert build_page(after, SETTINGS).facts.csp_blocks is False
