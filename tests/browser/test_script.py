@@ -1,0 +1,89 @@
+"""The rendered browser script: its size budget, its build, and what its settings become."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import subprocess
+from typing import Any
+
+from tests.browser.harness import ROOT, require
+from xdlink.script import MixpanelConfig, ScriptConfig, render
+
+JS = ROOT / "js"
+TEMPLATE = ROOT / "xdlink" / "templates" / "xdlink.js.j2"
+REALISTIC = ScriptConfig(
+    domains=("shop.example.com", "www.example-blog.org"),
+    param="_xdl",
+    ttl=120,
+    mixpanel=MixpanelConfig(token="3f1c9a7e5b2d4c6e8a0b1c2d3e4f5a6b"),
+)
+MAX_BYTES = 2400
+MAX_GZIPPED = 1300
+
+
+def test_size_budget() -> None:
+    code = render(REALISTIC).code.encode()
+    gzipped = len(gzip.compress(code, compresslevel=9, mtime=0))
+    assert (len(code), gzipped) <= (MAX_BYTES, MAX_GZIPPED), f"{len(code)} bytes, {gzipped} gzipped"
+    assert len(code) <= MAX_BYTES
+    assert gzipped <= MAX_GZIPPED
+
+
+def test_template_is_the_minified_source() -> None:
+    node = shutil.which("node")
+    require(node is not None, "node is missing: apt-get install -y nodejs npm")
+    require((JS / "node_modules" / "terser").is_dir(), "terser is missing: run `npm ci` in js/")
+    assert node is not None
+    built = subprocess.run(
+        [node, "build.mjs", "--stdout"], cwd=JS, capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stderr
+    assert TEMPLATE.read_text() == built.stdout, "stale template: run `npm run build` in js/"
+
+
+def test_no_dynamic_code() -> None:
+    code = render(REALISTIC).code
+    assert not re.search(r"\beval\b|innerHTML|outerHTML|document\.write|Function\(", code)
+
+
+def test_settings_cannot_close_the_script_element() -> None:
+    hostile = MixpanelConfig(token="t", persistence_name="</script><script>alert(1)//<!--")
+    code = render(ScriptConfig(domains=("a.example",), param="_xdl", ttl=120, mixpanel=hostile))
+    assert "</" not in code.code
+    assert "<!--" not in code.code
+
+
+def test_only_the_settings_change_between_sites() -> None:
+    other = ScriptConfig(domains=("x.example", "*.y.example"), param="p", ttl=9, in_fragment=True)
+    first, second = render(REALISTIC).code, render(other).code
+    settings = '{"d":["x.example","*.y.example"],"f":1,"p":"p","t":9}'
+    assert second.count(settings) == 1
+    assert first.replace(compact(REALISTIC), "S") == second.replace(settings, "S")
+
+
+def compact(config: ScriptConfig) -> str:
+    return json.dumps(config.to_json(), separators=(",", ":"), sort_keys=True)
+
+
+def mapped(**fields: Any) -> dict[str, Any]:
+    config = MixpanelConfig(token="tok", **fields)
+    data: dict[str, Any] = ScriptConfig(("a.example",), "_xdl", 1, mixpanel=config).to_json()
+    return data["m"]  # type: ignore[no-any-return]
+
+
+def test_mixpanel_settings_are_precomputed() -> None:
+    assert mapped() == {"n": "mp_tok_mixpanel", "o": "__mp_opt_in_out_tok"}
+    assert mapped(persistence_name="custom", opt_out_cookie_prefix="pre_") == {
+        "n": "mp_custom",
+        "o": "pre_tok",
+    }
+    assert mapped(persistence="localStorage")["l"] == 1
+    assert mapped(persistence="cookie").get("l") is None
+    assert mapped(cross_subdomain_cookie=False)["h"] == 1
+    assert mapped(cross_subdomain_cookie=True).get("h") is None
+    assert mapped(cookie_domain=".example.com")["c"] == ".example.com"
+    assert mapped(secure_cookie=True)["a"] == ";secure"
+    assert mapped(cross_site_cookie=True, secure_cookie=False)["a"] == ";SameSite=None;secure"
