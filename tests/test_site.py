@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pytest
 
 from tests.helpers import FIXTURES, SETTINGS
 from xdlink import site as site_module
-from xdlink.page import Action
+from xdlink.page import Action, build_page
 from xdlink.report import Report
 from xdlink.settings import Settings
 from xdlink.site import TEMP_PREFIX, Job, run, walk
@@ -158,3 +162,64 @@ def test_copy_of_fixture_tree_roundtrip(tmp_path: Path) -> None:
     build(target)
     run(target, Job("remove", Settings()), Report("remove"))
     assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
+
+
+def _dead_pid() -> int:
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+def test_stale_temporary_files_are_removed_live_ones_kept(tmp_path: Path) -> None:
+    make_site(tmp_path, ["a.html"])
+    stale = tmp_path / f"{TEMP_PREFIX}{_dead_pid()}-3.tmp"
+    live = tmp_path / f"{TEMP_PREFIX}{os.getpid()}-99999.tmp"
+    stale.write_bytes(b"half a page")
+    live.write_bytes(b"another run's page")
+    build(tmp_path)
+    assert not stale.exists()
+    assert live.exists()
+
+
+def test_unreadable_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path, ["a.html", "locked/b.html"])
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if path.endswith("locked/"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(site_module.os, "scandir", scandir)
+    report = build(tmp_path)
+    assert report.errors == [f"error: cannot process {tmp_path}/locked/: Permission denied"]
+    assert report.counts["injected"] == 1
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_interrupt_stops_cleanly(tmp_path: Path, signal_name: str) -> None:
+    names = [f"d{index % 40}/p{index}.html" for index in range(4000)]
+    root = make_site(tmp_path / "site", names)
+    built = build_page(PAGE, SETTINGS).output
+    domains = "shop.example,docs.example.org"
+    command = [sys.executable, "-m", "xdlink", "build", str(root), "-d", domains, "-j2"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    time.sleep(1.0)
+    os.killpg(process.pid, getattr(signal, signal_name))
+    stdout, stderr = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the run finished before the signal; machine too fast for this size")
+    assert process.returncode == 130, stderr.decode()
+    assert "interrupted: " in stdout.decode()
+    assert "Traceback" not in stderr.decode()
+    states = {(root / name).read_bytes() for name in names}
+    assert states <= {PAGE, built}
+    assert not list(root.rglob(f"{TEMP_PREFIX}*"))

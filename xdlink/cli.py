@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -173,9 +174,18 @@ def _execute(command: str, site: Path, settings: Settings, options: dict[str, An
     if options["output_format"] == "text" and not options["quiet"]:
         for notice in settings.notices:
             click.echo(f"notice: {notice}", err=True)
-    _run_with_progress(site, job, report, options)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _run_with_progress(site, job, report, options)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print(report, options)
     sys.exit(int(report.return_code))
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM (a CI job cancelled) stops the run like Ctrl-C: cleanly, with a report."""
+    raise KeyboardInterrupt
 
 
 def _run_with_progress(site: Path, job: Job, report: Report, options: dict[str, Any]) -> None:

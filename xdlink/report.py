@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     WOULD_CHANGE = 1
     USAGE = 2
     FILE_ERRORS = 3
+    INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Report:
     linked: set[str] = field(default_factory=set)
     own: set[str] = field(default_factory=set)
     diffs: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     def add(self, page: PageReport) -> None:
         self.counts["seen"] += 1
@@ -100,6 +102,8 @@ class Report:
 
     @property
     def return_code(self) -> ExitCode:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
         if self.errors:
             return ExitCode.FILE_ERRORS
         if self.check and self.would_change:
@@ -166,7 +170,8 @@ class Report:
         else:
             parts.append("0 skipped")
         parts.append(f"{len(self.errors)} errors")
-        return ", ".join(parts)
+        summary = ", ".join(parts)
+        return f"interrupted: {summary}" if self.interrupted else summary
 
     def __str__(self) -> str:
         return self.summary()
@@ -195,6 +200,7 @@ class Report:
             "warnings": self.warnings(),
             "csp_hashes": self.csp_hashes(),
             "tokens": sorted(self.tokens),
+            "interrupted": self.interrupted,
             "exit_code": int(self.return_code),
         }
 

@@ -7,6 +7,7 @@ import difflib
 import itertools
 import os
 import re
+import signal
 import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -44,43 +45,66 @@ class Job:
 
 @dataclass(frozen=True)
 class Entry:
-    """A page found by the walk: its path relative to the site, or why it was passed over."""
+    """A page found by the walk, or why something the walk met is not processed."""
 
     relative: str
     skip: str | None = None
+    error: str | None = None
 
 
 def walk(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Iterator[Entry]:
-    """Pages under root in sorted order; symbolic links are reported, never followed."""
+    """Pages under root in sorted order; symbolic links are reported, never followed.
+
+    Temporary files left by an xdlink process that no longer runs (one killed mid-write)
+    are deleted on the way, so that they are never deployed.
+    """
     includes = [_glob(pattern) for pattern in include]
     excludes = [_glob(pattern) for pattern in exclude]
-    for relative, is_link in _walk(root, ""):
-        if not relative.lower().endswith(PAGE_SUFFIXES):
+    for entry in _walk(str(root), ""):
+        relative = entry.relative
+        if entry.error is None and not relative.lower().endswith(PAGE_SUFFIXES):
             continue
         if includes and not any(matches(relative) for matches in includes):
             continue
         if any(matches(relative) for matches in excludes):
             continue
-        yield Entry(relative, "symbolic link" if is_link else None)
+        yield entry
 
 
-def _walk(root: Path, prefix: str) -> Iterator[tuple[str, bool]]:
-    folder = root / prefix if prefix else root
+def _walk(root: str, prefix: str) -> Iterator[Entry]:
     try:
-        with os.scandir(folder) as scan:
+        with os.scandir(os.path.join(root, prefix)) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError:
+    except OSError as exc:
+        yield Entry(prefix or ".", error=exc.strerror or str(exc))
         return
     for entry in entries:
         relative = f"{prefix}{entry.name}"
         if entry.name.startswith(TEMP_PREFIX):
-            continue
-        if entry.is_symlink():
-            yield relative, True
+            _remove_if_stale(entry.path, entry.name)
+        elif entry.is_symlink():
+            yield Entry(relative, skip="symbolic link")
         elif entry.is_dir(follow_symlinks=False):
             yield from _walk(root, relative + "/")
         elif entry.is_file(follow_symlinks=False):
-            yield relative, False
+            yield Entry(relative)
+
+
+def _remove_if_stale(path: str, name: str) -> None:
+    match = re.fullmatch(re.escape(TEMP_PREFIX) + r"(\d+)-\d+\.tmp", name)
+    if match is None or _process_exists(int(match.group(1))):
+        return
+    _unlink_quietly(path)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _glob(pattern: str) -> Callable[[str], bool]:
@@ -242,16 +266,23 @@ def run(
 ) -> Report:
     """Process every page of the site, in parallel when jobs > 1, feeding the report."""
     entries = list(walk(root, job.settings.include, job.settings.exclude))
-    pages = [entry.relative for entry in entries if entry.skip is None]
+    pages = [entry.relative for entry in entries if entry.skip is None and entry.error is None]
     for entry in entries:
-        if entry.skip is not None:
+        if entry.error is not None:
+            report.add(PageReport(entry.relative, None, error=entry.error))
+        elif entry.skip is not None:
             report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
     if progress is not None:
         progress.start(len(pages))
-    for page in _map(root, pages, job):
-        report.add(page)
-        if progress is not None:
-            progress.advance()
+    try:
+        for page in _map(root, pages, job):
+            report.add(page)
+            if progress is not None:
+                progress.advance()
+    except KeyboardInterrupt:
+        # Every page is old or new: writes are renames, and workers finish the page
+        # they are on. What was done is reported; the caller sets the exit code.
+        report.interrupted = True
     return report
 
 
@@ -261,7 +292,18 @@ def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
         for relative in pages:
             yield process(str(root), relative, job)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
         roots = [str(root)] * len(pages)
         jobs_list = [job] * len(pages)
-        yield from pool.map(process, roots, pages, jobs_list, chunksize=CHUNK)
+        try:
+            yield from pool.map(process, roots, pages, jobs_list, chunksize=CHUNK)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _leave_interrupts_to_parent() -> None:
+    """Workers ignore Ctrl-C and SIGTERM sent to the whole process group: the parent
+    cancels what has not started, and the pages under way are finished, not abandoned."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
