@@ -279,3 +279,60 @@ def test_python_dash_m_runs() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("xdlink, version ")
+
+
+def test_external_script_file(site: Path) -> None:
+    before = snapshot(site)
+    init = '<script>mixpanel.init("5d9e4a1b2c3d4e5f60718293a4b5c6d7", {persistence: "cookie"})'
+    (site / "blog" / "based.html").write_text(
+        f'<!DOCTYPE html><html><head><base href="/blog/"><title>b</title>{init}</script></head>'
+    )
+    result = invoke("build", site, "-d", DOMAINS, "--external", "assets/js/xdlink.js", cwd=site)
+    assert result.exit_code == 0, output_of(result)
+    (script,) = (site / "assets" / "js").iterdir()
+    assert script.name.startswith("xdlink.") and script.suffix == ".js"
+    assert script.read_bytes().startswith(b"/*! xdlink ")
+    assert f"script file {site / 'assets/js' / script.name}: written" in result.stdout
+    assert "script CSP hash" not in result.stdout
+    tag = f'src="../assets/js/{script.name}"></script>'
+    assert tag in (site / "blog" / "first-post.html").read_text()
+    assert f'src="assets/js/{script.name}"></script>' in (site / "index.html").read_text()
+    assert f'src="/assets/js/{script.name}"></script>' in (site / "blog/based.html").read_text()
+
+    again = invoke("build", site, "-d", DOMAINS, "--external", "assets/js/xdlink.js", "--check")
+    assert again.exit_code == 0, output_of(again)
+    script.unlink()
+    missing = invoke("build", site, "-d", DOMAINS, "--external", "assets/js/xdlink.js", "--check")
+    assert missing.exit_code == 1, output_of(missing)
+    assert "would be written" in missing.stdout
+
+    other = invoke("build", site, "-d", DOMAINS, "--external", "assets/js/xdlink.js", "--ttl", "60")
+    assert other.exit_code == 0, output_of(other)
+    (newer,) = (site / "assets" / "js").iterdir()
+    assert newer.name != script.name
+
+    (site / "blog" / "based.html").unlink()
+    removed = invoke("remove", site)
+    assert removed.exit_code == 0, output_of(removed)
+    assert "removed" in removed.stdout
+    assert not (site / "assets").exists()
+    assert {path: data for path, (data, _) in snapshot(site).items()} == {
+        path: data for path, (data, _) in before.items()
+    }
+
+
+@pytest.mark.parametrize("value", ["../outside.js", "/abs/x.js", "assets/xdlink.txt"])
+def test_external_must_be_a_script_inside_the_site(site: Path, value: str) -> None:
+    result = invoke("build", site, "-d", DOMAINS, "--external", value)
+    assert result.exit_code == 2, output_of(result)
+    assert f"Error: invalid --external {value!r}" in result.stderr
+
+
+def test_external_never_writes_through_a_link_out_of_the_site(site: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (site / "assets").symlink_to(outside)
+    result = invoke("build", site, "-d", DOMAINS, "--external", "assets/xdlink.js")
+    assert result.exit_code == 3, output_of(result)
+    assert "leads outside the site" in result.stderr
+    assert list(outside.iterdir()) == []

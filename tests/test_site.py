@@ -104,14 +104,14 @@ def test_page_changed_during_the_run_is_left_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_site(tmp_path, ["a.html"])
-    real_read = site_module._read
+    real_read = site_module.read_file
 
     def read_then_change(path: str) -> bytes:
         data = real_read(path)
         Path(path).write_bytes(b"<!DOCTYPE html><title>new content</title>")
         return data
 
-    monkeypatch.setattr(site_module, "_read", read_then_change)
+    monkeypatch.setattr(site_module, "read_file", read_then_change)
     report = build(tmp_path)
     assert "the page changed while xdlink was reading it" in report.errors[0]
     assert (tmp_path / "a.html").read_bytes() == b"<!DOCTYPE html><title>new content</title>"

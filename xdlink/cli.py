@@ -37,7 +37,6 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         raise XdlinkError(f"configuration file {value} not found")
     if path is not None:
         options = read_config(path)
-        options.pop("external", None)
         ctx.default_map = {**(ctx.default_map or {}), **options}
     return value
 
@@ -125,6 +124,13 @@ def main() -> None:
 @click.option(
     "--fragment", is_flag=True, help="Carry the id in the #fragment instead of the query."
 )
+@click.option(
+    "--external",
+    metavar="FILE",
+    help="Write the script to this file in SITE (named with its hash, e.g. "
+    "assets/xdlink.3f2a9c1b7d4e.js) and reference it with <script src>, for a CSP that "
+    "forbids inline scripts.",
+)
 @common_options
 def build(site: Path, domains: tuple[str, ...], **options: Any) -> None:
     """Insert or update the xdlink script in every page of SITE.
@@ -143,6 +149,7 @@ def build(site: Path, domains: tuple[str, ...], **options: Any) -> None:
         include=options["include"],
         exclude=options["exclude"],
         jobs=options["jobs"],
+        external=options["external"],
     )
     _execute("build", site, settings, options)
 
@@ -226,8 +233,11 @@ def _print(report: Report, options: dict[str, Any]) -> None:
     for warning in report.warnings():
         click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
-    for digest in report.csp_hashes():
-        click.echo(f"script CSP hash: {digest}")
+    for path, status in sorted(report.script_files.items()):
+        click.echo(f"script file {report.display(path)}: {status}")
+    if report.command == "build" and not report.script_files:
+        for digest in report.csp_hashes():
+            click.echo(f"script CSP hash: {digest}")
     if report.check and report.would_change:
         click.echo(f"{report.would_change} pages would change; run without --check", err=True)
 

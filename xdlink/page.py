@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import functools
+import html
+import posixpath
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -73,6 +75,7 @@ class Outcome:
     reason: str | None = None
     facts: Facts = field(default_factory=Facts)
     script: RenderedScript | None = None
+    referenced: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -158,10 +161,40 @@ def _declared_encoding(data: bytes) -> str | None:
 # --- the block ------------------------------------------------------------------------
 
 
-def block_markup(script: RenderedScript, xml: bool) -> str:
+def block_markup(script: RenderedScript, xml: bool, src: str | None = None) -> str:
+    """The element: the script inline, or (``src``) a synchronous reference to its file."""
     marker = f'{MARKER_ATTRIBUTE}="{__version__} {script.fingerprint}"'
+    if src is not None:
+        return f'<script {marker} src="{html.escape(src)}"></script>'
     code = f"/*<![CDATA[*/{script.code}/*]]>*/" if xml else script.code
     return f"<script {marker}>{code}</script>"
+
+
+def external_file(external: str, script: RenderedScript) -> str:
+    """The site path of the script's file: named by its hash, so it can be cached forever."""
+    stem, _, suffix = external.rpartition(".")
+    return f"{stem}.{script.fingerprint}.{suffix}"
+
+
+def external_src(file: str, page_path: str, has_base: bool) -> str:
+    """The URL of the script file from a page: relative, so the site can live under any
+    path; from the site root when a <base> element would change what relative means."""
+    if has_base:
+        return "/" + file
+    return posixpath.relpath(file, posixpath.dirname(page_path) or ".")
+
+
+def referenced_file(src: str, page_path: str) -> str | None:
+    """The site path a block's src names, or None when it points outside the site."""
+    if "//" in src or ":" in src:
+        return None
+    joined = (
+        src.lstrip("/")
+        if src.startswith("/")
+        else posixpath.join(posixpath.dirname(page_path), src)
+    )
+    normal = posixpath.normpath(joined)
+    return None if normal.startswith("..") else normal
 
 
 def _insertion(text: str, anchor: int, element: str) -> str:
@@ -210,11 +243,16 @@ def _whitespace_before(text: str, position: int, floor: int) -> str:
 
 
 def build_page(
-    data: bytes, settings: Settings, xml: bool = False, confirmed: frozenset[str] = frozenset()
+    data: bytes,
+    settings: Settings,
+    xml: bool = False,
+    confirmed: frozenset[str] = frozenset(),
+    path: str = "index.html",
 ) -> Outcome:
     """Insert or update the page's xdlink block; ``xml`` when the page is served as XML.
 
-    ``confirmed``: listed domains already known to be linked from the site.
+    ``confirmed``: listed domains already known to be linked from the site; ``path``: the
+    page's place in the site, for the script file's URL under ``--external``.
     """
     source = read_source(data)
     if isinstance(source, str):
@@ -228,7 +266,10 @@ def build_page(
     facts = gather_facts(source, head, settings, blocks, confirmed)
     script = _script(settings, facts.init)
     facts = _with_csp(facts, head, script)
-    element = block_markup(script, xml or head.has_xml_declaration)
+    src = None
+    if settings.external is not None:
+        src = external_src(external_file(settings.external, script), path, head.has_base)
+    element = block_markup(script, xml or head.has_xml_declaration, src)
     if not blocks:
         output = source.splice(
             head.anchor, head.anchor, _insertion(source.text, head.anchor, element)
@@ -241,7 +282,7 @@ def build_page(
     return Outcome(Action.UPDATED, output, facts=facts, script=script)
 
 
-def remove_page(data: bytes) -> Outcome:
+def remove_page(data: bytes, path: str = "index.html") -> Outcome:
     """Take every xdlink block out, with the line break and indent it brought."""
     source = read_source(data)
     if isinstance(source, str):
@@ -249,7 +290,9 @@ def remove_page(data: bytes) -> Outcome:
     blocks = _all_blocks(source, scan_head(source.text, source.start))
     if not blocks:
         return Outcome(Action.UNCHANGED)
-    return Outcome(Action.REMOVED, _rewrite(source, blocks, None))
+    files = (referenced_file(block.src, path) for block in blocks if block.src)
+    referenced = tuple(file for file in files if file is not None)
+    return Outcome(Action.REMOVED, _rewrite(source, blocks, None), referenced=referenced)
 
 
 def _all_blocks(source: Source, head: Head) -> list[Block]:

@@ -35,6 +35,8 @@ class PageReport:
     facts: Facts = field(default_factory=Facts)
     csp_hash: str | None = None
     diff: str | None = None
+    script_file: tuple[str, str] | None = None
+    referenced: tuple[str, ...] = ()
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Report:
     own: set[str] = field(default_factory=set)
     diffs: list[str] = field(default_factory=list)
     interrupted: bool = False
+    script_files: dict[str, str] = field(default_factory=dict)
+    referenced: set[str] = field(default_factory=set)
 
     def add(self, page: PageReport) -> None:
         self.counts["seen"] += 1
@@ -76,6 +80,9 @@ class Report:
             self.changed.append(page.path)
         if page.diff:
             self.diffs.append(page.diff)
+        if page.script_file is not None:
+            self.add_script_file(*page.script_file)
+        self.referenced.update(page.referenced)
         if self.command == "build":
             self._add_facts(page)
 
@@ -96,9 +103,17 @@ class Report:
 
     # --- outcome ----------------------------------------------------------------------
 
+    def add_script_file(self, path: str, status: str) -> None:
+        """Record what happened to a script file of ``--external``: the strongest wins."""
+        ranks = {"unchanged": 0, "written": 1, "would be written": 1}
+        ranks |= {"removed": 1, "would be removed": 1}
+        if ranks[status] >= ranks.get(self.script_files.get(path, "unchanged"), 0):
+            self.script_files[path] = status
+
     @property
     def would_change(self) -> int:
-        return len(self.changed)
+        files = [path for path, status in self.script_files.items() if status != "unchanged"]
+        return len(self.changed) + len(files)
 
     @property
     def return_code(self) -> ExitCode:
@@ -199,6 +214,7 @@ class Report:
             "notices": self.notices,
             "warnings": self.warnings(),
             "csp_hashes": self.csp_hashes(),
+            "script_files": self.script_files,
             "tokens": sorted(self.tokens),
             "interrupted": self.interrupted,
             "exit_code": int(self.return_code),

@@ -66,6 +66,7 @@ class Block:
 
     start: int
     end: int
+    src: str | None = None
 
 
 @dataclass(slots=True)
@@ -82,6 +83,7 @@ class Head:
     csp_before_anchor: list[str] = field(default_factory=list)
     inline_scripts: list[tuple[int, int]] = field(default_factory=list)
     own_urls: list[str] = field(default_factory=list)
+    has_base: bool = False
     complete: bool = True
 
 
@@ -277,8 +279,9 @@ class _HeadScanner:
                 self.head.own_urls.append(tag.attrs.get("content", ""))
         elif name == "link" and "canonical" in tag.attrs.get("rel", "").lower().split():
             self.head.own_urls.append(tag.attrs.get("href", ""))
-        elif name == "base" and before_script:
-            self.base_end = tag.end
+        elif name == "base":
+            self.head.has_base = True
+            self.base_end = tag.end if before_script else self.base_end
         elif name == "template":
             self.template_depth = 1
             return tag.end
@@ -297,7 +300,7 @@ class _HeadScanner:
 
     def _script(self, tag: Tag, content_end: int, end: int) -> None:
         if MARKER_ATTRIBUTE in tag.attrs:
-            self.head.blocks.append(Block(tag.start, end))
+            self.head.blocks.append(Block(tag.start, end, tag.attrs.get("src")))
             return
         if self.head.first_script is None:
             self.head.first_script = tag.start

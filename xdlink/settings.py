@@ -7,7 +7,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ class Settings:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     jobs: int = 0
+    external: str | None = None
     notices: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -51,6 +52,7 @@ def make_settings(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     jobs: int = 0,
+    external: str | None = None,
 ) -> Settings:
     """Validate raw option values; raise XdlinkError naming the first bad one."""
     names, notices = parse_domains(domains)
@@ -63,6 +65,7 @@ def make_settings(
         include=tuple(include),
         exclude=tuple(exclude),
         jobs=jobs,
+        external=check_external(external),
         notices=notices,
     )
 
@@ -141,6 +144,19 @@ def check_param(param: str) -> str:
             "starting with a letter or '_'"
         )
     return param
+
+
+def check_external(path: str | None) -> str | None:
+    """A path inside the site, written with '/', for the script file of ``--external``."""
+    if path is None:
+        return None
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if not parts or parts[0] == "/" or ".." in parts or not parts[-1].endswith(".js"):
+        raise XdlinkError(
+            f"invalid --external {path!r}: give a .js path inside the site, such as "
+            "'assets/xdlink.js'"
+        )
+    return "/".join(part for part in parts if part != ".")
 
 
 def check_ttl(ttl: int) -> int:

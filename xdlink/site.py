@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import itertools
 import os
 import re
 import signal
-import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -17,12 +14,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from xdlink import external
+from xdlink.files import (
+    TEMP_PREFIX,
+    NotWritten,
+    read_file,
+    remove_if_stale,
+    replace_file,
+)
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
 from xdlink.report import PageReport, Report
 from xdlink.settings import Settings
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
-TEMP_PREFIX = ".xdlink-"
 CHUNK = 64
 
 
@@ -81,30 +85,13 @@ def _walk(root: str, prefix: str) -> Iterator[Entry]:
     for entry in entries:
         relative = f"{prefix}{entry.name}"
         if entry.name.startswith(TEMP_PREFIX):
-            _remove_if_stale(entry.path, entry.name)
+            remove_if_stale(entry.path, entry.name)
         elif entry.is_symlink():
             yield Entry(relative, skip="symbolic link")
         elif entry.is_dir(follow_symlinks=False):
             yield from _walk(root, relative + "/")
         elif entry.is_file(follow_symlinks=False):
             yield Entry(relative)
-
-
-def _remove_if_stale(path: str, name: str) -> None:
-    match = re.fullmatch(re.escape(TEMP_PREFIX) + r"(\d+)-\d+\.tmp", name)
-    if match is None or _process_exists(int(match.group(1))):
-        return
-    _unlink_quietly(path)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _glob(pattern: str) -> Callable[[str], bool]:
@@ -149,103 +136,69 @@ def process(root: str, relative: str, job: Job) -> PageReport:
     path = os.path.join(root, relative)
     try:
         before = os.stat(path, follow_symlinks=False)
-        data = _read(path)
+        data = read_file(path)
         outcome = _run_core(data, job, relative)
         if outcome.output is not None and job.write:
             replace_file(path, outcome.output, before)
-    except PageError as exc:
+        script_file = _script_file(root, job, outcome)
+    except (PageError, NotWritten) as exc:
         return PageReport(relative, None, error=str(exc))
     except OSError as exc:
         return PageReport(relative, None, error=exc.strerror or str(exc))
     diff = _diff(relative, data, outcome) if job.diff and outcome.output is not None else None
     csp = outcome.script.sha256 if outcome.script is not None else None
-    return PageReport(relative, outcome.action, outcome.reason, None, outcome.facts, csp, diff)
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    return PageReport(
+        relative,
+        outcome.action,
+        outcome.reason,
+        None,
+        outcome.facts,
+        csp,
+        diff,
+        script_file,
+        outcome.referenced,
+    )
 
 
 def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
     if job.command == "remove":
-        return remove_page(data)
-    linked = _linked_so_far(job)
+        return remove_page(data, relative)
+    linked = _state(job).linked
     xml = relative.lower().endswith(".xhtml")
-    outcome = build_page(data, job.settings, xml=xml, confirmed=frozenset(linked))
+    outcome = build_page(data, job.settings, xml, frozenset(linked), relative)
     linked |= outcome.facts.linked_domains
     return outcome
 
 
-# Listed domains this process has seen linked during the current run: the report needs
-# to know only that some page links to each, so later pages need not be searched again.
-_LINKED_SO_FAR: dict[str, set[str]] = {}
+@dataclass
+class _RunState:
+    """What one process remembers during a run: the listed domains it has seen linked (the
+    report needs only one link to each, so later pages need not be searched again) and
+    the script files of ``--external`` it has already written or checked."""
+
+    run_id: str
+    linked: set[str] = field(default_factory=set)
+    script_files: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def _linked_so_far(job: Job) -> set[str]:
-    found = _LINKED_SO_FAR.get(job.run_id)
-    if found is None:
-        _LINKED_SO_FAR.clear()
-        found = _LINKED_SO_FAR[job.run_id] = set()
-    return found
+_STATE = _RunState("")
 
 
-def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
-    """Write to a temporary file beside the page and rename it over the page.
-
-    The rename is atomic, so a reader or an interrupted run sees the old page or the new
-    one, never part of one. A page changed or replaced since it was read is left alone.
-    """
-    if not _writable(before):
-        raise PageError("the page is read-only; left as it is")
-    descriptor, temporary = _create_temporary(os.path.dirname(path))
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
-            if os.geteuid() == 0 and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-                os.fchown(descriptor, before.st_uid, before.st_gid)
-        _check_unchanged(path, before)
-        os.replace(temporary, path)
-    except BaseException:
-        _unlink_quietly(temporary)
-        raise
+def _state(job: Job) -> _RunState:
+    global _STATE
+    if _STATE.run_id != job.run_id:
+        _STATE = _RunState(job.run_id)
+    return _STATE
 
 
-_TEMPORARY_NUMBERS = itertools.count()
-
-
-def _create_temporary(folder: str) -> tuple[int, str]:
-    """A new file that no one else can have opened: O_EXCL, named by process and number
-    (cheaper than tempfile's random names, and as safe with O_EXCL)."""
-    while True:
-        name = f"{TEMP_PREFIX}{os.getpid()}-{next(_TEMPORARY_NUMBERS)}.tmp"
-        temporary = os.path.join(folder, name)
-        try:
-            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temporary
-        except FileExistsError:
-            continue
-
-
-def _check_unchanged(path: str, before: os.stat_result) -> None:
-    now = os.stat(path, follow_symlinks=False)
-    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (
-        before.st_ino,
-        before.st_size,
-        before.st_mtime_ns,
-    )
-    if not same:
-        raise PageError("the page changed while xdlink was reading it; left as it is")
-
-
-def _writable(info: os.stat_result) -> bool:
-    """Keep read-only pages read-only, even for root, who could rename over them."""
-    return bool(info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+def _script_file(root: str, job: Job, outcome: Outcome) -> tuple[str, str] | None:
+    if job.settings.external is None or outcome.script is None:
+        return None
+    done = _state(job).script_files
+    key = outcome.script.fingerprint
+    if key not in done:
+        done[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
+    return done[key]
 
 
 def _diff(relative: str, data: bytes, outcome: Outcome) -> str:
@@ -283,7 +236,23 @@ def run(
         # Every page is old or new: writes are renames, and workers finish the page
         # they are on. What was done is reported; the caller sets the exit code.
         report.interrupted = True
+        return report
+    _tidy_script_files(str(root), job, report)
     return report
+
+
+def _tidy_script_files(root: str, job: Job, report: Report) -> None:
+    """After a build, older script files of ``--external`` go; after remove, all of them."""
+    if job.command == "build" and job.settings.external is not None:
+        gone = external.stale(root, job.settings.external, report.script_files)
+    elif job.command == "remove":
+        gone = [path for path in sorted(report.referenced) if external.is_ours(root, path)]
+    else:
+        return
+    for relative in gone:
+        if job.write:
+            external.delete(root, relative)
+        report.add_script_file(relative, "removed" if job.write else "would be removed")
 
 
 def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:

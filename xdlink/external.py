@@ -1,0 +1,81 @@
+"""The script files of ``--external``: written once per script, tidied when they go stale."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+from xdlink import __version__
+from xdlink.files import read_file, read_if_exists, unlink_quietly, write_new_file
+from xdlink.page import external_file
+from xdlink.script import RenderedScript
+
+HEADER = b"/*! xdlink "
+
+
+def content(script: RenderedScript) -> bytes:
+    """The file's bytes: a marker line by which xdlink knows its own files, then the code."""
+    return HEADER + f"{__version__} */\n{script.code}\n".encode()
+
+
+def ensure(root: str, external: str, script: RenderedScript, write: bool) -> tuple[str, str]:
+    """Write the script's file if it is missing or differs; return (site path, status)."""
+    relative = external_file(external, script)
+    path = os.path.join(root, relative)
+    wanted = content(script)
+    if read_if_exists(path) == wanted:
+        return relative, "unchanged"
+    if not write:
+        return relative, "would be written"
+    folder = os.path.dirname(path)
+    _check_inside(root, folder)
+    os.makedirs(folder, exist_ok=True)
+    write_new_file(path, wanted)
+    return relative, "written"
+
+
+def _check_inside(root: str, folder: str) -> None:
+    """Never write through a symbolic link that leads out of the site."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(folder)
+    if real != real_root and not real.startswith(real_root + os.sep):
+        raise PermissionError(1, f"{folder} leads outside the site")
+
+
+def stale(root: str, external: str, current: Iterable[str]) -> list[str]:
+    """Older script files beside the current ones (another hash), made by xdlink."""
+    folder, _, name = external.rpartition("/")
+    stem, _, suffix = name.rpartition(".")
+    pattern = re.compile(re.escape(stem) + r"\.[0-9a-f]{12}\." + re.escape(suffix))
+    keep = set(current)
+    found = []
+    try:
+        names = sorted(os.listdir(os.path.join(root, folder)))
+    except OSError:
+        return []
+    for candidate in names:
+        relative = f"{folder}/{candidate}" if folder else candidate
+        if pattern.fullmatch(candidate) and relative not in keep and is_ours(root, relative):
+            found.append(relative)
+    return found
+
+
+def is_ours(root: str, relative: str) -> bool:
+    path = os.path.join(root, relative)
+    try:
+        return not os.path.islink(path) and read_file(path).startswith(HEADER)
+    except OSError:
+        return False
+
+
+def delete(root: str, relative: str) -> None:
+    """Delete one of xdlink's files, and the folders it leaves empty (xdlink made them)."""
+    unlink_quietly(os.path.join(root, relative))
+    folder = os.path.dirname(relative)
+    while folder:
+        try:
+            os.rmdir(os.path.join(root, folder))
+        except OSError:
+            return
+        folder = os.path.dirname(folder)

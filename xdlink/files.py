@@ -1,0 +1,115 @@
+"""Files written safely: a temporary file beside the target, renamed over it."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import stat
+
+TEMP_PREFIX = ".xdlink-"
+
+
+class NotWritten(Exception):
+    """The file is left as it is, for the reason given: not an I/O failure."""
+
+
+def read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
+    """Write to a temporary file beside the page and rename it over the page.
+
+    The rename is atomic, so a reader or an interrupted run sees the old page or the new
+    one, never part of one. A page changed or replaced since it was read is left alone.
+    """
+    if not writable(before):
+        raise NotWritten("the page is read-only; left as it is")
+    descriptor, temporary = create_temporary(os.path.dirname(path))
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
+            if os.geteuid() == 0 and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+                os.fchown(descriptor, before.st_uid, before.st_gid)
+        check_unchanged(path, before)
+        os.replace(temporary, path)
+    except BaseException:
+        unlink_quietly(temporary)
+        raise
+
+
+_NUMBERS = itertools.count()
+
+
+def create_temporary(folder: str) -> tuple[int, str]:
+    """A new file that no one else can have opened: O_EXCL, named by process and number
+    (cheaper than tempfile's random names, and as safe with O_EXCL)."""
+    while True:
+        name = f"{TEMP_PREFIX}{os.getpid()}-{next(_NUMBERS)}.tmp"
+        temporary = os.path.join(folder, name)
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temporary
+        except FileExistsError:
+            continue
+
+
+def check_unchanged(path: str, before: os.stat_result) -> None:
+    now = os.stat(path, follow_symlinks=False)
+    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    if not same:
+        raise NotWritten("the page changed while xdlink was reading it; left as it is")
+
+
+def writable(info: os.stat_result) -> bool:
+    """Keep read-only pages read-only, even for root, who could rename over them."""
+    return bool(info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def remove_if_stale(path: str, name: str) -> None:
+    match = re.fullmatch(re.escape(TEMP_PREFIX) + r"(\d+)-\d+\.tmp", name)
+    if match is None or process_exists(int(match.group(1))):
+        return
+    unlink_quietly(path)
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_new_file(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Create or replace a file of xdlink's own through a temporary file and a rename."""
+    descriptor, temporary = create_temporary(os.path.dirname(path))
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            os.fchmod(descriptor, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        unlink_quietly(temporary)
+        raise
+
+
+def read_if_exists(path: str) -> bytes | None:
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        return None
