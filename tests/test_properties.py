@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from tests.helpers import (
     FIXTURES,
@@ -172,3 +173,20 @@ def test_generated_documents(data: bytes) -> None:
             assert marked == [0]
         else:  # an existing block is updated where it stands
             assert len(marked) == 1
+
+
+XML_PAGES = [
+    page for page in PAGES if page.read_bytes().lstrip(b"\xef\xbb\xbf").startswith(b"<?xml")
+]
+
+
+@pytest.mark.parametrize("page", XML_PAGES, ids=[str(p.relative_to(FIXTURES)) for p in XML_PAGES])
+def test_pages_served_as_xml_stay_well_formed(page: Path) -> None:
+    data = page.read_bytes()
+    etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    built = build_page(data, SETTINGS, xml=page.suffix == ".xhtml")
+    assert built.output is not None
+    tree = etree.fromstring(built.output, etree.XMLParser(resolve_entities=False, no_network=True))
+    (script,) = tree.iterfind(".//{http://www.w3.org/1999/xhtml}script[@data-xdlink]")
+    assert built.script is not None
+    assert script.text == f"/**/{built.script.code}/**/"
