@@ -290,7 +290,8 @@ def test_external_script_file(site: Path) -> None:
     result = invoke("build", site, "-d", DOMAINS, "--external", "assets/js/xdlink.js", cwd=site)
     assert result.exit_code == 0, output_of(result)
     (script,) = (site / "assets" / "js").iterdir()
-    assert script.name.startswith("xdlink.") and script.suffix == ".js"
+    assert script.name.startswith("xdlink.")
+    assert script.suffix == ".js"
     assert script.read_bytes().startswith(b"/*! xdlink ")
     assert f"script file {site / 'assets/js' / script.name}: written" in result.stdout
     assert "script CSP hash" not in result.stdout

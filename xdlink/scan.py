@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 WS = "\t\n\f\r "
 # Possessive quantifiers keep these linear: a name is never split to retry a match.
+# Once "=" follows a name a value must be read: an unclosed quote then fails the match,
+# as the text ending inside the tag does for the tokenizer.
 _ATTRIBUTE = (
     r"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r /=>]*+)"
-    r"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(\"[^\"]*+\"|'[^']*+'|(?![\"'])[^\t\n\f\r >]*+))?+"
+    r"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(\"[^\"]*+\"|'[^']*+'|(?![\"'])[^\t\n\f\r >]*+)"
+    r"|(?![\t\n\f\r ]*+=))"
 )
 _ATTRIBUTE_RE = re.compile(_ATTRIBUTE)
 _TAG = re.compile(rf"</?+([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>")
