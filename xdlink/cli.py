@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from xdlink import __version__
+from xdlink import __version__, api
 from xdlink.errors import XdlinkError
 from xdlink.report import ExitCode, Report
 from xdlink.settings import (
@@ -22,7 +23,6 @@ from xdlink.settings import (
     make_settings,
     read_config,
 )
-from xdlink.site import Job, run
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -170,20 +170,15 @@ def remove(site: Path, **options: Any) -> None:
 
 
 def _execute(command: str, site: Path, settings: Settings, options: dict[str, Any]) -> None:
-    if not site.exists():
-        raise XdlinkError(f"site folder {site} does not exist")
-    if not site.is_dir():
-        raise XdlinkError(f"site {site} is not a folder")
-    write = not (options["check"] or options["dry_run"] or options["diff"])
-    job = Job(command, settings, write=write, diff=options["diff"])
-    report = Report(command, str(site), settings.domains, write=write, check=options["check"])
-    report.notices.extend(settings.notices)
     if options["output_format"] == "text" and not options["quiet"]:
         for notice in settings.notices:
             click.echo(f"notice: {notice}", err=True)
+    runner = api.build if command == "build" else api.remove
+    flags = {"write": not options["dry_run"], "check": options["check"], "diff": options["diff"]}
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _run_with_progress(site, job, report, options)
+        with _progress(options) as progress:
+            report = runner(site, settings, progress=progress, **flags)
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print(report, options)
@@ -195,13 +190,14 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run_with_progress(site: Path, job: Job, report: Report, options: dict[str, Any]) -> None:
-    show = sys.stderr.isatty() and not os.environ.get("CI") and not options["quiet"]
-    if not show:
-        run(site, job, report)
+@contextlib.contextmanager
+def _progress(options: dict[str, Any]) -> Iterator[_Bar | None]:
+    """A progress bar on stderr when it is a terminal, never under CI or --quiet."""
+    if not sys.stderr.isatty() or os.environ.get("CI") or options["quiet"]:
+        yield None
         return
     with click.progressbar(length=0, label="xdlink", file=sys.stderr, show_pos=True) as bar:
-        run(site, job, report, progress=_Bar(bar))
+        yield _Bar(bar)
 
 
 class _Bar:
