@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -263,11 +265,15 @@ def test_bad_config_is_a_usage_error(site: Path, tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for command in ("build", "remove"):
+    for command, example in [
+        ("build", "xdlink build ./public --domains"),
+        ("remove", "xdlink remove ./public"),
+        ("snippet", "xdlink snippet --domains"),
+    ]:
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout
-        assert f"xdlink {command} ./public" in result.stdout
+        assert example in result.stdout
 
 
 def test_python_dash_m_runs() -> None:
@@ -337,3 +343,26 @@ def test_external_never_writes_through_a_link_out_of_the_site(site: Path, tmp_pa
     assert result.exit_code == 3, output_of(result)
     assert "leads outside the site" in result.stderr
     assert list(outside.iterdir()) == []
+
+
+def test_snippet_prints_the_script_and_its_hash() -> None:
+    token = "0123456789abcdef0123456789abcdef"
+    result = invoke("snippet", "-d", DOMAINS, "--token", token, "--persistence", "localStorage")
+    assert result.exit_code == 0, output_of(result)
+    element = result.stdout.strip()
+    assert element.startswith('<script data-xdlink="')
+    assert element.endswith("</script>")
+    assert token in element
+    assert result.stderr.startswith("script CSP hash: 'sha256-")
+    bare = invoke("snippet", "-d", DOMAINS, "--js", "--format", "json")
+    assert bare.exit_code == 0, output_of(bare)
+    data = json.loads(bare.stdout)
+    assert not data["script"].startswith("<")
+    digest = base64.b64encode(hashlib.sha256(data["script"].encode()).digest()).decode()
+    assert data["csp_hash"] == f"'sha256-{digest}'"
+
+
+def test_snippet_needs_domains() -> None:
+    result = invoke("snippet")
+    assert result.exit_code == 2, output_of(result)
+    assert "Error: no domains given" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -14,7 +15,9 @@ import click
 
 from xdlink import __version__, api
 from xdlink.errors import XdlinkError
+from xdlink.page import block_markup, script_config
 from xdlink.report import ExitCode, Report
+from xdlink.script import MixpanelConfig, render
 from xdlink.settings import (
     DEFAULT_PARAM,
     DEFAULT_TTL,
@@ -41,53 +44,110 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     return value
 
 
-def common_options(function: F) -> F:
-    """Options shared by build and remove."""
-    decorators = [
-        click.argument(
-            "site", type=click.Path(file_okay=False, dir_okay=True, path_type=Path), required=True
-        ),
-        click.option(
-            "--config",
-            type=click.Path(dir_okay=False),
-            is_eager=True,
-            expose_value=False,
-            callback=_load_config,
-            help="Read options from this TOML file (default: xdlink.toml or "
-            "[tool.xdlink] in pyproject.toml, looked up from the working directory).",
-        ),
-        click.option(
-            "--include", multiple=True, metavar="GLOB", help="Only pages matching (repeatable)."
-        ),
-        click.option(
-            "--exclude", multiple=True, metavar="GLOB", help="Leave pages matching (repeatable)."
-        ),
-        click.option(
-            "--check", is_flag=True, help="Write nothing; exit 1 if any page would change."
-        ),
-        click.option("--dry-run", is_flag=True, help="Write nothing; report what would change."),
-        click.option("--diff", is_flag=True, help="Write nothing; print a unified diff."),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help="Report format on stdout.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
-        click.option("-v", "--verbose", is_flag=True, help="Print every page and its action."),
-        click.option(
-            "-j",
-            "--jobs",
-            type=click.IntRange(min=0),
-            default=0,
-            help="Worker processes (default: one per CPU).",
-        ),
-    ]
+def _apply(function: F, decorators: list[Callable[[F], F]]) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_load_config,
+    help="Read options from this TOML file (default: xdlink.toml or "
+    "[tool.xdlink] in pyproject.toml, looked up from the working directory).",
+)
+
+
+def script_options(function: F) -> F:
+    """What the browser script is told: shared by build and snippet."""
+    return _apply(
+        function,
+        [
+            click.option(
+                "-d",
+                "--domains",
+                multiple=True,
+                metavar="LIST",
+                help="Domains to carry the visitor between: comma list, repeatable; "
+                "'*.x.com' for subdomains only.",
+            ),
+            click.option(
+                "--param",
+                default=DEFAULT_PARAM,
+                show_default=True,
+                help="URL parameter that carries the id.",
+            ),
+            click.option(
+                "--ttl",
+                type=int,
+                default=DEFAULT_TTL,
+                show_default=True,
+                help="Seconds a decorated link stays valid.",
+            ),
+            click.option(
+                "--token", help="Mixpanel project token, for sites whose init lives in a bundle."
+            ),
+            click.option(
+                "--fragment",
+                is_flag=True,
+                help="Carry the id in the #fragment instead of the query.",
+            ),
+        ],
+    )
+
+
+def site_options(function: F) -> F:
+    """Options of the commands that walk a site: build and remove."""
+    return _apply(
+        function,
+        [
+            click.argument(
+                "site",
+                type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+                required=True,
+            ),
+            CONFIG_OPTION,
+            click.option(
+                "--include", multiple=True, metavar="GLOB", help="Only pages matching (repeatable)."
+            ),
+            click.option(
+                "--exclude",
+                multiple=True,
+                metavar="GLOB",
+                help="Leave pages matching (repeatable).",
+            ),
+            click.option(
+                "--check", is_flag=True, help="Write nothing; exit 1 if any page would change."
+            ),
+            click.option(
+                "--dry-run", is_flag=True, help="Write nothing; report what would change."
+            ),
+            click.option("--diff", is_flag=True, help="Write nothing; print a unified diff."),
+            FORMAT_OPTION,
+            click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
+            click.option("-v", "--verbose", is_flag=True, help="Print every page and its action."),
+            click.option(
+                "-j",
+                "--jobs",
+                type=click.IntRange(min=0),
+                default=0,
+                help="Worker processes (default: one per CPU).",
+            ),
+        ],
+    )
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format on stdout.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -102,28 +162,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "-d",
-    "--domains",
-    multiple=True,
-    metavar="LIST",
-    help="Domains to carry the visitor between: comma list, repeatable; '*.x.com' for "
-    "subdomains only.",
-)
-@click.option(
-    "--param", default=DEFAULT_PARAM, show_default=True, help="URL parameter that carries the id."
-)
-@click.option(
-    "--ttl",
-    type=int,
-    default=DEFAULT_TTL,
-    show_default=True,
-    help="Seconds a decorated link stays valid.",
-)
-@click.option("--token", help="Mixpanel project token, for sites whose init lives in a bundle.")
-@click.option(
-    "--fragment", is_flag=True, help="Carry the id in the #fragment instead of the query."
-)
+@script_options
 @click.option(
     "--external",
     metavar="FILE",
@@ -131,7 +170,7 @@ def main() -> None:
     "assets/xdlink.3f2a9c1b7d4e.js) and reference it with <script src>, for a CSP that "
     "forbids inline scripts.",
 )
-@common_options
+@site_options
 def build(site: Path, domains: tuple[str, ...], **options: Any) -> None:
     """Insert or update the xdlink script in every page of SITE.
 
@@ -155,7 +194,7 @@ def build(site: Path, domains: tuple[str, ...], **options: Any) -> None:
 
 
 @main.command()
-@common_options
+@site_options
 def remove(site: Path, **options: Any) -> None:
     """Take the xdlink script out of every page of SITE, restoring each byte.
 
@@ -167,6 +206,54 @@ def remove(site: Path, **options: Any) -> None:
         include=options["include"], exclude=options["exclude"], jobs=options["jobs"]
     )
     _execute("remove", site, settings, options)
+
+
+@main.command()
+@CONFIG_OPTION
+@script_options
+@click.option(
+    "--persistence",
+    type=click.Choice(["cookie", "localStorage"]),
+    help="The persistence your mixpanel.init uses (default cookie).",
+)
+@click.option("--cookie-domain", help="The cookie_domain your mixpanel.init uses, if any.")
+@click.option(
+    "--cross-subdomain-cookie/--no-cross-subdomain-cookie",
+    default=None,
+    help="The cross_subdomain_cookie your mixpanel.init uses (default on).",
+)
+@click.option("--js", "bare", is_flag=True, help="Print the JavaScript alone, no <script> tag.")
+@FORMAT_OPTION
+def snippet(domains: tuple[str, ...], **options: Any) -> None:
+    """Print the script for pages xdlink does not build: an app, a server template.
+
+    Put it in <head> before the Mixpanel snippet. Its CSP hash goes to stderr (and
+    into --format json).
+
+    \b
+    Example:
+        xdlink snippet --domains shop.example,docs.example.org --token 0123...cdef
+    """
+    settings = make_settings(
+        domains,
+        param=options["param"],
+        ttl=options["ttl"],
+        token=options["token"],
+        in_fragment=options["fragment"],
+    )
+    storage = MixpanelConfig(
+        token=settings.token or "",
+        persistence=options["persistence"],
+        cookie_domain=options["cookie_domain"],
+        cross_subdomain_cookie=options["cross_subdomain_cookie"],
+    )
+    script = render(script_config(settings, storage if settings.token else None))
+    element = script.code if options["bare"] else block_markup(script, xml=False)
+    if options["output_format"] == "json":
+        click.echo(json.dumps({"script": element, "csp_hash": script.sha256}, indent=2))
+        return
+    click.echo(element)
+    click.echo(f"script CSP hash: {script.sha256}", err=True)
 
 
 def _execute(command: str, site: Path, settings: Settings, options: dict[str, Any]) -> None:
