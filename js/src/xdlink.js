@@ -16,64 +16,64 @@
 //   time zone: a link opened in another browser, or after the TTL, joins nobody.
 ((config) => {
   const doc = document;
-  const loc = location;
+  const host = location.hostname;
+  const nav = navigator;
   const param = config.p;
   const mp = config.m;
   const DEVICE = '$device:';
   // Ids: crypto.randomUUID (>= 2.62), its 36-character fallback, and the older
   // time-random-useragent-screen-time hex form, which can hold "--" (a negative xor).
-  const VALUE = /^1([di])\.([\da-f-]{16,80})\.(\d+)\./i;
+  const VALUE = /^(1([di])\.([\da-f-]{16,80})\.(\d+))\./;
   // Same browser, same clock: only rounding or a clock step puts a value in the future.
   const SKEW = 30;
-  const browser =
-    navigator.userAgent + navigator.language + Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // Date() ends with the time zone: "GMT+0100 (Central European Standard Time)".
+  const browser = nav.userAgent + nav.language + Date().slice(25);
 
-  // Like the SDK's _.cookie.get, the first matching cookie wins.
-  const readCookie = (key) => {
-    const pair = doc.cookie.split('; ').find((pair) => !pair.indexOf(key + '='));
-    return pair && decodeURIComponent(pair.slice(key.length + 1));
-  };
+  // Like the SDK's _.cookie.get, the first matching cookie wins. Its value is
+  // encodeURIComponent(JSON), which URLSearchParams decodes the same way.
+  const readCookie = (key) => new URLSearchParams(doc.cookie.replace(/; /g, '&')).get(key);
 
-  const readState = () => JSON.parse((mp.l ? localStorage.getItem(mp.n) : readCookie(mp.n)) || '{}');
+  // The SDK's stored state, or false for a visitor who opted out. gdpr-utils.js: the opt-out
+  // key holds "0" after opt_out_tracking(), in localStorage or in a cookie depending on
+  // opt_out_tracking_persistence_type: check both. Storage is read lazily: it throws where
+  // cookies are blocked.
+  const readState = () =>
+    (readCookie(mp.o) || localStorage[mp.o]) != 0 &&
+    JSON.parse((mp.l ? localStorage[mp.n] : readCookie(mp.n)) || '{}');
 
-  // gdpr-utils.js: the opt-out key holds "0" after opt_out_tracking(), in localStorage or in a
-  // cookie depending on opt_out_tracking_persistence_type: check both.
-  const optedOut = () => readCookie(mp.o) == 0 || localStorage.getItem(mp.o) == 0;
-
-  const sign = (kind, id, time) => {
-    const text = '1' + kind + '.' + id + '.' + time;
+  // "1<kind>.<id>.<time>" followed by its binding to this browser.
+  const sign = (text) => {
     let hash = 0;
     for (const char of text + browser) hash = (hash * 31 + char.charCodeAt()) | 0;
     return text + '.' + hash;
   };
 
-  // [kind, device id] of this visitor, or nothing. Never the user id: that is often an email.
+  // "<kind>.<device id>" of this visitor, or nothing. Never the user id: often an email.
   const device = () => {
-    let state = mp ? !optedOut() && readState() : {};
-    if (state && !state.distinct_id) {
-      const global = window.mixpanel;
-      // Named instances (mixpanel.init(token, config, name)) hang off the global object.
-      const instance = [global, ...Object.values(global || 0)].find((value) => value && value.__loaded);
-      state = instance && !instance.has_opted_out_tracking() && instance.persistence.props;
-    }
+    const global = window.mixpanel;
+    // Named instances (mixpanel.init(token, config, name)) hang off the global object.
+    const instance = [global, ...Object.values(global || 0)].find((value) => value && value.__loaded);
+    const state = mp
+      ? readState()
+      : instance && !instance.has_opted_out_tracking() && instance.persistence.props;
     if (state) {
       const distinct = state.distinct_id + '';
       const id = state.$device_id || (!state.$user_id && distinct.replace(DEVICE, ''));
-      return [distinct == id ? 'i' : 'd', id];
+      return (distinct == id ? 'i.' : 'd.') + id;
     }
   };
 
   // The value to carry to `url`, or nothing when the link is not for a listed domain.
   const valueFor = (url) => {
-    const host = url.hostname;
+    const to = url.hostname;
     const carried =
       /^http/.test(url.protocol) &&
-      host != loc.hostname &&
+      to != host &&
       config.d.some((domain) =>
-        domain[0] == '*' ? host.endsWith(domain.slice(1)) : ('.' + host).endsWith('.' + domain),
+        domain[0] == '*' ? to.endsWith(domain.slice(1)) : ('.' + to).endsWith('.' + domain),
       ) &&
       device();
-    const value = carried && sign(carried[0], carried[1], (Date.now() / 1e3) | 0);
+    const value = carried && sign('1' + carried + '.' + ((Date.now() / 1e3) | 0));
     if (VALUE.test(value)) return value;
   };
 
@@ -86,13 +86,11 @@
       .filter((pair) => pair.split('=')[0] != param || ((found = pair.slice(param.length + 1)), 0))
       .join('&');
   const join = (text, pair) => (pair ? (text && text + '&') + pair : text);
-  const rewrite = (url, pair) => {
-    const query = without(url.search);
-    const fragment = without(url.hash);
-    url.search = join(query, !config.f && pair);
-    url.hash = join(fragment, config.f && pair);
-    return url.href;
-  };
+  const rewrite = (url, pair) => (
+    (url.search = join(without(url.search), !config.f && pair)),
+    (url.hash = join(without(url.hash), config.f && pair)),
+    url.href
+  );
 
   const decorate = (href) => {
     try {
@@ -103,83 +101,69 @@
     return href;
   };
 
+  const redirect = (element, attribute, href, next = decorate(href)) =>
+    next != href && element.setAttribute(attribute, next);
+
   const onEvent = (event) => {
     try {
-      const form = event.target;
-      if (event.type == 'submit') {
-        const action = form.action;
-        if (form.method == 'get') {
-          // A GET submission replaces the action's query with the form's fields.
-          const value = valueFor(new URL(action));
-          if (value)
-            (
-              form.elements[param] ||
-              form.appendChild(Object.assign(doc.createElement('input'), { type: 'hidden', name: param }))
-            ).value = value;
-        } else {
-          const next = decorate(action);
-          if (next != action) form.setAttribute('action', next);
-        }
-      } else {
+      const target = event.target;
+      let value, link;
+      if (event.formData) {
+        // A GET submission replaces the action's query with the form's fields: add one.
+        if (target.method == 'get' && (value = valueFor(new URL(target.action))))
+          event.formData.set(param, value);
+      } else if (event.type == 'submit') redirect(target, 'action', target.action);
+      else {
         // composedPath() reaches into open shadow roots; the innermost link is the one followed.
-        const link = event.composedPath().find((node) => /^(a|area)$/.test(node.localName));
-        // An SVG link's href is an SVGAnimatedString reflecting href or xlink:href.
-        const href = link.href.baseVal || link.href;
-        const next = decorate(href);
-        // SVG 2: a plain href wins over xlink:href.
-        if (next != href) link.setAttribute('href', next);
+        link = event.composedPath().find((node) => /^(a|area)$/.test(node.localName));
+        // An SVG link's href is an SVGAnimatedString reflecting href or xlink:href;
+        // SVG 2 lets a plain href win over xlink:href.
+        redirect(link, 'href', link.href.baseVal || link.href);
       }
     } catch {}
   };
 
   // Landing. This runs before the Mixpanel snippet: the SDK's first event already carries the id.
   try {
-    const next = rewrite(new URL(loc));
+    const next = rewrite(new URL(location));
     if (found != null) {
-      history.replaceState(history.state, '', next);
-      const [, kind, id, time] = VALUE.exec(found);
+      // At first load an entry has no state of its own yet.
+      history.replaceState(null, '', next);
+      const [, text, kind, id, time] = VALUE.exec(found);
       const age = Date.now() / 1e3 - time;
-      if (mp && !optedOut() && age < config.t && age > -SKEW && found == sign(kind, id, time)) {
-        const state = readState();
-        const distinct = state.distinct_id;
-        const known = state.$device_id;
-        // Someone identified on this domain stays who they are.
-        if (!state.$user_id && [, known, DEVICE + known].includes(distinct)) {
-          state.$device_id = id;
-          // Keep the id format this domain's SDK already uses; a new visitor gets the sender's.
-          state.distinct_id = (distinct ? distinct == known : kind == 'i') ? id : DEVICE + id;
-          const json = JSON.stringify(state);
-          if (mp.l) localStorage.setItem(mp.n, json);
-          else {
-            // The SDK reads the first matching cookie only: remove every copy (the last, empty
-            // domain attribute is ignored, which removes the host-only one), then write under
-            // exactly the domain the SDK would use: utils.js extract_domain, the same in 2.45
-            // and 2.83, unless cookie_domain is set.
-            const host = loc.hostname;
-            const labels = host.split('.');
-            for (const i in [0, ...labels])
-              doc.cookie = mp.n + '=;max-age=0;path=/;domain=' + labels.slice(i).join('.');
-            const base =
-              !mp.h &&
-              host.match(
-                /^(com|org|.{5,})$/.test(labels.pop())
-                  ? /[a-z\d][a-z\d-]*\.[a-z]+$/i
-                  : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/i,
-              );
-            doc.cookie =
-              mp.n +
-              '=' +
-              encodeURIComponent(json) +
-              ';max-age=31536000;path=/;domain=' +
-              (mp.c || (base ? '.' + base : '')) +
-              (mp.a || '');
-          }
+      const state = mp && age < config.t && age > -SKEW && found == sign(text) && readState();
+      // Someone identified on this domain stays who they are.
+      if (state && !state.$user_id) {
+        // The distinct_id the sender's SDK uses, so that both domains send the same one (what
+        // Original ID Merge goes by; Simplified ID Merge goes by $device_id).
+        state.distinct_id = kind == 'i' ? id : DEVICE + id;
+        state.$device_id = id;
+        const json = JSON.stringify(state);
+        if (mp.l) localStorage[mp.n] = json;
+        else {
+          // The SDK reads the first matching cookie only: remove every copy (the last, empty
+          // domain attribute is ignored, which removes the host-only one), then write under
+          // exactly the domain the SDK would use: utils.js extract_domain, the same in 2.45
+          // and 2.83, unless cookie_domain is set.
+          const labels = host.split('.');
+          const setCookie = (value, domain) =>
+            (doc.cookie = mp.n + '=' + value + ';path=/;domain=' + domain + (mp.a || ''));
+          for (const i in [0, ...labels]) setCookie(';max-age=0', labels.slice(i).join('.'));
+          const base =
+            !mp.h &&
+            // location.hostname is lower-case: the SDK's /i flag changes nothing.
+            host.match(
+              /^(com|org|.{5,})$/.test(labels.pop())
+                ? /[a-z\d][a-z\d-]*\.[a-z]+$/
+                : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/,
+            );
+          setCookie(encodeURIComponent(json) + ';max-age=31536000', mp.c || (base ? '.' + base : ''));
         }
       }
     }
   } catch {}
 
-  for (const type of 'pointerdown click auxclick keydown contextmenu submit'.split(' '))
+  for (const type of 'pointerdown click auxclick keydown contextmenu submit formdata'.split(' '))
     doc.addEventListener(type, onEvent, true);
   window.xdlink = { decorate };
 })(XDLINK_CONFIG);

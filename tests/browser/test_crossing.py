@@ -357,7 +357,7 @@ def test_visitor_identified_on_a(browsing: Browsing, sites: Sites) -> None:
 
 def test_visitor_carried_before_the_sdk_has_loaded(browsing: Browsing, sites: Sites) -> None:
     build_pair(sites, link_to_b(sites))
-    slow = sites.mixpanel(delay=5)
+    slow = sites.mixpanel(delay=3)
     sites.build(SITE_A, {"index.html": link_to_b(sites), "slow.html": link_to_b(sites)}, head=slow)
     page = browsing.page()
     page.goto(sites.url(SITE_A, "/slow.html"), wait_until="domcontentloaded")
@@ -371,32 +371,30 @@ def test_visitor_carried_before_the_sdk_has_loaded(browsing: Browsing, sites: Si
     assert_joined(sites, device)
 
 
-@pytest.mark.parametrize(
-    ("sdk", "legacy"),
-    [(SDK_245, True), (SDK_261, False), (SDK, False)],
-    ids=["2.45", "2.61", "2.83"],
-)
-def test_sdk_versions(browsing: Browsing, sites: Sites, sdk: str, legacy: bool) -> None:
-    head = sites.mixpanel(sdk=sdk)
-    build_pair(sites, link_to_b(sites), head_a=head, head_b=head)
-    page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#to-b")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device, legacy=legacy)
+VERSIONS = {
+    "2.45": (SDK_245, SDK_245),
+    "2.61": (SDK_261, SDK_261),
+    "2.83": (SDK, SDK),
+    "2.83 to 2.45": (SDK, SDK_245),
+    "2.45 to 2.83": (SDK_245, SDK),
+    "2.45 to 2.61": (SDK_245, SDK_261),
+}
 
 
-def test_returning_visitor_keeps_the_id_format_of_b(browsing: Browsing, sites: Sites) -> None:
-    build_pair(sites, link_to_b(sites), head_b=sites.mixpanel(sdk=SDK_245))
+@pytest.mark.parametrize(("sdk_a", "sdk_b"), VERSIONS.values(), ids=VERSIONS.keys())
+def test_sdk_versions(browsing: Browsing, sites: Sites, sdk_a: str, sdk_b: str) -> None:
+    # B takes the distinct_id A sends: "$device:" + id from 2.46 on, the bare id before.
+    build_pair(
+        sites, link_to_b(sites), head_a=sites.mixpanel(sdk=sdk_a), head_b=sites.mixpanel(sdk=sdk_b)
+    )
     page = browsing.page()
-    page.goto(sites.url(SITE_B, "/before.html"))
-    sites.page_views(SITE_B, "/before.html")
     page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
+    view = sites.page_views(SITE_A, "/")[0]
+    device = view["$device_id"]
+    assert view["distinct_id"] == (device if sdk_a == SDK_245 else "$device:" + device)
     page.click("#to-b")
     page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device, legacy=True)
+    assert_joined(sites, device, legacy=sdk_a == SDK_245)
 
 
 def test_named_instance_without_a_known_token(browsing: Browsing, sites: Sites) -> None:
