@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,8 +18,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from xdlink.script import MixpanelConfig, ScriptConfig, render
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "js" / "node_modules"
@@ -304,8 +301,6 @@ class Sites:
         ttl: int | None = None,
         param: str | None = None,
         fragment: bool = False,
-        xdlink: bool = True,
-        mixpanel: MixpanelConfig | None = None,
     ) -> None:
         """Write `pages` (path -> body markup) for `host`, all with `head`, and add xdlink."""
         folder = self.root / host
@@ -317,16 +312,14 @@ class Sites:
                 '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
                 f"<title>{host} {path}</title>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
             )
-        if xdlink:
-            install_xdlink(
-                folder,
-                domains=domains,
-                token=token,
-                ttl=ttl,
-                param=param,
-                fragment=fragment,
-                mixpanel=mixpanel,
-            )
+        install_xdlink(
+            folder,
+            domains=domains,
+            token=token,
+            ttl=ttl,
+            param=param,
+            fragment=fragment,
+        )
         self.server.capture.sites[host] = folder
 
     # --- what the capture server saw ---
@@ -370,58 +363,16 @@ def install_xdlink(
     ttl: int | None,
     param: str | None,
     fragment: bool,
-    mixpanel: MixpanelConfig | None,
 ) -> None:
-    """Add the script to every page of `folder` as `xdlink build` does."""
-    if mixpanel is None and cli_available():
-        command = [sys.executable, "-m", "xdlink", "build", str(folder), "--domains"]
-        command.append(",".join(domains))
-        for option, value in (("--token", token), ("--ttl", ttl), ("--param", param)):
-            if value is not None:
-                command += [option, str(value)]
-        if fragment:
-            command.append("--fragment")
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
-        return
-    for page in folder.rglob("*.html"):
-        text = page.read_text()
-        config = ScriptConfig(
-            domains=domains,
-            param=param or "_xdl",
-            ttl=ttl or 120,
-            in_fragment=fragment,
-            mixpanel=mixpanel or (MixpanelConfig(token=token) if token else init_config(text)),
-        )
-        element = f"<script data-xdlink>{render(config).code}</script>"
-        anchor = '<meta charset="utf-8">'
-        page.write_text(text.replace(anchor, anchor + element, 1))
-
-
-_INIT = re.compile(r'mixpanel\.init\(("[^"]*"), (\{.*?\})(?:, "[^"]*")?\);')
-
-
-def init_config(page: str) -> MixpanelConfig | None:
-    """What the CLI reads from a test page's own mixpanel.init(...)."""
-    match = _INIT.search(page)
-    if not match:
-        return None
-    options = json.loads(match[2])
-    return MixpanelConfig(
-        token=json.loads(match[1]),
-        persistence=options.get("persistence"),
-        persistence_name=options.get("persistence_name"),
-        cookie_domain=options.get("cookie_domain"),
-        cross_subdomain_cookie=options.get("cross_subdomain_cookie"),
-        secure_cookie=options.get("secure_cookie"),
-        cross_site_cookie=options.get("cross_site_cookie"),
-        opt_out_persistence=options.get("opt_out_tracking_persistence_type"),
-        opt_out_cookie_prefix=options.get("opt_out_tracking_cookie_prefix"),
-    )
-
-
-def cli_available() -> bool:
-    return os.environ.get("XDLINK_TEST_CLI", "1") == "1" and (ROOT / "xdlink" / "cli.py").exists()
+    """Add the script to every page of `folder` the way users do: `xdlink build`."""
+    command = [sys.executable, "-m", "xdlink", "build", str(folder), "--domains", ",".join(domains)]
+    for option, value in (("--token", token), ("--ttl", ttl), ("--param", param)):
+        if value is not None:
+            command += [option, str(value)]
+    if fragment:
+        command.append("--fragment")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
 
 
 @pytest.fixture
