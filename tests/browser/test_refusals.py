@@ -280,6 +280,8 @@ def test_domain_matching(browsing: Browsing, sites: Sites) -> None:
 
 def test_fragment_mode_and_a_custom_parameter(browsing: Browsing, sites: Sites) -> None:
     build_pair(sites, link_to_b(sites), fragment=True, param="via")
+    tall = '<div style="height:3000px"></div><h2 id="part-2">Part 2</h2><div style="height:3000px">'
+    sites.build(SITE_B, {"landing.html": tall}, head=sites.mixpanel(), fragment=True, param="via")
     page = browsing.page()
     page.goto(sites.url(SITE_A))
     device = device_on_a(sites)
@@ -293,6 +295,8 @@ def test_fragment_mode_and_a_custom_parameter(browsing: Browsing, sites: Sites) 
     view = sites.page_views(SITE_B, "/landing.html")[0]
     assert view["$device_id"] == device
     assert view["$current_url"] == sites.url(SITE_B, LANDING)
+    # The browser scrolls to the fragment as it is once the parameter is gone.
+    assert page.evaluate("scrollY") > 2000
 
 
 def test_redecorating_replaces_the_value(browsing: Browsing, sites: Sites) -> None:
