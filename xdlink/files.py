@@ -86,13 +86,18 @@ def remove_if_stale(path: str, name: str) -> None:
 
 
 def process_exists(pid: int) -> bool:
+    """Whether a process that could still be writing the file runs (a zombie cannot)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:
+        return True
 
 
 def write_new_file(path: str, data: bytes, mode: int = 0o644) -> None:
