@@ -131,6 +131,8 @@
       history.replaceState(null, '', next);
       const [, text, kind, id, time] = VALUE.exec(found);
       const age = Date.now() / 1e3 - time;
+      // Without the page's token the storage name is unknown: guessing could write into
+      // another project's state, so such a page only strips the parameter.
       const state = mp && age < config.t && age > -SKEW && found == sign(text) && readState();
       // Someone identified on this domain stays who they are.
       if (state && !state.$user_id) {
@@ -163,6 +165,7 @@
     }
   } catch {}
 
+  // formdata: GET forms (Chrome 77, Firefox 72, Safari 15); submit: the action of the others.
   for (const type of 'pointerdown click auxclick keydown contextmenu submit formdata'.split(' '))
     doc.addEventListener(type, onEvent, true);
   window.xdlink = { decorate };
