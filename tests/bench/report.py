@@ -1,0 +1,163 @@
+"""Summaries, targets and the printed table of a benchmark run."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+Result = dict[str, Any]
+
+MEMORY_LIMIT_MB = 150.0
+XDLINK_KEYS = ("build", "rebuild", "remove")
+
+
+def _summary(samples: list[Result], pages: int) -> Result:
+    walls = [s["wall"] for s in samples]
+    median = statistics.median(walls)
+    return {
+        "median_s": median,
+        "min_s": min(walls),
+        "max_s": max(walls),
+        "cpu_median_s": statistics.median(s["cpu"] for s in samples),
+        "pages_per_s": pages / median if median else 0.0,
+        "tree_peak_mb": max(s["tree_mb"] for s in samples),
+        "process_peak_mb": max(s["max_process_mb"] for s in samples),
+    }
+
+
+def _with_ratios(summaries: dict[str, Result]) -> None:
+    sed, parse = summaries["sed"]["median_s"], summaries["parse"]["median_s"]
+    for summary in summaries.values():
+        summary["x_sed"] = summary["median_s"] / sed
+        summary["x_parse"] = summary["median_s"] / parse
+
+
+def scaling(raw: Result, summaries: dict[str, Result], sizes: list[int]) -> Result:
+    """Seconds and seconds per page of the first build at each size, and a straight-line fit."""
+    points = []
+    for size in sizes:
+        key = "build" if size == sizes[-1] else f"build@{size}"
+        seconds = summaries[key]["median_s"]
+        points.append({"pages": size, "median_s": seconds, "s_per_page": seconds / size})
+    xs = [p["pages"] for p in points]
+    ys = [p["median_s"] for p in points]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    growth = points[-1]["s_per_page"] / points[0]["s_per_page"]
+    return {"points": points, "fixed_s": intercept, "ms_per_page": slope * 1000, "growth": growth}
+
+
+def targets(raw: Result, summaries: dict[str, Result], scale: Result) -> list[Result]:
+    build, rebuild, remove = (summaries[k] for k in XDLINK_KEYS)
+    wrote_nothing = all(s.get("wrote_nothing") for s in raw["samples"]["rebuild"])
+    unchanged = all(s.get("changed") == 0 for s in raw["samples"]["rebuild"])
+    memory = max(summaries[k]["tree_peak_mb"] for k in summaries if k.startswith(XDLINK_KEYS))
+    rows = [
+        ("first build <= 1.0x sed", build["x_sed"] <= 1.0, f"{build['x_sed']:.2f}x"),
+        ("second build <= 0.3x sed", rebuild["x_sed"] <= 0.3, f"{rebuild['x_sed']:.2f}x"),
+        (
+            "second build writes nothing",
+            wrote_nothing and unchanged,
+            "no mtime, inode or size changed" if wrote_nothing else "files were rewritten",
+        ),
+        ("remove <= 1.0x sed", remove["x_sed"] <= 1.0, f"{remove['x_sed']:.2f}x"),
+        (
+            f"peak memory < {MEMORY_LIMIT_MB:.0f} MB",
+            memory < MEMORY_LIMIT_MB,
+            f"{memory:.0f} MB (tree)",
+        ),
+        (
+            "linear scaling (s/page within 1.5x)",
+            scale["growth"] <= 1.5,
+            f"{scale['growth']:.2f}x from {scale['points'][0]['pages']} "
+            f"to {scale['points'][-1]['pages']} pages",
+        ),
+    ]
+    return [{"target": name, "pass": ok, "value": value} for name, ok, value in rows]
+
+
+def summarise(raw: Result, sizes: list[int]) -> Result:
+    pages = raw["options"]["pages"]
+    summaries = {
+        key: _summary(samples, int(key.split("@")[1]) if "@" in key else pages)
+        for key, samples in raw["samples"].items()
+    }
+    _with_ratios(summaries)
+    scale = scaling(raw, summaries, sizes)
+    return {
+        **raw,
+        "summary": summaries,
+        "scaling": scale,
+        "targets": targets(raw, summaries, scale),
+    }
+
+
+# --- text ----------------------------------------------------------------------------
+
+
+def _header(result: Result) -> list[str]:
+    m, site, opts = result["machine"], result["site"], result["options"]
+    shapes = ", ".join(f"{k} {v}" for k, v in site["shapes"].items())
+    return [
+        "",
+        f"machine: {m['cpu_count']} cores ({m['cpus_usable']} usable), Python {m['python']}, "
+        f"lxml {m['lxml']} (libxml2 {m['libxml2']}), {m['sed']}",
+        f"xdlink: {m['xdlink']} at {m['xdlink_commit']}"
+        + (" with uncommitted changes" if m["xdlink_dirty"] else "")
+        + ", default jobs",
+        f"load average before {m['load_before']}, after {m['load_after']}",
+        f"site: {site['pages']} pages + {site['assets']} assets, {site['bytes'] / 2**20:.0f} MB, "
+        f"generated in {site['generate_seconds']:.1f} s (seed {opts['seed']})",
+        f"  shapes: {shapes}; Mixpanel init in {site['with_mixpanel']}, "
+        f"links to listed domains in {site['with_domain_links']}",
+        f"rounds: {opts['rounds']}, interleaved, fresh copy each (copy time excluded), "
+        f"page cache warm for all; work folder on {m['filesystem']}; "
+        f"whole run {m['total_seconds']:.0f} s",
+        "",
+    ]
+
+
+def _table(result: Result) -> list[str]:
+    lines = [
+        f"{'contender':<28}{'median s':>9}{'min-max s':>14}{'cpu s':>8}{'pages/s':>9}"
+        f"{'x sed':>7}{'x parse':>8}{'tree MB':>9}{'proc MB':>9}"
+    ]
+    for key, s in result["summary"].items():
+        if "@" in key:
+            continue
+        lines.append(
+            f"{result['labels'][key]:<28}{s['median_s']:>9.2f}"
+            f"{s['min_s']:>7.2f}-{s['max_s']:<6.2f}{s['cpu_median_s']:>8.2f}"
+            f"{s['pages_per_s']:>9.0f}{s['x_sed']:>7.2f}{s['x_parse']:>8.2f}"
+            f"{s['tree_peak_mb']:>9.0f}{s['process_peak_mb']:>9.0f}"
+        )
+    lines.append(
+        "tree MB: peak of the summed RSS of the process tree, sampled from /proc every 20 ms; "
+        "proc MB: largest single process (wait4 ru_maxrss)"
+    )
+    return lines
+
+
+def _scaling(result: Result) -> list[str]:
+    scale = result["scaling"]
+    lines = ["", "scaling of xdlink build (first run):"]
+    for p in scale["points"]:
+        lines.append(
+            f"  {p['pages']:>7} pages {p['median_s']:>8.2f} s "
+            f"{p['s_per_page'] * 1000:>8.3f} ms/page"
+        )
+    lines.append(
+        f"  fit: {scale['fixed_s']:.2f} s fixed + {scale['ms_per_page']:.3f} ms/page; "
+        f"s/page grows {scale['growth']:.2f}x"
+    )
+    return lines
+
+
+def _targets(result: Result) -> list[str]:
+    lines = ["", "targets:"]
+    for t in result["targets"]:
+        lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']:<38} {t['value']}")
+    return lines
+
+
+def render(result: Result) -> str:
+    return "\n".join(_header(result) + _table(result) + _scaling(result) + _targets(result))

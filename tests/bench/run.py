@@ -1,0 +1,395 @@
+"""xdlink benchmark: ``python -m tests.bench.run [--pages N] [--rounds R] [--quick] [--seed S]``.
+
+Generates a seeded site in a temporary folder, then runs every contender once per round,
+interleaved (the order rotates each round), each on a fresh ``cp -a`` copy of the site
+whose copy time is not counted: xdlink build (first run), xdlink build again (nothing to
+change), xdlink remove, the ``sed -i`` one-liner, a naive lxml script (one and two
+processes), the lxml parse floor and the I/O floor. xdlink is run through its command
+line with its default number of jobs. The page cache is warm for every contender alike;
+nothing is dropped from it. Prints medians, ranges, ratios, memory, scaling and the
+targets, and writes everything as JSON. Exits 0 whatever the numbers say; 1 only when a
+contender fails to run or does something other than what it should.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from tests.bench import measure, peers, report, sitegen
+from tests.bench.measure import Sample
+
+REPO = Path(__file__).resolve().parents[2]
+MARKER = re.compile(rb'<script data-xdlink="[^"]*">.*?</script>', re.DOTALL)
+
+
+class BenchError(Exception):
+    """A contender failed to run or did not do what it should."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    pages: int
+    rounds: int
+    seed: int
+    json_path: Path
+    workdir: Path
+
+
+@dataclass
+class Workspace:
+    """The generated sites and the files the contenders share."""
+
+    folder: Path
+    pristine: Path
+    built: Path
+    scale_sites: dict[int, Path]
+    pages: list[str]
+    element: bytes = b""
+    code_file: Path = Path()
+    sed_file: Path = Path()
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One thing to time: the site it starts from, its command and what it must have done.
+
+    ``start`` names the site copied fresh before each run, or is None for a reader that
+    works on the generated site in place.
+    """
+
+    key: str
+    label: str
+    start: str | None
+    command: Callable[[Workspace, Path], list[str]]
+    check: Callable[[Workspace, Path, Sample, int], dict[str, object]]
+
+
+# --- options -------------------------------------------------------------------------
+
+
+def parse_options(argv: list[str]) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__)
+    parser.add_argument("--pages", type=int, default=10_000, help="pages in the site")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--quick", action="store_true", help="1,000 pages, 2 rounds")
+    parser.add_argument("--seed", type=int, default=20240401, help="site generator seed")
+    parser.add_argument("--json", type=Path, default=Path("build/bench.json"), help="output")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()),
+        help="where the temporary folder goes (default: the system's temporary folder)",
+    )
+    args = parser.parse_args(argv)
+    pages, rounds = (1_000, 2) if args.quick else (args.pages, args.rounds)
+    if pages < 100 or rounds < 1:
+        parser.error("--pages must be at least 100 and --rounds at least 1")
+    return Options(pages, rounds, args.seed, args.json.resolve(), args.workdir.resolve())
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+def xdlink_command() -> list[str]:
+    script = Path(sys.executable).parent / "xdlink"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "xdlink"]
+
+
+def build_command(_: Workspace, site: Path) -> list[str]:
+    domains = ",".join(sitegen.DOMAINS)
+    return [*xdlink_command(), "build", str(site), "--domains", domains, "--format", "json"]
+
+
+def remove_command(_: Workspace, site: Path) -> list[str]:
+    return [*xdlink_command(), "remove", str(site), "--format", "json"]
+
+
+def sed_command(space: Workspace, site: Path) -> list[str]:
+    """find -exec sed -i; the expression is read from a file, as find allows only one {}."""
+    sed = ["sed", "-i", "-f", str(space.sed_file)]
+    return ["find", str(site), "-name", "*.html", "-exec", *sed, "{}", "+"]
+
+
+def sed_expression(element: bytes) -> bytes:
+    replacement = re.sub(rb"([\\&#])", rb"\\\1", element).replace(b"\n", b"\\n")
+    return b"s#</head>#" + replacement + b"</head>#\n"
+
+
+def peer_command(kind: str) -> Callable[[Workspace, Path], list[str]]:
+    def command(space: Workspace, site: Path) -> list[str]:
+        return [sys.executable, "-m", "tests.bench.peers", kind, str(site), str(space.code_file)]
+
+    return command
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def _counts(sample: Sample) -> Counter[str]:
+    try:
+        return Counter(json.loads(sample.stdout)["counts"])
+    except (ValueError, KeyError) as exc:
+        raise BenchError(f"xdlink printed no JSON report: {sample.stdout[:200]!r}") from exc
+
+
+def _expect(sample: Sample, action: str, pages: int) -> None:
+    counts = _counts(sample)
+    if counts[action] != pages or counts["errors"]:
+        raise BenchError(f"expected {pages} {action}, got {dict(counts)}")
+
+
+def check_build(space: Workspace, site: Path, sample: Sample, _: int) -> dict[str, object]:
+    _expect(sample, "injected", len(_pages_under(site)))
+    return {}
+
+
+def check_rebuild(space: Workspace, site: Path, sample: Sample, _: int) -> dict[str, object]:
+    counts = _counts(sample)
+    return {"unchanged": counts["unchanged"], "changed": len(space.pages) - counts["unchanged"]}
+
+
+def check_remove(space: Workspace, site: Path, sample: Sample, round_: int) -> dict[str, object]:
+    _expect(sample, "removed", len(space.pages))
+    if round_ > 0:
+        return {}
+    _, mismatch, errors = filecmp.cmpfiles(space.pristine, site, space.pages, shallow=False)
+    if mismatch or errors:
+        raise BenchError(f"remove did not restore {len(mismatch) + len(errors)} pages")
+    return {"byte_identical": True}
+
+
+def check_peer(space: Workspace, site: Path, sample: Sample, _: int) -> dict[str, object]:
+    probe = (site / space.pages[0]).read_bytes()
+    code = space.code_file.read_bytes()[:40]
+    if code not in probe:
+        raise BenchError(f"the script is missing from {space.pages[0]}")
+    return {}
+
+
+def check_nothing(space: Workspace, site: Path, sample: Sample, _: int) -> dict[str, object]:
+    return {}
+
+
+CONTENDERS = (
+    Contender("build", "xdlink build (first run)", "pristine", build_command, check_build),
+    Contender("rebuild", "xdlink build (again)", "built", build_command, check_rebuild),
+    Contender("remove", "xdlink remove", "built", remove_command, check_remove),
+    Contender("sed", "sed -i one-liner", "pristine", sed_command, check_peer),
+    Contender("lxml", "naive lxml, 1 process", "pristine", peer_command("lxml"), check_peer),
+    Contender("lxml2", "naive lxml, 2 processes", "pristine", peer_command("lxml2"), check_peer),
+    Contender("parse", "parse floor (lxml)", None, peer_command("parse"), check_nothing),
+    Contender("read", "I/O floor (read)", None, peer_command("read"), check_nothing),
+)
+
+
+def scale_contender(pages: int) -> Contender:
+    return Contender(
+        f"build@{pages}",
+        f"xdlink build, {pages} pages",
+        f"scale:{pages}",
+        build_command,
+        check_build,
+    )
+
+
+# --- sites ---------------------------------------------------------------------------
+
+
+def _pages_under(site: Path) -> list[str]:
+    return [os.path.relpath(path, site) for path in peers.pages(str(site))]
+
+
+def copy_site(source: Path, target: Path) -> None:
+    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+
+
+def delete_site(site: Path) -> None:
+    subprocess.run(["rm", "-rf", str(site)], check=True)
+
+
+def snapshot(site: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file under site with its inode, size and mtime in nanoseconds."""
+    found = {}
+    for folder, _, files in os.walk(site):
+        for name in files:
+            info = os.stat(os.path.join(folder, name))
+            found[os.path.join(folder, name)] = (info.st_ino, info.st_size, info.st_mtime_ns)
+    return found
+
+
+def scale_sizes(pages: int) -> list[int]:
+    return [pages // 10, 3 * pages // 10, pages]
+
+
+def prepare(options: Options, folder: Path) -> tuple[Workspace, dict[str, object]]:
+    """Generate the sites, build one copy (untimed, it also warms up) and take the script."""
+    started = time.perf_counter()
+    stats = sitegen.generate(folder / "site", options.pages, options.seed)
+    generated = time.perf_counter() - started
+    scale = {n: folder / f"site-{n}" for n in scale_sizes(options.pages)[:-1]}
+    for pages, path in scale.items():
+        sitegen.generate(path, pages, options.seed)
+    space = Workspace(folder, folder / "site", folder / "built", scale, [])
+    space.pages = _pages_under(space.pristine)
+    space.env = {**os.environ, "PYTHONPATH": str(REPO)}
+    copy_site(space.pristine, space.built)
+    warm = measure.run(build_command(space, space.built), folder, space.env)
+    if warm.returncode != 0:
+        raise BenchError(f"xdlink build failed: {warm.stderr[-2000:]}")
+    take_script(space)
+    site = {**asdict(stats), "generate_seconds": round(generated, 2)}
+    return space, site
+
+
+def take_script(space: Workspace) -> None:
+    """The element xdlink put in most pages, for the peers to insert."""
+    found: Counter[bytes] = Counter()
+    for relative in space.pages[:200]:
+        match = MARKER.search((space.built / relative).read_bytes())
+        if match is not None:
+            found[match.group(0)] += 1
+    if not found:
+        raise BenchError("no xdlink element found in the built pages")
+    space.element = found.most_common(1)[0][0]
+    code = re.sub(rb"^<script[^>]*>|</script>$", b"", space.element)
+    space.code_file = space.folder / "script.js"
+    space.code_file.write_bytes(code)
+    space.sed_file = space.folder / "script.sed"
+    space.sed_file.write_bytes(sed_expression(space.element))
+
+
+# --- rounds --------------------------------------------------------------------------
+
+
+def start_site(space: Workspace, start: str | None) -> Path | None:
+    if start is None:
+        return None
+    if start.startswith("scale:"):
+        return space.scale_sites[int(start.split(":")[1])]
+    return space.built if start == "built" else space.pristine
+
+
+def run_step(space: Workspace, contender: Contender, round_: int) -> dict[str, object]:
+    source = start_site(space, contender.start)
+    site = space.folder / "work" if source is not None else space.pristine
+    if source is not None:
+        copy_site(source, site)
+    before = snapshot(site) if contender.key == "rebuild" else None
+    sample = measure.run(contender.command(space, site), space.folder, space.env)
+    if sample.returncode != 0:
+        raise BenchError(f"{contender.label} exited {sample.returncode}: {sample.stderr[-2000:]}")
+    extra = contender.check(space, site, sample, round_)
+    if before is not None:
+        extra["wrote_nothing"] = snapshot(site) == before
+    if source is not None:
+        delete_site(site)
+    return {**asdict(sample), "stdout": None, "stderr": None, **extra}
+
+
+def run_rounds(
+    space: Workspace, contenders: list[Contender], rounds: int
+) -> dict[str, list[dict[str, object]]]:
+    results: dict[str, list[dict[str, object]]] = {c.key: [] for c in contenders}
+    for round_ in range(rounds):
+        shift = round_ % len(contenders)
+        order = contenders[shift:] + contenders[:shift]
+        print(f"round {round_ + 1}/{rounds}: ", end="", flush=True)
+        for contender in order:
+            results[contender.key].append(run_step(space, contender, round_))
+            print(".", end="", flush=True)
+        print(flush=True)
+    return results
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "python": sys.version.split()[0],
+        "lxml": ".".join(map(str, etree.LXML_VERSION)),
+        "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
+        "sed": _first_line(["sed", "--version"]),
+        "xdlink": _first_line([*xdlink_command(), "--version"]),
+        "xdlink_commit": _first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "xdlink_dirty": bool(_first_line(["git", "-C", str(REPO), "status", "-s", "xdlink"])),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def filesystem(folder: Path) -> str:
+    """The mount point and type of the filesystem that holds folder."""
+    best = ("", "")
+    with open("/proc/mounts") as mounts:
+        for line in mounts:
+            _, point, kind = line.split()[:3]
+            if str(folder).startswith(point.rstrip("/") + "/") and len(point) > len(best[0]):
+                best = (point, kind)
+    return f"{best[1]} at {best[0]}"
+
+
+def _first_line(argv: list[str]) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return (done.stdout.splitlines() or [""])[0].strip()
+
+
+def bench(options: Options) -> dict[str, object]:
+    info = machine()
+    folder = Path(tempfile.mkdtemp(prefix="xdlink-bench-", dir=options.workdir))
+    info["filesystem"] = filesystem(folder)
+    started = time.perf_counter()
+    try:
+        print(f"generating {options.pages} pages (seed {options.seed}) in {folder} ...")
+        space, site = prepare(options, folder)
+        contenders = list(CONTENDERS) + [scale_contender(n) for n in space.scale_sites]
+        results = run_rounds(space, contenders, options.rounds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    info["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    info["total_seconds"] = round(time.perf_counter() - started, 1)
+    return {
+        "machine": info,
+        "options": {"pages": options.pages, "rounds": options.rounds, "seed": options.seed},
+        "site": site,
+        "labels": {c.key: c.label for c in contenders},
+        "samples": results,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(sys.argv[1:] if argv is None else argv)
+    try:
+        raw = bench(options)
+    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    result = report.summarise(raw, scale_sizes(options.pages))
+    print(report.render(result))
+    options.json_path.parent.mkdir(parents=True, exist_ok=True)
+    options.json_path.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    print(f"results written to {options.json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
