@@ -8,8 +8,9 @@ from typing import Any
 
 import html5lib
 
-from xdlink.page import Outcome, Source, read_source
+from xdlink.page import Outcome
 from xdlink.settings import make_settings
+from xdlink.source import Source, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -62,14 +63,21 @@ def insertions(before: bytes, after: bytes) -> list[tuple[int, bytes]]:
     added = len(after) - len(before)
     if added <= 0:
         return []
-    prefix = 0
-    while prefix < len(before) and before[prefix] == after[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < len(before) and before[-1 - suffix] == after[-1 - suffix]:
-        suffix += 1
-    lowest = len(before) - suffix
+    prefix = _common_prefix(before, after)
+    suffix = _common_prefix(before[::-1], after[::-1])
+    lowest = len(before) - min(suffix, len(before))
     return [(offset, after[offset : offset + added]) for offset in range(lowest, prefix + 1)]
+
+
+def _common_prefix(first: bytes, second: bytes) -> int:
+    """Length of the common prefix, compared a block at a time (pages can be 50 MB)."""
+    limit = min(len(first), len(second))
+    start, block = 0, 1 << 16
+    while start < limit and first[start : start + block] == second[start : start + block]:
+        start += block
+    while start < limit and first[start] == second[start]:
+        start += 1
+    return min(start, limit)
 
 
 def unified_diff(expected: bytes, actual: bytes) -> str:

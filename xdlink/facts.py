@@ -13,7 +13,10 @@ from urllib.parse import urlsplit
 import idna
 from lxml import etree
 
+from xdlink.scan import Block, Head
 from xdlink.script import MixpanelConfig
+from xdlink.settings import Settings
+from xdlink.source import Source, lxml_encoding
 
 INIT_CALL = re.compile(r"mixpanel\s*\.\s*init\s*\(")
 _IDENTIFIER_CHAR = re.compile(r"[\w$]")
@@ -31,18 +34,21 @@ class InitCall:
     config: MixpanelConfig | None
 
 
-def parse_tree(data: bytes, encoding: str | None) -> etree._Element | None:
-    """The page's tree; libxml2 decodes it, told the encoding the page declares."""
+def parse_tree(data: bytes, encoding: str | None) -> tuple[etree._Element | None, bool]:
+    """The page's tree, and whether libxml2 read all of it: it stops at a nesting depth
+    of 2,048 even with huge_tree, and drops what lies deeper. It decodes the page itself,
+    told the encoding the page declares."""
+    options: dict[str, Any] = {"recover": True, "no_network": True, "huge_tree": True}
     try:
-        parser = etree.HTMLParser(
-            encoding=encoding, recover=True, no_network=True, huge_tree=True, remove_pis=True
-        )
+        parser = etree.HTMLParser(encoding=encoding, remove_pis=True, **options)
     except LookupError:
-        parser = etree.HTMLParser(recover=True, no_network=True, huge_tree=True, remove_pis=True)
+        parser = etree.HTMLParser(remove_pis=True, **options)
     try:
-        return etree.fromstring(data, parser)
+        tree = etree.fromstring(data, parser)
     except (etree.LxmlError, ValueError):
-        return None
+        return None, False
+    limited = any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+    return tree, not limited
 
 
 def mixpanel_inits(tree: etree._Element) -> list[InitCall]:
@@ -254,18 +260,26 @@ def csp_allows_self(policies: Iterable[str]) -> bool:
 # --- links --------------------------------------------------------------------------
 
 
-_LINK_URLS = etree.XPath(
-    "//a/@href[contains(., '//')] | //area/@href[contains(., '//')]"
-    " | //form/@action[contains(., '//')] | //a/@*[local-name() = 'xlink:href'"
-    " or local-name() = 'href'][contains(., '//')]"
-)
+# Separate expressions: libxml2 merges the node sets of a union ("|") in quadratic time,
+# minutes on a page with a million links.
+_LINK_URLS = [
+    etree.XPath(expression)
+    for expression in (
+        "//a/@*[local-name() = 'href' or local-name() = 'xlink:href'][contains(., '//')]",
+        "//area/@href[contains(., '//')]",
+        "//form/@action[contains(., '//')]",
+    )
+]
 
 
 def link_hosts(tree: etree._Element) -> set[str]:
     """ASCII host names of the absolute http(s) links, areas, forms and SVG links."""
-    urls = _LINK_URLS(tree)
-    assert isinstance(urls, list)
-    return {host for host in map(url_host, map(str, urls)) if host}
+    hosts: set[str] = set()
+    for expression in _LINK_URLS:
+        urls = expression(tree)
+        assert isinstance(urls, list)
+        hosts.update(host for host in map(url_host, map(str, urls)) if host)
+    return hosts
 
 
 def url_host(url: str) -> str | None:
@@ -289,3 +303,120 @@ def host_matches(host: str, domain: str) -> bool:
     if domain.startswith("*."):
         return host.endswith(domain[1:])
     return host == domain or host.endswith("." + domain)
+
+
+# --- one page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one page tells the site report."""
+
+    init: MixpanelConfig | None = None
+    tokens: tuple[str, ...] = ()
+    init_unreadable: bool = False
+    csp_blocks: bool = False
+    linked_domains: frozenset[str] = frozenset()
+    own_domains: frozenset[str] = frozenset()
+    charset_after_script: bool = False
+
+
+def gather_facts(
+    source: Source,
+    head: Head,
+    settings: Settings,
+    blocks: list[Block],
+    confirmed: frozenset[str] = frozenset(),
+) -> Facts:
+    """Read the page's Mixpanel init and which listed domains its links point to.
+
+    When every ``mixpanel.init(`` of the page stands in an inline script of its head, the
+    scan has the script's text; otherwise lxml parses the page and finds the real calls
+    (a call shown in a code block is not one). Links are read with lxml on pages whose
+    text has a link-like mention of a domain that is not in ``confirmed`` (already seen
+    linked elsewhere in the site).
+    """
+    spans = _outside(blocks, len(source.text))
+    calls_at = [at for a, b in spans for at in init_call_positions(source.text, a, b)]
+    scripts = [
+        span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
+    ]
+    in_head = all(any(a <= at < b for a, b in scripts) for at in calls_at)
+    pending = tuple(domain for domain in settings.domains if domain not in confirmed)
+    mentioned = _domains_in_links(source.text, pending)
+    tree, complete = None, True
+    if mentioned or not in_head:
+        tree, complete = parse_tree(source.data, lxml_encoding(source))
+    if in_head:
+        calls = [call for a, b in scripts for call in find_init_calls(source.decoded(a, b))]
+    else:
+        calls = mixpanel_inits(tree) if tree is not None else []
+    configs = [call.config for call in calls if call.config is not None]
+    default = [config for config in configs if config.instance is None]
+    linked = _listed(link_hosts(tree), pending) if mentioned and tree is not None else set()
+    if not complete:
+        linked |= mentioned  # past libxml2's depth limit the text is all there is
+    own = _listed({host for host in map(url_host, head.own_urls) if host}, settings.domains)
+    return Facts(
+        init=next(iter(default or configs), None),
+        tokens=tuple(dict.fromkeys(config.token for config in configs)),
+        init_unreadable=bool(calls) and not configs,
+        linked_domains=frozenset(linked),
+        own_domains=frozenset(own),
+        charset_after_script=head.charset_after_script,
+    )
+
+
+def _outside(blocks: list[Block], length: int) -> list[tuple[int, int]]:
+    """The spans of the text outside xdlink's own blocks (which carry the domains)."""
+    spans, position = [], 0
+    for block in blocks:
+        spans.append((position, block.start))
+        position = block.end
+    spans.append((position, length))
+    return spans
+
+
+def _listed(hosts: set[str], domains: tuple[str, ...]) -> set[str]:
+    return {domain for host in hosts for domain in domains if host_matches(host, domain)}
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_forms(domain: str) -> tuple[str, ...]:
+    """The domain as links may write it: ASCII, Unicode, and UTF-8 bytes read as latin-1
+    (the view of a UTF-8 page), all lower-cased."""
+    ascii_name = domain.removeprefix("*.")
+    unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
+    forms = {ascii_name, unicode_name, unicode_name.encode("utf-8").decode("latin-1")}
+    return tuple(sorted(form.lower() for form in forms))
+
+
+_LINK_BEFORE_HOST = re.compile(
+    r"<(?:a|area|form)[\t\n\f\r /][^<>]*?(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*"
+    r"[\"']?[\t\n\f\r ]*(?:https?:)?//(?:[^/\"'\s>?#<]*\.)?\Z"
+)
+_HOST_CHAR = re.compile(r"[\w.-]")
+
+
+def _domains_in_links(text: str, domains: tuple[str, ...]) -> set[str]:
+    """The domains that a link, area or form attribute in the text seems to name: a
+    prefilter (str.find, then a look at what precedes each hit), confirmed by lxml."""
+    if not domains:
+        return set()
+    lowered = text.lower()  # cheap; its length may differ, which is harmless here
+    return {
+        domain
+        for domain in domains
+        if any(_in_link(lowered, form) for form in _domain_forms(domain))
+    }
+
+
+def _in_link(lowered: str, form: str) -> bool:
+    position = lowered.find(form)
+    while position >= 0:
+        end = position + len(form)
+        ends_host = not _HOST_CHAR.match(lowered, end)
+        if ends_host and _LINK_BEFORE_HOST.search(lowered, max(0, position - 512), position):
+            return True
+        position = lowered.find(form, end)
+    return False

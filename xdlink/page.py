@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import functools
 import html
 import posixpath
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import idna
-
 from xdlink import __version__
-from xdlink.facts import (
-    csp_blocks_inline,
-    find_init_calls,
-    host_matches,
-    init_call_positions,
-    link_hosts,
-    mixpanel_inits,
-    parse_tree,
-    url_host,
-)
+from xdlink.facts import Facts, csp_allows_self, csp_blocks_inline, gather_facts
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
 from xdlink.script import MixpanelConfig, RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings
+from xdlink.source import PageError, Source, read_source
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
-)
-_NEWLINE = re.compile(r"\r\n|\n|\r")
-# Encodings in which "<" and other ASCII bytes can stand inside a multi-byte character
-# or under a shift state: a byte-level splice could land inside a character there.
-_UNSPLICEABLE = ("utf-7", "iso2022", "hz", "cp037", "cp500", "cp1026", "cp273", "utf-32")
+__all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page"]
 
 
 class Action(StrEnum):
@@ -49,23 +25,6 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
     REMOVED = "removed"
     SKIPPED = "skipped"
-
-
-class PageError(Exception):
-    """The page cannot be processed safely; it is left untouched."""
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What one page tells the site report."""
-
-    init: MixpanelConfig | None = None
-    tokens: tuple[str, ...] = ()
-    init_unreadable: bool = False
-    csp_blocks: bool = False
-    linked_domains: frozenset[str] = frozenset()
-    own_domains: frozenset[str] = frozenset()
-    charset_after_script: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,82 +39,6 @@ class Outcome:
     @property
     def changed(self) -> bool:
         return self.output is not None
-
-
-@dataclass(frozen=True)
-class Source:
-    """The page's bytes and a text view of them in which tags can be found by position.
-
-    For ASCII-compatible encodings the view is the bytes read as latin-1, one character
-    per byte, so offsets are byte offsets and nothing is decoded or re-encoded.
-    """
-
-    data: bytes
-    text: str
-    start: int
-    codec: str
-    declared: str | None
-    prefix: int = 0
-
-    def offset(self, position: int) -> int:
-        if self.codec == "latin-1":
-            return position
-        return self.prefix + len(self.encode(self.text[:position]))
-
-    def decoded(self, start: int, end: int) -> str:
-        """The page's text between two view positions, decoded in its own encoding."""
-        if self.codec != "latin-1":
-            return self.text[start:end]
-        raw = self.data[start:end]
-        try:
-            return raw.decode(self.declared or "utf-8", "replace")
-        except LookupError:
-            return raw.decode("utf-8", "replace")
-
-    def encode(self, text: str) -> bytes:
-        return text.encode(self.codec, "surrogatepass")
-
-    def splice(self, start: int, end: int, replacement: str) -> bytes:
-        data = self.data
-        return data[: self.offset(start)] + self.encode(replacement) + data[self.offset(end) :]
-
-
-def read_source(data: bytes) -> Source | str:
-    """The page's text view, or the reason it is not an HTML page to touch."""
-    if not data.strip():
-        return "empty file"
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return _with_bom(data, bom, name)
-    if b"\x00" in data:
-        return "not text (NUL bytes)"
-    declared = _declared_encoding(data)
-    if declared is not None and declared.startswith(_UNSPLICEABLE):
-        raise PageError(f"encoding {declared} is not supported")
-    return Source(data, data.decode("latin-1"), 0, "latin-1", declared)
-
-
-def _with_bom(data: bytes, bom: bytes, name: str) -> Source:
-    if name == "utf-8":
-        return Source(data, data.decode("latin-1"), len(bom), "latin-1", "utf-8")
-    try:
-        text = data[len(bom) :].decode(name, "surrogatepass")
-    except UnicodeDecodeError as exc:
-        raise PageError(f"cannot decode as {name.upper()}: {exc.reason}") from None
-    return Source(data, text, 0, name, name, prefix=len(bom))
-
-
-def _declared_encoding(data: bytes) -> str | None:
-    head = data[:1024]
-    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
-    if match is None:
-        return None
-    try:
-        name = codecs.lookup(match.group(1).decode("ascii")).name
-    except LookupError:
-        return None
-    # The HTML standard reads a <meta> that declares UTF-16 as UTF-8.
-    return "utf-8" if name.startswith("utf-16") else name
 
 
 # --- the block ------------------------------------------------------------------------
@@ -265,7 +148,7 @@ def build_page(
     blocks = _all_blocks(source, head)
     facts = gather_facts(source, head, settings, blocks, confirmed)
     script = _script(settings, facts.init)
-    facts = _with_csp(facts, head, script)
+    facts = _with_csp(facts, head, script, settings.external is not None)
     src = None
     if settings.external is not None:
         src = external_src(external_file(settings.external, script), path, head.has_base)
@@ -320,108 +203,16 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
 # --- facts ----------------------------------------------------------------------------
 
 
-def gather_facts(
-    source: Source,
-    head: Head,
-    settings: Settings,
-    blocks: list[Block],
-    confirmed: frozenset[str] = frozenset(),
-) -> Facts:
-    """Read the page's Mixpanel init and which listed domains its links point to.
-
-    When every ``mixpanel.init(`` of the page stands in an inline script of its head, the
-    scan has the script's text; otherwise lxml parses the page and finds the real calls
-    (a call shown in a code block is not one). Links are read with lxml on pages whose
-    text has a link-like mention of a domain that is not in ``confirmed`` (already seen
-    linked elsewhere in the site).
-    """
-    spans = _outside(blocks, len(source.text))
-    calls_at = [at for a, b in spans for at in init_call_positions(source.text, a, b)]
-    scripts = [
-        span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
-    ]
-    in_head = all(any(a <= at < b for a, b in scripts) for at in calls_at)
-    pending = tuple(domain for domain in settings.domains if domain not in confirmed)
-    wants_links = bool(pending) and _mentions_link(source.text, pending)
-    tree = None
-    if wants_links or not in_head:
-        tree = parse_tree(source.data, _lxml_encoding(source))
-    if in_head:
-        calls = [call for a, b in scripts for call in find_init_calls(source.decoded(a, b))]
-    else:
-        calls = mixpanel_inits(tree) if tree is not None else []
-    configs = [call.config for call in calls if call.config is not None]
-    default = [config for config in configs if config.instance is None]
-    linked = _listed(link_hosts(tree), pending) if wants_links and tree is not None else set()
-    own = _listed({host for host in map(url_host, head.own_urls) if host}, settings.domains)
-    return Facts(
-        init=next(iter(default or configs), None),
-        tokens=tuple(dict.fromkeys(config.token for config in configs)),
-        init_unreadable=bool(calls) and not configs,
-        linked_domains=frozenset(linked),
-        own_domains=frozenset(own),
-        charset_after_script=head.charset_after_script,
-    )
-
-
-def _outside(blocks: list[Block], length: int) -> list[tuple[int, int]]:
-    """The spans of the text outside xdlink's own blocks (which carry the domains)."""
-    spans, position = [], 0
-    for block in blocks:
-        spans.append((position, block.start))
-        position = block.end
-    spans.append((position, length))
-    return spans
-
-
-def _listed(hosts: set[str], domains: tuple[str, ...]) -> set[str]:
-    return {domain for host in hosts for domain in domains if host_matches(host, domain)}
-
-
-@functools.lru_cache(maxsize=8)
-def _domain_forms(domains: tuple[str, ...]) -> tuple[str, ...]:
-    """The domains as links may write them: ASCII, Unicode, and UTF-8 bytes read as
-    latin-1 (the view of a UTF-8 page), all lower-cased."""
-    forms: set[str] = set()
-    for domain in domains:
-        ascii_name = domain.removeprefix("*.")
-        unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
-        forms |= {ascii_name, unicode_name, unicode_name.encode("utf-8").decode("latin-1")}
-    return tuple(sorted(form.lower() for form in forms))
-
-
-_LINK_BEFORE_HOST = re.compile(
-    r"<(?:a|area|form)[\t\n\f\r /][^<>]*?(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*"
-    r"[\"']?[\t\n\f\r ]*(?:https?:)?//(?:[^/\"'\s>?#<]*\.)?\Z"
-)
-_HOST_CHAR = re.compile(r"[\w.-]")
-
-
-def _mentions_link(text: str, domains: tuple[str, ...]) -> bool:
-    """Whether a link, area or form attribute in the text names one of the domains:
-    a prefilter (str.find, then a look at what precedes each hit), confirmed by lxml."""
-    lowered = text.lower()  # cheap; its length may differ, but only a yes or no is wanted
-    for form in _domain_forms(domains):
-        position = lowered.find(form)
-        while position >= 0:
-            end = position + len(form)
-            ends_host = not _HOST_CHAR.match(lowered, end)
-            if ends_host and _LINK_BEFORE_HOST.search(lowered, max(0, position - 512), position):
-                return True
-            position = lowered.find(form, end)
-    return False
-
-
-def _lxml_encoding(source: Source) -> str | None:
-    if source.codec != "latin-1":
-        return source.codec.replace("-le", "le").replace("-be", "be").upper()
-    return source.declared or "utf-8"
-
-
-def _with_csp(facts: Facts, head: Head, script: RenderedScript) -> Facts:
-    if not head.csp_before_anchor:
+def _with_csp(facts: Facts, head: Head, script: RenderedScript, external: bool) -> Facts:
+    """Whether the page's own CSP (a meta before the script) refuses the script: inline,
+    unless it allows the script's hash; from a file, unless it allows 'self'."""
+    policies = head.csp_before_anchor
+    if not policies:
         return facts
-    blocks = csp_blocks_inline(head.csp_before_anchor, script.sha256)
+    if external:
+        blocks = not csp_allows_self(policies)
+    else:
+        blocks = csp_blocks_inline(policies, script.sha256)
     return dataclasses.replace(facts, csp_blocks=blocks)
 
 

@@ -1,0 +1,106 @@
+"""A page's bytes, the encoding they are in, and a text view for finding tags by position."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+# Encodings in which "<" and other ASCII bytes can stand inside a multi-byte character
+# or under a shift state: a byte-level splice could land inside a character there.
+_UNSPLICEABLE = ("utf-7", "iso2022", "hz", "cp037", "cp500", "cp1026", "cp273", "utf-32")
+
+
+class PageError(Exception):
+    """The page cannot be processed safely; it is left untouched."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """The page's bytes and a text view of them in which tags can be found by position.
+
+    For ASCII-compatible encodings the view is the bytes read as latin-1, one character
+    per byte, so offsets are byte offsets and nothing is decoded or re-encoded.
+    """
+
+    data: bytes
+    text: str
+    start: int
+    codec: str
+    declared: str | None
+    prefix: int = 0
+
+    def offset(self, position: int) -> int:
+        if self.codec == "latin-1":
+            return position
+        return self.prefix + len(self.encode(self.text[:position]))
+
+    def decoded(self, start: int, end: int) -> str:
+        """The page's text between two view positions, decoded in its own encoding."""
+        if self.codec != "latin-1":
+            return self.text[start:end]
+        raw = self.data[start:end]
+        try:
+            return raw.decode(self.declared or "utf-8", "replace")
+        except LookupError:
+            return raw.decode("utf-8", "replace")
+
+    def encode(self, text: str) -> bytes:
+        return text.encode(self.codec, "surrogatepass")
+
+    def splice(self, start: int, end: int, replacement: str) -> bytes:
+        data = self.data
+        return data[: self.offset(start)] + self.encode(replacement) + data[self.offset(end) :]
+
+
+def read_source(data: bytes) -> Source | str:
+    """The page's text view, or the reason it is not an HTML page to touch."""
+    if not data.strip():
+        return "empty file"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return _with_bom(data, bom, name)
+    if b"\x00" in data:
+        return "not text (NUL bytes)"
+    declared = _declared_encoding(data)
+    if declared is not None and declared.startswith(_UNSPLICEABLE):
+        raise PageError(f"encoding {declared} is not supported")
+    return Source(data, data.decode("latin-1"), 0, "latin-1", declared)
+
+
+def _with_bom(data: bytes, bom: bytes, name: str) -> Source:
+    if name == "utf-8":
+        return Source(data, data.decode("latin-1"), len(bom), "latin-1", "utf-8")
+    try:
+        text = data[len(bom) :].decode(name, "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise PageError(f"cannot decode as {name.upper()}: {exc.reason}") from None
+    return Source(data, text, 0, name, name, prefix=len(bom))
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    head = data[:1024]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if match is None:
+        return None
+    try:
+        name = codecs.lookup(match.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    # The HTML standard reads a <meta> that declares UTF-16 as UTF-8.
+    return "utf-8" if name.startswith("utf-16") else name
+
+
+def lxml_encoding(source: Source) -> str | None:
+    if source.codec != "latin-1":
+        return source.codec.replace("-le", "le").replace("-be", "be").upper()
+    return source.declared or "utf-8"
