@@ -7,7 +7,7 @@ EXAMPLE_OUT := build/example
 
 JS_STAMP := js/node_modules/.installed-stamp
 
-.PHONY: install js example test pytest lint format bench clean
+.PHONY: install js script example test pytest lint format bench clean
 
 install: $(STAMP)
 
@@ -27,6 +27,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# Rebuilds xdlink/templates/xdlink.js.j2 from js/src/xdlink.js with terser (commit both;
+# a test checks that they match).
+script: js
+	cd js && npm run build
+
+# Speed and memory against sed, a naive lxml script and the parse and I/O floors;
+# results also in build/bench.json. `make bench BENCH_ARGS=--quick` for a smoke run.
+bench: install
+	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 # Builds a copy of the shipped example site, so the fixture itself stays pristine.
 example: install
