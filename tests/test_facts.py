@@ -133,9 +133,9 @@ def test_idn_link_written_in_unicode_counts() -> None:
     assert build_page(data, settings).facts.linked_domains == {"xn--bcher-kva.example"}
 
 
-def test_confirmed_domains_are_not_searched_again() -> None:
+def test_settled_domains_are_not_searched_again() -> None:
     data = page(body='<a href="https://shop.example/">s</a>')
-    facts = build_page(data, SETTINGS, confirmed=frozenset({"shop.example"})).facts
+    facts = build_page(data, SETTINGS, settled=frozenset({"shop.example"})).facts
     assert facts.linked_domains == frozenset()
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import idna
 from lxml import etree
 
-from xdlink.scan import Block, Head
+from xdlink.scan import Block, Head, Tag, parse_tag
 from xdlink.script import MixpanelConfig
 from xdlink.settings import Settings
 from xdlink.source import Source, lxml_encoding
@@ -326,23 +326,23 @@ def gather_facts(
     head: Head,
     settings: Settings,
     blocks: list[Block],
-    confirmed: frozenset[str] = frozenset(),
+    settled: frozenset[str] = frozenset(),
 ) -> Facts:
-    """Read the page's Mixpanel init and which listed domains its links point to.
+    """Read the page's Mixpanel init, which listed domains its links point to, and which
+    it names as its own address.
 
     When every ``mixpanel.init(`` of the page stands in an inline script of its head, the
     scan has the script's text; otherwise lxml parses the page and finds the real calls
-    (a call shown in a code block is not one). Links are read with lxml on pages whose
-    text has a link-like mention of a domain that is not in ``confirmed`` (already seen
-    linked elsewhere in the site).
+    (a call shown in a code block is not one). Links and own addresses are looked for only
+    for domains not yet ``settled`` (seen linked, or named as the site's own, elsewhere in
+    the site); links with lxml, on pages whose text has a link-like mention of one.
     """
-    spans = _outside(blocks, len(source.text))
-    calls_at = [at for a, b in spans for at in init_call_positions(source.text, a, b)]
+    calls_at = [at for at in init_calls_in(source.text) if not _inside(at, blocks)]
     scripts = [
         span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
     ]
     in_head = all(any(a <= at < b for a, b in scripts) for at in calls_at)
-    pending = tuple(domain for domain in settings.domains if domain not in confirmed)
+    pending = tuple(domain for domain in settings.domains if domain not in settled)
     mentioned = _domains_in_links(source.text, pending)
     tree, complete = None, True
     if mentioned or not in_head:
@@ -356,7 +356,8 @@ def gather_facts(
     linked = _listed(link_hosts(tree), pending) if mentioned and tree is not None else set()
     if not complete:
         linked |= mentioned  # past libxml2's depth limit the text is all there is
-    own = _listed({host for host in map(url_host, head.own_urls) if host}, settings.domains)
+    own_hosts = {host for host in map(url_host, own_urls(source.text)) if host}
+    own = _listed(own_hosts, pending) if pending else set()
     return Facts(
         init=next(iter(default or configs), None),
         tokens=tuple(dict.fromkeys(config.token for config in configs)),
@@ -367,14 +368,43 @@ def gather_facts(
     )
 
 
-def _outside(blocks: list[Block], length: int) -> list[tuple[int, int]]:
-    """The spans of the text outside xdlink's own blocks (which carry the domains)."""
-    spans, position = [], 0
-    for block in blocks:
-        spans.append((position, block.start))
-        position = block.end
-    spans.append((position, length))
-    return spans
+@functools.lru_cache(maxsize=4)
+def init_calls_in(text: str) -> tuple[int, ...]:
+    """Positions of ``mixpanel.init(`` (cached: the page core asks twice per page)."""
+    return tuple(init_call_positions(text))
+
+
+def _inside(position: int, blocks: list[Block]) -> bool:
+    return any(block.start <= position < block.end for block in blocks)
+
+
+_OWN_URL_TAG = {"canonical": "link", "og:url": "meta"}
+
+
+def own_urls(text: str) -> list[str]:
+    """The URLs a page gives as its own: <link rel=canonical> and og:url, found by their
+    words (cheaper than following the head for them on every page)."""
+    urls = []
+    for word, element in _OWN_URL_TAG.items():
+        position = text.find(word)
+        while position >= 0:
+            tag = _enclosing_tag(text, position)
+            if tag is not None and tag.name == element:
+                if element == "link" and word in tag.attrs.get("rel", "").lower().split():
+                    urls.append(tag.attrs.get("href", ""))
+                elif element == "meta" and tag.attrs.get("property") == word:
+                    urls.append(tag.attrs.get("content", ""))
+            position = text.find(word, position + len(word))
+    return urls
+
+
+def _enclosing_tag(text: str, position: int) -> Tag | None:
+    start = text.rfind("<", 0, position)
+    try:
+        tag = parse_tag(text, start, every_attribute=True) if start >= 0 else None
+    except ValueError:
+        return None
+    return tag if tag is not None and tag.end > position else None
 
 
 def _listed(hosts: set[str], domains: tuple[str, ...]) -> set[str]:

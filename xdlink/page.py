@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from xdlink import __version__
-from xdlink.facts import Facts, csp_allows_self, csp_blocks_inline, gather_facts
+from xdlink.facts import (
+    Facts,
+    csp_allows_self,
+    csp_blocks_inline,
+    gather_facts,
+    init_calls_in,
+)
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
 from xdlink.script import MixpanelConfig, RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings
@@ -129,24 +135,25 @@ def build_page(
     data: bytes,
     settings: Settings,
     xml: bool = False,
-    confirmed: frozenset[str] = frozenset(),
+    settled: frozenset[str] = frozenset(),
     path: str = "index.html",
 ) -> Outcome:
     """Insert or update the page's xdlink block; ``xml`` when the page is served as XML.
 
-    ``confirmed``: listed domains already known to be linked from the site; ``path``: the
-    page's place in the site, for the script file's URL under ``--external``.
+    ``settled``: listed domains the site is already known to link to or to be; ``path``:
+    the page's place in the site, for the script file's URL under ``--external``.
     """
     source = read_source(data)
     if isinstance(source, str):
         return Outcome(Action.SKIPPED, reason=source)
-    head = scan_head(source.text, source.start)
+    calls = init_calls_in(source.text)
+    head = scan_head(source.text, source.start, until=max(calls, default=0) + 1)
     if not head.is_document:
         return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
     if not head.complete:
         raise PageError("the page ends inside a tag before its body")
     blocks = _all_blocks(source, head)
-    facts = gather_facts(source, head, settings, blocks, confirmed)
+    facts = gather_facts(source, head, settings, blocks, settled)
     script = _script(settings, facts.init)
     facts = _with_csp(facts, head, script, settings.external is not None)
     src = None

@@ -163,21 +163,21 @@ def process(root: str, relative: str, job: Job) -> PageReport:
 def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
     if job.command == "remove":
         return remove_page(data, relative)
-    linked = _state(job).linked
+    settled = _state(job).settled
     xml = relative.lower().endswith(".xhtml")
-    outcome = build_page(data, job.settings, xml, frozenset(linked), relative)
-    linked |= outcome.facts.linked_domains
+    outcome = build_page(data, job.settings, xml, frozenset(settled), relative)
+    settled |= outcome.facts.linked_domains | outcome.facts.own_domains
     return outcome
 
 
 @dataclass
 class _RunState:
-    """What one process remembers during a run: the listed domains it has seen linked (the
-    report needs only one link to each, so later pages need not be searched again) and
-    the script files of ``--external`` it has already written or checked."""
+    """What one process remembers during a run: the listed domains it has seen linked or
+    named as the site's own (the report needs one sign of each, so later pages need not
+    be searched again) and the script files of ``--external`` already written or checked."""
 
     run_id: str
-    linked: set[str] = field(default_factory=set)
+    settled: set[str] = field(default_factory=set)
     script_files: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
