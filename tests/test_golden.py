@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, SETTINGS, normalize, unified_diff
+from tests.helpers import FIXTURES, SETTINGS, insertions, normalize, unified_diff
 from xdlink.page import build_page
 
 CASES = sorted(path for path in (FIXTURES / "cases").iterdir() if path.is_dir())
@@ -38,3 +39,35 @@ def test_golden(case: Path, request: pytest.FixtureRequest) -> None:
     actual = normalize(outcome, data)
     expected = expected_page.read_bytes()
     assert actual == expected, unified_diff(expected, actual)
+
+
+ELEMENT = re.compile(r"^(\r\n|\n|\r)?[\t ]*<script data-xdlink=\"[^\"]+\">.*</script>$", re.DOTALL)
+GENERATED = sorted((FIXTURES / "generators").rglob("*.htm*"))
+INSERTIONS = FIXTURES / "generators" / "insertions.txt"
+
+
+def _describe(page: Path) -> str:
+    """Where the element went in one generator page, and the outcome; one line."""
+    data = page.read_bytes()
+    outcome = build_page(data, SETTINGS, xml=page.suffix == ".xhtml")
+    name = page.relative_to(FIXTURES / "generators").as_posix()
+    if outcome.output is None:
+        return f"{name}: {outcome.action} ({outcome.reason})"
+    offset, span = next(
+        (offset, span)
+        for offset, span in insertions(data, outcome.output)
+        if ELEMENT.match(span.decode("latin-1"))
+    )
+    lead = span[: span.index(b"<script")]
+    before = data[max(0, offset - 40) : offset].decode("latin-1")
+    after = data[offset : offset + 30].decode("latin-1")
+    return f"{name}: at byte {offset} with {lead!r}, after {before!r}, before {after!r}"
+
+
+def test_generator_pages_get_the_element_where_expected(request: pytest.FixtureRequest) -> None:
+    """Pins the insertion point in every real generator page, byte for byte."""
+    actual = "".join(_describe(page) + "\n" for page in GENERATED)
+    if request.config.getoption("--update-golden"):
+        INSERTIONS.write_text(actual)
+    expected = INSERTIONS.read_text()
+    assert actual == expected, unified_diff(expected.encode(), actual.encode())

@@ -130,7 +130,11 @@ class Report:
         if self.command != "build" or not self.counts["seen"]:
             return found
         found += self._unlinked_domains()
-        found += self._listed("pages with no Mixpanel init found", self.no_init)
+        found += self._listed(
+            "pages with no Mixpanel init found (they carry visitors onward but cannot take "
+            "one in; --token gives the token of an init that lives in a bundle)",
+            self.no_init,
+        )
         found += self._listed(
             "pages whose mixpanel.init token is not a literal (use --token)", self.unreadable_init
         )
