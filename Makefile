@@ -7,7 +7,7 @@ EXAMPLE_OUT := build/example
 
 JS_STAMP := js/node_modules/.installed-stamp
 
-.PHONY: install js script example test pytest lint format bench clean
+.PHONY: install js script example demo test pytest lint format bench clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ script: js
 # results also in build/bench.json. `make bench BENCH_ARGS=--quick` for a smoke run.
 bench: install
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+# Two sites, with and without xdlink, on *.localhost, plus a live page of the events they
+# send. Ports: make demo DEMO_ARGS="--port 9000 --capture-port 9001". Stop with Ctrl-C.
+demo: install js
+	$(BIN)/python -m tests.demo.server $(DEMO_ARGS)
 
 # Builds a copy of the shipped example site, so the fixture itself stays pristine.
 example: install

@@ -42,12 +42,30 @@ class ScriptConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The object handed to the script; short keys because it is inlined in every page."""
-        data: dict[str, Any] = {"d": list(self.domains), "p": self.param, "t": self.ttl}
+        data: dict[str, Any] = {"d": host_pattern(self.domains), "p": self.param, "t": self.ttl}
         if self.in_fragment:
             data["f"] = 1
         if self.mixpanel is not None:
             data["m"] = _mixpanel_json(self.mixpanel)
         return data
+
+
+def host_pattern(domains: tuple[str, ...]) -> str:
+    """A regular expression for the hosts the listed domains cover: ``b.com`` itself and
+    its subdomains on a dot boundary (never ``notb.com``), ``*.b.com`` its subdomains only.
+
+    Domains are validated host names (letters, digits, hyphens, dots), so escaping the dots
+    is all they need; the script builds the expression with RegExp(), a data structure,
+    not code.
+    """
+    plain = [domain.replace(".", "\\.") for domain in domains if not domain.startswith("*.")]
+    wild = [domain[2:].replace(".", "\\.") for domain in domains if domain.startswith("*.")]
+    parts = []
+    if plain:
+        parts.append("(^|\\.)(" + "|".join(plain) + ")$")
+    if wild:
+        parts.append("\\.(" + "|".join(wild) + ")$")
+    return "|".join(parts) or "$^"
 
 
 def _mixpanel_json(config: MixpanelConfig) -> dict[str, Any]:

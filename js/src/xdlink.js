@@ -2,7 +2,8 @@
 //
 // `npm run build` in js/ minifies this file into xdlink/templates/xdlink.js.j2, where
 // XDLINK_CONFIG becomes `{{ config|tojson }}` (ScriptConfig.to_json in xdlink/script.py):
-//   d  listed domains, lower-case ASCII, "*.x.com" for subdomains only
+//   d  a regular expression source matching the listed domains' hosts (a listed b.com
+//      and its subdomains on a dot boundary; *.b.com its subdomains only)
 //   p  parameter name      t  seconds a decorated link stays valid
 //   f  carry the value in the #fragment instead of the query
 //   m  where the page's mixpanel.init() keeps its state, absent when the token is unknown:
@@ -69,9 +70,7 @@
     const carried =
       /^http/.test(url.protocol) &&
       to != host &&
-      config.d.some((domain) =>
-        domain[0] == '*' ? to.endsWith(domain.slice(1)) : ('.' + to).endsWith('.' + domain),
-      ) &&
+      RegExp(config.d).test(to) &&
       device();
     const value = carried && sign('1' + carried + '.' + ((Date.now() / 1e3) | 0));
     if (VALUE.test(value)) return value;
@@ -83,7 +82,8 @@
     text
       .slice(1)
       .split('&')
-      .filter((pair) => pair.split('=')[0] != param || ((found = pair.slice(param.length + 1)), 0))
+      // A second value (crafted, or in both query and fragment) makes the first worthless.
+      .filter((pair) => pair.split('=')[0] != param || ((found = found == null && pair.slice(param.length + 1)), 0))
       .join('&');
   const join = (text, pair) => (pair ? (text && text + '&') + pair : text);
   const rewrite = (url, pair) => (
@@ -115,7 +115,7 @@
       } else if (event.type == 'submit') redirect(target, 'action', target.action);
       else {
         // composedPath() reaches into open shadow roots; the innermost link is the one followed.
-        link = event.composedPath().find((node) => /^(a|area)$/.test(node.localName));
+        link = event.composedPath().find((node) => /^a(rea)?$/.test(node.localName));
         // An SVG link's href is an SVGAnimatedString reflecting href or xlink:href;
         // SVG 2 lets a plain href win over xlink:href.
         redirect(link, 'href', link.href.baseVal || link.href);
@@ -134,8 +134,10 @@
       // Without the page's token the storage name is unknown: guessing could write into
       // another project's state, so such a page only strips the parameter.
       const state = mp && age < config.t && age > -SKEW && found == sign(text) && readState();
-      // Someone identified on this domain stays who they are.
-      if (state && !state.$user_id) {
+      // Someone identified on this domain stays who they are: $user_id since SDK 2.46,
+      // before that a distinct_id that is not the device id.
+      const known = state && state.$device_id;
+      if (state && !state.$user_id && [, known, DEVICE + known].includes(state.distinct_id)) {
         // The distinct_id the sender's SDK uses, so that both domains send the same one (what
         // Original ID Merge goes by; Simplified ID Merge goes by $device_id).
         state.distinct_id = kind == 'i' ? id : DEVICE + id;
@@ -166,7 +168,8 @@
   } catch {}
 
   // formdata: GET forms (Chrome 77, Firefox 72, Safari 15); submit: the action of the others.
-  for (const type of 'pointerdown click auxclick keydown contextmenu submit formdata'.split(' '))
+  // Enter on a link fires click, so no keyboard listener is needed; touch fires pointerdown.
+  for (const type of 'pointerdown click auxclick contextmenu submit formdata'.split(' '))
     doc.addEventListener(type, onEvent, true);
   window.xdlink = { decorate };
 })(XDLINK_CONFIG);

@@ -24,7 +24,7 @@ REALISTIC = ScriptConfig(
 # gzipped size does not fit (features win over bytes): js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
 MAX_BYTES = 2400
-MAX_GZIPPED = 1390
+MAX_GZIPPED = 1395
 
 
 def test_size_budget() -> None:
@@ -61,7 +61,7 @@ def test_settings_cannot_close_the_script_element() -> None:
 def test_only_the_settings_change_between_sites() -> None:
     other = ScriptConfig(domains=("x.example", "*.y.example"), param="p", ttl=9, in_fragment=True)
     first, second = render(REALISTIC).code, render(other).code
-    settings = '{"d":["x.example","*.y.example"],"f":1,"p":"p","t":9}'
+    settings = r'{"d":"(^|\\.)(x\\.example)$|\\.(y\\.example)$","f":1,"p":"p","t":9}'
     assert second.count(settings) == 1
     assert first.replace(compact(REALISTIC), "S") == second.replace(settings, "S")
 
