@@ -366,3 +366,46 @@ def test_snippet_needs_domains() -> None:
     result = invoke("snippet")
     assert result.exit_code == 2, output_of(result)
     assert "Error: no domains given" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('param = "</script><!--"', "invalid --param '</script><!--'"),
+        ('token = "abc\\u2028def"', "invalid --token 'abc\\u2028def'"),
+        ('domains = ["shop.example\\"><script>"]', "invalid domain"),
+        ('domains = ["shop.example\\u0000"]', "invalid domain"),
+        ("ttl = true", "ttl must be of type int"),
+        ('external = "../../etc/x.js"', "invalid --external '../../etc/x.js'"),
+    ],
+)
+def test_hostile_config_values_are_refused(
+    site: Path, tmp_path: Path, line: str, message: str
+) -> None:
+    before = snapshot(site)
+    default = "" if line.startswith("domains") else 'domains = ["shop.example"]\n'
+    (tmp_path / "xdlink.toml").write_text(f"{default}{line}\n")
+    result = invoke("build", site, cwd=tmp_path)
+    assert result.exit_code == 2, output_of(result)
+    assert message in result.stderr
+    assert snapshot(site) == before
+
+
+def test_json_report_keys_are_stable(site: Path) -> None:
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json")
+    assert list(json.loads(result.stdout)) == [
+        "command",
+        "site",
+        "write",
+        "counts",
+        "skipped",
+        "changed",
+        "errors",
+        "notices",
+        "warnings",
+        "csp_hashes",
+        "script_files",
+        "tokens",
+        "interrupted",
+        "exit_code",
+    ]

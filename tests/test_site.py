@@ -229,3 +229,36 @@ def test_interrupt_stops_cleanly(tmp_path: Path, signal_name: str) -> None:
     states = {(root / name).read_bytes() for name in names}
     assert states <= {PAGE, built}
     assert not list(root.rglob(f"{TEMP_PREFIX}*"))
+
+
+def test_page_removed_during_the_run_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_site(tmp_path, ["a.html", "b.html"])
+    real_read = site_module.read_file
+
+    def vanish_then_read(path: str) -> bytes:
+        if path.endswith("a.html"):
+            os.unlink(path)
+        return real_read(path)
+
+    monkeypatch.setattr(site_module, "read_file", vanish_then_read)
+    report = build(tmp_path)
+    assert report.errors == [
+        f"error: cannot process {tmp_path / 'a.html'}: No such file or directory"
+    ]
+    assert report.counts["injected"] == 1
+    assert not (tmp_path / "a.html").exists()
+
+
+def test_symlink_to_a_page_inside_the_site_is_processed_once(tmp_path: Path) -> None:
+    make_site(tmp_path, ["real/page.html"])
+    (tmp_path / "alias.html").symlink_to(tmp_path / "real" / "page.html")
+    (tmp_path / "mirror").symlink_to(tmp_path / "real")
+    report = build(tmp_path)
+    assert report.counts["injected"] == 1
+    assert report.skipped == {"symbolic link": 1, "symbolic link to a folder": 1}
+    built = (tmp_path / "real" / "page.html").read_bytes()
+    assert built.count(b"data-xdlink=") == 1
+    assert (tmp_path / "alias.html").is_symlink()
+    assert (tmp_path / "alias.html").read_bytes() == built

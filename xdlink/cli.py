@@ -16,7 +16,7 @@ import click
 from xdlink import __version__, api
 from xdlink.errors import XdlinkError
 from xdlink.page import block_markup, script_config
-from xdlink.report import ExitCode, Report
+from xdlink.report import Report
 from xdlink.script import MixpanelConfig, render
 from xdlink.settings import (
     DEFAULT_PARAM,
@@ -325,9 +325,4 @@ def _print(report: Report, options: dict[str, Any]) -> None:
         click.echo(f"{report.would_change} pages would change; run without --check", err=True)
 
 
-def run_main() -> None:
-    """Console entry point with usage errors mapped to exit code 2."""
-    main(standalone_mode=True)
-
-
-__all__ = ["ExitCode", "main"]
+__all__ = ["main"]

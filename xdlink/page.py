@@ -42,10 +42,6 @@ class Outcome:
     script: RenderedScript | None = None
     referenced: tuple[str, ...] = ()
 
-    @property
-    def changed(self) -> bool:
-        return self.output is not None
-
 
 # --- the block ------------------------------------------------------------------------
 

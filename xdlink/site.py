@@ -66,7 +66,8 @@ def walk(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -
     excludes = [_glob(pattern) for pattern in exclude]
     for entry in _walk(str(root), ""):
         relative = entry.relative
-        if entry.error is None and not relative.lower().endswith(PAGE_SUFFIXES):
+        is_page = relative.lower().endswith(PAGE_SUFFIXES)
+        if entry.error is None and entry.skip != "symbolic link to a folder" and not is_page:
             continue
         if includes and not any(matches(relative) for matches in includes):
             continue
@@ -87,11 +88,19 @@ def _walk(root: str, prefix: str) -> Iterator[Entry]:
         if entry.name.startswith(TEMP_PREFIX):
             remove_if_stale(entry.path, entry.name)
         elif entry.is_symlink():
-            yield Entry(relative, skip="symbolic link")
+            folder = _is_folder(entry.path)
+            yield Entry(relative, skip="symbolic link to a folder" if folder else "symbolic link")
         elif entry.is_dir(follow_symlinks=False):
             yield from _walk(root, relative + "/")
         elif entry.is_file(follow_symlinks=False):
             yield Entry(relative)
+
+
+def _is_folder(path: str) -> bool:
+    try:
+        return os.path.isdir(path)
+    except OSError:
+        return False
 
 
 def _glob(pattern: str) -> Callable[[str], bool]:
