@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+# One browser for the whole session, shared by tests/browser and the demo test: Playwright's
+# sync API cannot start a second instance while the first one runs.
+from tests.browser.harness import browser, browsing
+
+__all__ = ["browser", "browsing"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

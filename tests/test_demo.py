@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import ROOT, browser, browsing  # noqa: F401 (fixtures)
+from tests.browser.harness import ROOT
 from tests.demo.server import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,7 @@ def tree_digest(folder: Path) -> str:
 
 
 @pytest.fixture
-def demo(browser: Any, tmp_path: Path) -> Iterator[Demo]:  # noqa: F811
+def demo(browser: Any, tmp_path: Path) -> Iterator[Demo]:
     """`python -m tests.demo.server` on free ports, as `make demo` runs it."""
     fixtures_before = tree_digest(FIXTURES)
     command = [sys.executable, "-m", "tests.demo.server", "--port", "0", "--capture-port", "0"]
@@ -105,7 +105,7 @@ def demo(browser: Any, tmp_path: Path) -> Iterator[Demo]:  # noqa: F811
     assert tree_digest(FIXTURES) == fixtures_before, "the demo modified fixtures/demo/"
 
 
-def test_demo_journeys_and_live_page(demo: Demo, browsing: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_demo_journeys_and_live_page(demo: Demo, browsing: Any, tmp_path: Path) -> None:
     out = "".join(demo.output)
     assert "5 pages seen, 5 injected" in out, out
     assert "warning" not in out, out
