@@ -179,12 +179,9 @@ def build(site: Path, domains: tuple[str, ...], **options: Any) -> None:
         xdlink build ./public --domains shop.example,docs.example.org
         xdlink build ./public --check    # in CI: exit 1 if a page lacks the script
     """
-    settings = make_settings(
+    settings = _script_settings(
         domains,
-        param=options["param"],
-        ttl=options["ttl"],
-        token=options["token"],
-        in_fragment=options["fragment"],
+        options,
         include=options["include"],
         exclude=options["exclude"],
         jobs=options["jobs"],
@@ -234,13 +231,7 @@ def snippet(domains: tuple[str, ...], **options: Any) -> None:
     Example:
         xdlink snippet --domains shop.example,docs.example.org --token 0123...cdef
     """
-    settings = make_settings(
-        domains,
-        param=options["param"],
-        ttl=options["ttl"],
-        token=options["token"],
-        in_fragment=options["fragment"],
-    )
+    settings = _script_settings(domains, options)
     storage = MixpanelConfig(
         token=settings.token or "",
         persistence=options["persistence"],
@@ -254,6 +245,18 @@ def snippet(domains: tuple[str, ...], **options: Any) -> None:
         return
     click.echo(element)
     click.echo(f"script CSP hash: {script.sha256}", err=True)
+
+
+def _script_settings(domains: tuple[str, ...], options: dict[str, Any], **more: Any) -> Settings:
+    """Settings from the script options, which build and snippet share, and ``more``."""
+    return make_settings(
+        domains,
+        param=options["param"],
+        ttl=options["ttl"],
+        token=options["token"],
+        in_fragment=options["fragment"],
+        **more,
+    )
 
 
 def _execute(command: str, site: Path, settings: Settings, options: dict[str, Any]) -> None:
