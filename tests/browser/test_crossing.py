@@ -4,6 +4,7 @@ carries A's device id, and the parameter is gone from B's address bar."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -62,15 +63,20 @@ def link_to_b(sites: Sites, element_id: str = "to-b", path: str = LANDING) -> st
     return f'<a id="{element_id}" href="{sites.url(SITE_B, path)}">to B</a>'
 
 
-def test_left_click(browsing: Browsing, sites: Sites) -> None:
-    build_pair(sites, link_to_b(sites))
-    page = browsing.page()
+def cross(page: Any, sites: Sites, gesture: Callable[[Any], Any]) -> None:
+    """Open A, make the gesture there, and check that B's landing joined A's visitor."""
     page.goto(sites.url(SITE_A))
     device = device_on_a(sites)
-    page.click("#to-b")
+    gesture(page)
     page.wait_for_url(f"**{SITE_B}**")
     assert_joined(sites, device)
     assert_clean_landing(page, sites)
+
+
+def test_left_click(browsing: Browsing, sites: Sites) -> None:
+    build_pair(sites, link_to_b(sites))
+    page = browsing.page()
+    cross(page, sites, lambda tab: tab.click("#to-b"))
 
 
 def test_middle_click_opens_a_joined_tab(browsing: Browsing, sites: Sites) -> None:
@@ -102,12 +108,7 @@ def test_keyboard_enter(browsing: Browsing, sites: Sites) -> None:
 def test_touch(browsing: Browsing, sites: Sites) -> None:
     build_pair(sites, link_to_b(sites))
     page = browsing.page(has_touch=True, is_mobile=True, viewport={"width": 400, "height": 700})
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.tap("#to-b")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device)
-    assert_clean_landing(page, sites)
+    cross(page, sites, lambda tab: tab.tap("#to-b"))
 
 
 def test_context_menu_then_open_in_new_tab(browsing: Browsing, sites: Sites) -> None:
@@ -171,12 +172,7 @@ def test_link_added_later_by_script(browsing: Browsing, sites: Sites) -> None:
     )
     build_pair(sites, script)
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#late")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device)
-    assert_clean_landing(page, sites)
+    cross(page, sites, lambda tab: tab.click("#late"))
 
 
 def test_link_in_a_shadow_root(browsing: Browsing, sites: Sites) -> None:
@@ -188,12 +184,7 @@ def test_link_in_a_shadow_root(browsing: Browsing, sites: Sites) -> None:
     )
     build_pair(sites, script.replace("&quot;", '\\"'))
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#shadowed")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device)
-    assert_clean_landing(page, sites)
+    cross(page, sites, lambda tab: tab.click("#shadowed"))
 
 
 @pytest.mark.parametrize("attribute", ["href", "xlink:href"])
@@ -205,12 +196,7 @@ def test_svg_link(browsing: Browsing, sites: Sites, attribute: str) -> None:
     )
     build_pair(sites, svg)
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#svg-link")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device)
-    assert_clean_landing(page, sites)
+    cross(page, sites, lambda tab: tab.click("#svg-link"))
 
 
 def test_image_map_area(browsing: Browsing, sites: Sites) -> None:
@@ -222,12 +208,7 @@ def test_image_map_area(browsing: Browsing, sites: Sites) -> None:
     )
     build_pair(sites, image_map)
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#map-image")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device)
-    assert_clean_landing(page, sites)
+    cross(page, sites, lambda tab: tab.click("#map-image"))
 
 
 def test_decorate_for_script_navigation(browsing: Browsing, sites: Sites) -> None:
@@ -236,12 +217,7 @@ def test_decorate_for_script_navigation(browsing: Browsing, sites: Sites) -> Non
         sites, f"<button onclick=\"location.href = xdlink.decorate('{target}')\">go</button>"
     )
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("button")
-    page.wait_for_url(f"**{SITE_B}**")
-    assert_joined(sites, device)
-    assert_clean_landing(page, sites)
+    cross(page, sites, lambda tab: tab.click("button"))
 
 
 @pytest.mark.parametrize("persistence", ["cookie", "localStorage"])
