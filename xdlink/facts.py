@@ -14,7 +14,7 @@ import idna
 from lxml import etree
 
 from xdlink.scan import Block, Head, Tag, parse_tag
-from xdlink.script import MixpanelConfig
+from xdlink.script import MixpanelConfig, host_pattern
 from xdlink.settings import Settings
 from xdlink.source import Source, lxml_encoding
 
@@ -299,10 +299,14 @@ def url_host(url: str) -> str | None:
 
 
 def host_matches(host: str, domain: str) -> bool:
-    """``b.com`` covers itself and its subdomains; ``*.b.com`` only the subdomains."""
-    if domain.startswith("*."):
-        return host.endswith(domain[1:])
-    return host == domain or host.endswith("." + domain)
+    """Whether the browser script would carry a visitor to ``host`` for ``domain``: the
+    same expression it is given, so the report and the script agree."""
+    return _domain_expression(domain).search(host) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _domain_expression(domain: str) -> re.Pattern[str]:
+    return re.compile(host_pattern((domain,)))
 
 
 # --- one page ---------------------------------------------------------------------
