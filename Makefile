@@ -36,12 +36,12 @@ script: js
 # Speed and memory against sed, a naive lxml script and the parse and I/O floors;
 # results also in build/bench.json. `make bench BENCH_ARGS=--quick` for a smoke run.
 bench: install
-	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench.run $(BENCH_ARGS)
 
 # Two sites, with and without xdlink, on *.localhost, plus a live page of the events they
 # send. Ports: make demo DEMO_ARGS="--port 9000 --capture-port 9001". Stop with Ctrl-C.
 demo: install js
-	$(BIN)/python -m tests.demo.server $(DEMO_ARGS)
+	$(BIN)/python -m tools.demo.server $(DEMO_ARGS)
 
 # Builds a copy of the shipped example site, so the fixture itself stays pristine.
 example: install
@@ -55,13 +55,13 @@ pytest: install js
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check xdlink tests
-	$(BIN)/ruff format --check xdlink tests
+	$(BIN)/ruff check xdlink tests tools
+	$(BIN)/ruff format --check xdlink tests tools
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format xdlink tests
-	$(BIN)/ruff check --fix xdlink tests
+	$(BIN)/ruff format xdlink tests tools
+	$(BIN)/ruff check --fix xdlink tests tools
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

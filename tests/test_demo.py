@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import ROOT
-from tests.demo.server import FIXTURES
+from tools.demo.server import FIXTURES
 
 pytestmark = pytest.mark.browser
 
@@ -64,9 +64,9 @@ def tree_digest(folder: Path) -> str:
 
 @pytest.fixture
 def demo(browser: Any, tmp_path: Path) -> Iterator[Demo]:
-    """`python -m tests.demo.server` on free ports, as `make demo` runs it."""
+    """`python -m tools.demo.server` on free ports, as `make demo` runs it."""
     fixtures_before = tree_digest(FIXTURES)
-    command = [sys.executable, "-m", "tests.demo.server", "--port", "0", "--capture-port", "0"]
+    command = [sys.executable, "-m", "tools.demo.server", "--port", "0", "--capture-port", "0"]
     command += ["--out", str(tmp_path / "demo")]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

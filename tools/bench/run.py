@@ -1,4 +1,4 @@
-"""xdlink benchmark: ``python -m tests.bench.run [--pages N] [--rounds R] [--quick] [--seed S]``.
+"""xdlink benchmark: ``python -m tools.bench.run [--pages N] [--rounds R] [--quick] [--seed S]``.
 
 Generates a seeded site in a temporary folder, then runs every contender once per round,
 interleaved (the order rotates each round), each on a fresh ``cp -a`` copy of the site
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from tests.bench import measure, peers, report, sitegen
-from tests.bench.measure import Sample
+from tools.bench import measure, peers, report, sitegen
+from tools.bench.measure import Sample
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER = re.compile(rb'<script data-xdlink="[^"]*">.*?</script>', re.DOTALL)
@@ -86,7 +86,7 @@ class Contender:
 
 
 def parse_options(argv: list[str]) -> Options:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.run", description=__doc__)
     parser.add_argument("--pages", type=int, default=10_000, help="pages in the site")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--quick", action="store_true", help="1,000 pages, 2 rounds")
@@ -135,7 +135,7 @@ def sed_expression(element: bytes) -> bytes:
 
 def peer_command(kind: str) -> Callable[[Workspace, Path], list[str]]:
     def command(space: Workspace, site: Path) -> list[str]:
-        return [sys.executable, "-m", "tests.bench.peers", kind, str(site), str(space.code_file)]
+        return [sys.executable, "-m", "tools.bench.peers", kind, str(site), str(space.code_file)]
 
     return command
 

@@ -1,6 +1,6 @@
 """Check xdlink against a whole built site, through the real command line.
 
-    python -m tests.verify_tree DIR [--domains a.example,b.example] [--jobs N] [--keep]
+    python -m tools.verify_tree DIR [--domains a.example,b.example] [--jobs N] [--keep]
 
 Copies DIR to a temporary folder and runs ``python -m xdlink build`` on the copy, then
 checks every page: either it kept its bytes and the report did not list it as changed,
@@ -33,7 +33,7 @@ from typing import Any
 
 import html5lib
 
-from tests.helpers import PAGE_SUFFIXES, _walk_outside, head_scripts, insertions
+from tools.htmlcheck import PAGE_SUFFIXES, head_scripts, insertions, walk_outside
 
 DEFAULT_DOMAINS = "shop.example,docs.example.org"
 PACKAGE = Path(__file__).resolve().parent.parent / "xdlink"
@@ -265,7 +265,7 @@ def check_order(after: bytes, end: int) -> str | None:
     if head is None:
         return None
     seen_xdlink = False
-    for element in _walk_outside(head, ("noscript", "template")):
+    for element in walk_outside(head, ("noscript", "template")):
         if element.tag == "script":
             if seen_xdlink:
                 return None
@@ -469,7 +469,7 @@ def _print_list(title: str, lines: list[str], shown: int) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.verify_tree", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.verify_tree", description=__doc__)
     parser.add_argument("tree", type=Path, help="built site to check (left untouched)")
     parser.add_argument("--domains", default=DEFAULT_DOMAINS)
     parser.add_argument("--jobs", type=int, default=2)

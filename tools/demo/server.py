@@ -1,13 +1,13 @@
 """`make demo`: the two sites of fixtures/demo/ with and without xdlink, and a live page.
 
-    python -m tests.demo.server [--port 8000] [--capture-port 8001] [--out build/demo]
+    python -m tools.demo.server [--port 8000] [--capture-port 8001] [--out build/demo]
 
 Copies fixtures/demo/shop and fixtures/demo/docs to OUT twice: as shop.localhost and
 docs.localhost, with `xdlink build`, and as shop-plain.localhost and docs-plain.localhost,
 without it. Serves all four on 127.0.0.1:PORT by Host header, with the real Mixpanel SDK from
 js/node_modules. Events go to a capture server on 127.0.0.1:CAPTURE_PORT, which also serves
 a live page that groups them by visitor. Runs until Ctrl-C. Port 0 picks a free port (the
-printed URLs say which). Only the standard library and the browser tests' harness.
+printed URLs say which). Only the standard library and tools/capture.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.harness import NODE_MODULES, ROOT, SDK, Capture, Handler
+from tools.capture import NODE_MODULES, ROOT, SDK, Capture, Handler
 
 FIXTURES = ROOT / "fixtures" / "demo"
 HERE = Path(__file__).resolve().parent
@@ -114,7 +114,7 @@ class Events(Capture):
 
 
 class DemoHandler(Handler):
-    """The harness's handler (event decoding, CORS, replies), routed for the demo."""
+    """The capture server's handler (event decoding, CORS, replies), routed for the demo."""
 
     server: DemoServer  # type: ignore[assignment]
 
@@ -237,7 +237,7 @@ def index_page(links: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.demo.server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.demo.server", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="port of the four sites")
     parser.add_argument("--capture-port", type=int, default=8001, help="events and live page")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "demo", help="built sites")

@@ -1,6 +1,6 @@
 """The peers xdlink is measured against, each run in a process of its own.
 
-``python -m tests.bench.peers KIND SITE [SCRIPT_FILE]`` where KIND is one of:
+``python -m tools.bench.peers KIND SITE [SCRIPT_FILE]`` where KIND is one of:
 
 - ``lxml``: the naive script people write: parse each page with lxml.html, append a
   ``<script>`` to ``<head>``, serialise with ``lxml.html.tostring`` and write it back.

@@ -1,1 +1,0 @@
-"""Benchmark of xdlink against its peers: run with ``python -m tests.bench.run``."""

@@ -1,0 +1,1 @@
+"""Tools that are not tests: the benchmark, the demo and the tree verifier."""

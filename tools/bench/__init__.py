@@ -1,0 +1,1 @@
+"""Benchmark of xdlink against its peers: run with ``python -m tools.bench.run``."""

@@ -1,0 +1,128 @@
+"""The capture server of the browser tests and the demo: serves test sites by Host header
+and the real Mixpanel SDK from js/node_modules, and records every request and event."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_MODULES = ROOT / "js" / "node_modules"
+# The current SDK, an npm alias in js/package.json.
+SDK = "mixpanel-browser"
+
+
+@dataclass
+class Request:
+    method: str
+    host: str
+    target: str
+    body: str
+
+
+@dataclass
+class Capture:
+    """What the test server saw: Mixpanel events and every request."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    sites: dict[str, Path] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.events.clear()
+            self.requests.clear()
+            self.sites.clear()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_OPTIONS(self) -> None:
+        self.reply(204, b"", "text/plain")
+
+    def do_GET(self) -> None:
+        self.handle_any(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.handle_any(self.rfile.read(length))
+
+    def handle_any(self, body: bytes) -> None:
+        capture = self.server.capture
+        host = (self.headers.get("Host") or "").split(":")[0]
+        with capture.lock:
+            capture.requests.append(Request(self.command, host, self.path, body.decode("latin-1")))
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path.rstrip("/") in ("/track", "/engage", "/groups", "/decide", "/flags", "/record"):
+            self.capture_events(parts.query, body)
+            verbose = parse_qs(parts.query).get("verbose") == ["1"]
+            self.reply(200, b'{"status":1}' if verbose else b"1", "text/plain")
+        elif path == "/favicon.ico":
+            self.reply(204, b"", "image/x-icon")
+        elif path.startswith("/lib/"):
+            package, _, name = path[len("/lib/") :].partition("/")
+            # ?delay=SECONDS holds the SDK back, as a slow network would.
+            time.sleep(float(parse_qs(parts.query).get("delay", ["0"])[0]))
+            self.serve(NODE_MODULES / package / "dist" / name)
+        elif host in capture.sites:
+            file = capture.sites[host] / path.lstrip("/")
+            self.serve(file / "index.html" if file.is_dir() else file)
+        else:
+            self.reply(404, b"not found", "text/plain")
+
+    def capture_events(self, query: str, body: bytes) -> None:
+        fields = parse_qs(query) | parse_qs(body.decode("utf-8"))
+        for data in fields.get("data", []):
+            try:
+                decoded = json.loads(data)
+            except ValueError:
+                decoded = json.loads(base64.b64decode(data + "=" * (-len(data) % 4)))
+            items = decoded if isinstance(decoded, list) else [decoded]
+            with self.server.capture.lock:
+                self.server.capture.events.extend(item for item in items if "event" in item)
+
+    def serve(self, file: Path) -> None:
+        if not file.is_file():
+            self.reply(404, b"not found", "text/plain")
+            return
+        types = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".gif": "image/gif"}
+        self.reply(200, file.read_bytes(), types.get(file.suffix, "application/octet-stream"))
+
+    def reply(self, status: int, payload: bytes, content_type: str) -> None:
+        self.send_response(status)
+        origin = self.headers.get("Origin")
+        if origin:
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Credentials", "true")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.capture = Capture()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
