@@ -9,8 +9,7 @@ from pathlib import Path
 from tools.htmlcheck import PAGE_SUFFIXES, head_scripts, insertions  # noqa: F401
 from tools.htmlcheck import common_prefix as _common_prefix  # noqa: F401
 from tools.htmlcheck import walk_outside as _walk_outside  # noqa: F401
-from xdlink.page import Outcome
-from xdlink.settings import make_settings
+from xdlink.api import make_settings
 from xdlink.source import Source, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,24 +33,6 @@ def source_of(data: bytes) -> Source:
     source = read_source(data)
     assert isinstance(source, Source), source
     return source
-
-
-def normalize(outcome: Outcome, data: bytes) -> bytes:
-    """The output with the script's code and marker replaced by fixed placeholders, so
-    golden files pin every byte of the page but not the script under development."""
-    assert outcome.output is not None
-    assert outcome.script is not None
-    source = source_of(data)
-    marker = f'data-xdlink="{_marker_value(outcome)}"'
-    output = outcome.output.replace(source.encode(outcome.script.code), source.encode("{code}"))
-    return output.replace(source.encode(marker), source.encode('data-xdlink="{marker}"'))
-
-
-def _marker_value(outcome: Outcome) -> str:
-    from xdlink import __version__
-
-    assert outcome.script is not None
-    return f"{__version__} {outcome.script.fingerprint}"
 
 
 def unified_diff(expected: bytes, actual: bytes) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from xdlink.facts import csp_blocks_inline, find_init_calls
-from xdlink.page import build_page, script_config
-from xdlink.script import MixpanelConfig, render
-from xdlink.settings import make_settings
+from xdlink.api import make_settings
+from xdlink.csp import blocks_inline as csp_blocks_inline
+from xdlink.mixpanel import MixpanelConfig, find_init_calls
+from xdlink.page import build_page
+from xdlink.script import ScriptConfig, render
 
 SETTINGS = make_settings(["shop.example", "docs.example.org"])
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -82,7 +83,7 @@ def test_init_at_the_end_of_body_is_found_with_lxml() -> None:
     body = f'<p>x</p><script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'
     outcome = build_page(page(body=body), SETTINGS)
     assert outcome.facts.init == MixpanelConfig(TOKEN, persistence="localStorage")
-    assert outcome.script == render(script_config(SETTINGS, outcome.facts.init))
+    assert outcome.script == render(ScriptConfig.of(SETTINGS, outcome.facts.init))
 
 
 def test_default_instance_wins_over_a_named_one() -> None:
@@ -98,10 +99,10 @@ def test_token_option_overrides_and_keeps_matching_storage_settings() -> None:
     data = page(f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>')
     same = make_settings(["shop.example"], token=TOKEN)
     other = make_settings(["shop.example"], token="b" * 32)
-    kept = script_config(same, MixpanelConfig(TOKEN, persistence="localStorage"))
+    kept = ScriptConfig.of(same, MixpanelConfig(TOKEN, persistence="localStorage"))
     assert kept.mixpanel == MixpanelConfig(TOKEN, persistence="localStorage")
     assert build_page(data, same).script == render(kept)
-    replaced = script_config(other, MixpanelConfig(TOKEN, persistence="localStorage"))
+    replaced = ScriptConfig.of(other, MixpanelConfig(TOKEN, persistence="localStorage"))
     assert replaced.mixpanel == MixpanelConfig("b" * 32)
     assert build_page(data, other).script == render(replaced)
 

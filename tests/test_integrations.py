@@ -123,7 +123,7 @@ def test_mkdocs_options_are_typed(mkdocs_site: Path) -> None:
     built = run("-m", "mkdocs", "build", cwd=mkdocs_site)
     assert built.returncode != 0
     assert "ttl" in built.stderr
-    assert "Expected type: <class 'int'>" in built.stderr
+    assert "xdlink: ttl must be of type int, not str" in built.stderr
 
 
 def test_mkdocs_warnings_fail_only_strict_builds(mkdocs_site: Path) -> None:

@@ -23,8 +23,8 @@ from tests.helpers import (
     insertions,
     source_of,
 )
+from xdlink.api import make_settings
 from xdlink.page import Action, build_page, remove_page
-from xdlink.settings import make_settings
 
 PAGES = fixture_pages()
 ELEMENT = re.compile(r"^(\r\n|\n|\r)?[\t ]*<script data-xdlink=\"[^\"]+\">.*</script>$", re.DOTALL)

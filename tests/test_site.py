@@ -17,7 +17,7 @@ from tests.helpers import FIXTURES, SETTINGS
 from xdlink import site as site_module
 from xdlink.page import Action, build_page
 from xdlink.report import Report
-from xdlink.settings import Settings
+from xdlink.settings import Command, Settings
 from xdlink.site import TEMP_PREFIX, Job, run, walk
 
 PAGE = (FIXTURES / "cases" / "plain-html5" / "input.html").read_bytes()
@@ -32,7 +32,9 @@ def make_site(root: Path, names: list[str]) -> Path:
 
 
 def build(root: Path, settings: Settings = SETTINGS) -> Report:
-    return run(root, Job("build", settings), Report("build", str(root), settings.domains))
+    return run(
+        root, Job(Command.BUILD, settings), Report(Command.BUILD, str(root), settings.domains)
+    )
 
 
 def test_walk_is_sorted_and_filters_by_suffix(tmp_path: Path) -> None:
@@ -160,7 +162,7 @@ def test_copy_of_fixture_tree_roundtrip(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "generators", target)
     before = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
     build(target)
-    run(target, Job("remove", Settings()), Report("remove"))
+    run(target, Job(Command.REMOVE, Settings()), Report(Command.REMOVE))
     assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
 
 

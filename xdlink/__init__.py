@@ -1,21 +1,37 @@
-"""xdlink: carry one Mixpanel visitor across several domains of a static site."""
+"""xdlink: carry one Mixpanel visitor across several domains of a static site.
+
+The pipeline, one file a step:
+
+- ``cli.py`` turns flags into ``Settings`` (``settings.py`` declares every option once;
+  ``options.py`` makes the flags, config-file keys and plugin settings from it) and calls
+  ``api.py``, as the MkDocs and Sphinx adapters in ``integrations/`` do.
+- ``site.py`` walks the site (``files.py`` reads and writes atomically, ``external.py``
+  owns the script files of ``--external``) and runs the page core on every page.
+- ``page.py`` is the core, bytes in and bytes out: ``source.py`` decodes the page,
+  ``scan.py`` finds where the element goes, ``facts.py`` reads what the page says
+  (``mixpanel.py`` its init, ``links.py`` its links, ``csp.py`` its policy),
+  ``script.py`` renders the script from ``templates/``.
+- ``report.py`` gathers the pages' results into counts, warnings and the exit code.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from xdlink.api import build, remove
+from xdlink.api import Snippet, build, make_settings, remove, snippet
 from xdlink.errors import XdlinkError
 from xdlink.report import ExitCode, Report
-from xdlink.settings import Settings, make_settings
+from xdlink.settings import Settings
 
 __all__ = [
     "ExitCode",
     "Report",
     "Settings",
+    "Snippet",
     "XdlinkError",
     "__version__",
     "build",
     "make_settings",
     "remove",
+    "snippet",
 ]

@@ -1,13 +1,29 @@
-"""The Python API: one call per command, for build tools and plugins."""
+"""The Python API: one call per command, for the command line, build tools and plugins."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from xdlink.domains import listed
 from xdlink.errors import XdlinkError
+from xdlink.options import settings_from
 from xdlink.report import Report
-from xdlink.settings import Settings
+from xdlink.script import RenderedScript, ScriptConfig, render
+from xdlink.settings import Command, Settings
 from xdlink.site import Job, Progress, run
+
+
+def make_settings(domains: str | Iterable[str] = (), **options: Any) -> Settings:
+    """Validated settings: ``domains`` as a list or a comma-separated string, and any
+    other option by its long name (``ttl=300``, ``fragment=True``, ``exclude=["404.html"]``).
+
+    Raises XdlinkError naming the first bad value.
+    """
+    values = {"domains": (domains,) if isinstance(domains, str) else tuple(domains), **options}
+    return settings_from(values, Command.BUILD)
 
 
 def build(
@@ -25,7 +41,7 @@ def build(
     With ``write=False`` nothing is written and the report says what would change;
     ``check=True`` makes ``report.return_code`` 1 when something would.
     """
-    return _run("build", Path(site), settings, write, check, diff, progress)
+    return _run(Command.BUILD, Path(site), settings, write, check, diff, progress)
 
 
 def remove(
@@ -38,11 +54,36 @@ def remove(
     progress: Progress | None = None,
 ) -> Report:
     """Take the xdlink script out of every page of ``site``, restoring each byte."""
-    return _run("remove", Path(site), settings or Settings(), write, check, diff, progress)
+    return _run(Command.REMOVE, Path(site), settings or Settings(), write, check, diff, progress)
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """The script for pages xdlink does not build, as an element and as code."""
+
+    script: RenderedScript
+
+    @property
+    def element(self) -> str:
+        return self.script.element()
+
+    @property
+    def code(self) -> str:
+        return self.script.code
+
+    @property
+    def csp_hash(self) -> str:
+        return self.script.sha256
+
+
+def snippet(settings: Settings) -> Snippet:
+    """The script as :func:`build` would insert it into a page without a mixpanel.init:
+    told about Mixpanel by ``settings.token`` and its storage options."""
+    return Snippet(render(ScriptConfig.of(settings)))
 
 
 def _run(
-    command: str,
+    command: Command,
     site: Path,
     settings: Settings,
     write: bool,
@@ -57,4 +98,6 @@ def _run(
     write = write and not (check or diff)
     report = Report(command, str(site), settings.domains, write=write, check=check)
     report.notices.extend(settings.notices)
+    if settings.site_domain is not None:
+        report.own |= listed([settings.site_domain], settings.domains)
     return run(site, Job(command, settings, write=write, diff=diff), report, progress)

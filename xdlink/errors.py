@@ -1,9 +1,11 @@
-"""The one exception type for misuse: reported as a usage error, never as a traceback."""
+"""The one exception type for misuse, free of any command-line library."""
 
 from __future__ import annotations
 
-import click
 
+class XdlinkError(Exception):
+    """Bad options, configuration or site folder: nothing is written.
 
-class XdlinkError(click.UsageError):
-    """Bad options, configuration or site folder: nothing is written, exit code 2."""
+    The command line turns it into a usage error (exit code 2), the MkDocs plugin into a
+    ``PluginError`` and the Sphinx extension into a ``ConfigError`` or ``ExtensionError``.
+    """

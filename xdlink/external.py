@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from xdlink import __version__
 from xdlink.files import read_file, read_if_exists, unlink_quietly, write_new_file
 from xdlink.page import external_file
+from xdlink.report import FileStatus
 from xdlink.script import RenderedScript
 
 HEADER = b"/*! xdlink "
@@ -19,20 +20,20 @@ def content(script: RenderedScript) -> bytes:
     return HEADER + f"{__version__} */\n{script.code}\n".encode()
 
 
-def ensure(root: str, external: str, script: RenderedScript, write: bool) -> tuple[str, str]:
+def ensure(root: str, external: str, script: RenderedScript, write: bool) -> tuple[str, FileStatus]:
     """Write the script's file if it is missing or differs; return (site path, status)."""
     relative = external_file(external, script)
     path = os.path.join(root, relative)
     wanted = content(script)
     if read_if_exists(path) == wanted:
-        return relative, "unchanged"
+        return relative, FileStatus.UNCHANGED
     if not write:
-        return relative, "would be written"
+        return relative, FileStatus.WOULD_BE_WRITTEN
     folder = os.path.dirname(path)
     _check_inside(root, folder)
     os.makedirs(folder, exist_ok=True)
     write_new_file(path, wanted)
-    return relative, "written"
+    return relative, FileStatus.WRITTEN
 
 
 def _check_inside(root: str, folder: str) -> None:

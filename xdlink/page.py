@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
 import posixpath
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from xdlink import __version__
-from xdlink.facts import (
-    Facts,
-    csp_allows_self,
-    csp_blocks_inline,
-    gather_facts,
-    init_calls_in,
-)
+from xdlink.facts import Facts, csp_blocks, gather_facts
+from xdlink.mixpanel import MixpanelConfig, init_call_positions
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
-from xdlink.script import MixpanelConfig, RenderedScript, ScriptConfig, render
+from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings
 from xdlink.source import PageError, Source, read_source
 
@@ -44,15 +37,6 @@ class Outcome:
 
 
 # --- the block ------------------------------------------------------------------------
-
-
-def block_markup(script: RenderedScript, xml: bool, src: str | None = None) -> str:
-    """The element: the script inline, or (``src``) a synchronous reference to its file."""
-    marker = f'{MARKER_ATTRIBUTE}="{__version__} {script.fingerprint}"'
-    if src is not None:
-        return f'<script {marker} src="{html.escape(src)}"></script>'
-    code = f"/*<![CDATA[*/{script.code}/*]]>*/" if xml else script.code
-    return f"<script {marker}>{code}</script>"
 
 
 def external_file(external: str, script: RenderedScript) -> str:
@@ -142,20 +126,22 @@ def build_page(
     source = read_source(data)
     if isinstance(source, str):
         return Outcome(Action.SKIPPED, reason=source)
-    calls = init_calls_in(source.text)
+    calls = tuple(init_call_positions(source.text))
     head = scan_head(source.text, source.start, until=max(calls, default=0) + 1)
     if not head.is_document:
         return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
     if not head.complete:
         raise PageError("the page ends inside a tag before its body")
     blocks = _all_blocks(source, head)
-    facts = gather_facts(source, head, settings, blocks, settled)
+    pending = tuple(domain for domain in settings.domains if domain not in settled)
+    facts = gather_facts(source, head, blocks, calls, pending)
     script = _script(settings, facts.init)
-    facts = _with_csp(facts, head, script, settings.external is not None)
+    blocked = csp_blocks(head, script.sha256, settings.external is not None)
+    facts = dataclasses.replace(facts, csp_blocks=blocked)
     src = None
     if settings.external is not None:
         src = external_src(external_file(settings.external, script), path, head.has_base)
-    element = block_markup(script, xml or head.has_xml_declaration, src)
+    element = script.element(xml or head.has_xml_declaration, src)
     if not blocks:
         output = source.splice(
             head.anchor, head.anchor, _insertion(source.text, head.anchor, element)
@@ -203,37 +189,6 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
     return b"".join(pieces)
 
 
-# --- facts ----------------------------------------------------------------------------
-
-
-def _with_csp(facts: Facts, head: Head, script: RenderedScript, external: bool) -> Facts:
-    """Whether the page's own CSP (a meta before the script) refuses the script: inline,
-    unless it allows the script's hash; from a file, unless it allows 'self'."""
-    policies = head.csp_before_anchor
-    if not policies:
-        return facts
-    if external:
-        blocks = not csp_allows_self(policies)
-    else:
-        blocks = csp_blocks_inline(policies, script.sha256)
-    return dataclasses.replace(facts, csp_blocks=blocks)
-
-
 @functools.lru_cache(maxsize=64)
 def _script(settings: Settings, init: MixpanelConfig | None) -> RenderedScript:
-    return render(script_config(settings, init))
-
-
-def script_config(settings: Settings, init: MixpanelConfig | None) -> ScriptConfig:
-    """The script's settings: the site's options plus this page's Mixpanel storage."""
-    mixpanel = init
-    if settings.token is not None:
-        keep = init is not None and init.token == settings.token
-        mixpanel = init if keep else MixpanelConfig(token=settings.token)
-    return ScriptConfig(
-        domains=settings.domains,
-        param=settings.param,
-        ttl=settings.ttl,
-        in_fragment=settings.in_fragment,
-        mixpanel=mixpanel,
-    )
+    return render(ScriptConfig.of(settings, init))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from xdlink.page import Action, Facts
+from xdlink.settings import Command
 
 EXAMPLES = 5
 
@@ -24,6 +26,37 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+class FileStatus(StrEnum):
+    """What a run did, or would do, to a script file of ``--external``."""
+
+    UNCHANGED = "unchanged"
+    WRITTEN = "written"
+    WOULD_BE_WRITTEN = "would be written"
+    REMOVED = "removed"
+    WOULD_BE_REMOVED = "would be removed"
+
+    @property
+    def changes(self) -> bool:
+        return self is not FileStatus.UNCHANGED
+
+
+class Level(Enum):
+    """Where a report line goes: the CLI's streams, or a generator's log levels."""
+
+    ERROR = "error"  # a file that could not be processed: the run fails
+    WARNING = "warning"  # worth a look; a strict build fails on it
+    NOTICE = "notice"  # a value was read other than it was written
+    SUMMARY = "summary"  # what was done
+    ADVICE = "advice"  # what to do next
+    DETAIL = "detail"  # every page, for -v
+
+
+@dataclass(frozen=True)
+class Line:
+    level: Level
+    text: str
+
+
 @dataclass(frozen=True)
 class PageReport:
     """One page's result as it travels back from a worker: no page bytes."""
@@ -35,7 +68,7 @@ class PageReport:
     facts: Facts = field(default_factory=Facts)
     csp_hash: str | None = None
     diff: str | None = None
-    script_file: tuple[str, str] | None = None
+    script_file: tuple[str, FileStatus] | None = None
     referenced: tuple[str, ...] = ()
 
 
@@ -43,7 +76,7 @@ class PageReport:
 class Report:
     """Accumulates page results; knows the summary line, warnings and exit code."""
 
-    command: str
+    command: Command
     root: str = "."
     domains: tuple[str, ...] = ()
     write: bool = True
@@ -63,7 +96,7 @@ class Report:
     own: set[str] = field(default_factory=set)
     diffs: list[str] = field(default_factory=list)
     interrupted: bool = False
-    script_files: dict[str, str] = field(default_factory=dict)
+    script_files: dict[str, FileStatus] = field(default_factory=dict)
     referenced: set[str] = field(default_factory=set)
 
     def add(self, page: PageReport) -> None:
@@ -83,7 +116,7 @@ class Report:
         if page.script_file is not None:
             self.add_script_file(*page.script_file)
         self.referenced.update(page.referenced)
-        if self.command == "build":
+        if self.command is Command.BUILD:
             self._add_facts(page)
 
     def _add_facts(self, page: PageReport) -> None:
@@ -103,16 +136,15 @@ class Report:
 
     # --- outcome ----------------------------------------------------------------------
 
-    def add_script_file(self, path: str, status: str) -> None:
-        """Record what happened to a script file of ``--external``: the strongest wins."""
-        ranks = {"unchanged": 0, "written": 1, "would be written": 1}
-        ranks |= {"removed": 1, "would be removed": 1}
-        if ranks[status] >= ranks.get(self.script_files.get(path, "unchanged"), 0):
+    def add_script_file(self, path: str, status: FileStatus) -> None:
+        """Record what happened to a script file of ``--external``: a change outranks
+        "unchanged", the later change the earlier one."""
+        if status.changes or path not in self.script_files:
             self.script_files[path] = status
 
     @property
     def would_change(self) -> int:
-        files = [path for path, status in self.script_files.items() if status != "unchanged"]
+        files = [path for path, status in self.script_files.items() if status.changes]
         return len(self.changed) + len(files)
 
     @property
@@ -127,7 +159,7 @@ class Report:
 
     def warnings(self) -> list[str]:
         found: list[str] = []
-        if self.command != "build" or not self.counts["seen"]:
+        if self.command is not Command.BUILD or not self.counts["seen"]:
             return found
         found += self._unlinked_domains()
         found += self._listed(
@@ -177,7 +209,7 @@ class Report:
     def summary(self) -> str:
         verb = "" if self.write else "would be "
         parts = [f"{self.counts['seen']} pages seen"]
-        actions = ("injected", "updated") if self.command == "build" else ("removed",)
+        actions = ("injected", "updated") if self.command is Command.BUILD else ("removed",)
         parts += [f"{self.counts[action]} {verb}{action}" for action in actions]
         parts.append(f"{self.counts['unchanged']} unchanged")
         skipped = sum(self.skipped.values())
@@ -195,12 +227,34 @@ class Report:
     def __str__(self) -> str:
         return self.summary()
 
+    def lines(self) -> Iterator[Line]:
+        """Every line of the report but the diffs, in order: the one renderer that the
+        command line and the generator integrations share."""
+        for notice in self.notices:
+            yield Line(Level.NOTICE, notice)
+        for error in self.errors:
+            yield Line(Level.ERROR, error)
+        for path in self.changed:
+            verb = "changed" if self.write else "would change"
+            yield Line(Level.DETAIL, f"{verb}: {self.display(path)}")
+        for warning in self.warnings():
+            yield Line(Level.WARNING, warning)
+        yield Line(Level.SUMMARY, self.summary())
+        for path, status in sorted(self.script_files.items()):
+            yield Line(Level.SUMMARY, f"script file {self.display(path)}: {status}")
+        if self.command is Command.BUILD and not self.script_files:
+            for digest in self.csp_hashes():
+                yield Line(Level.SUMMARY, f"script CSP hash: {digest}")
+        if self.check and self.would_change:
+            message = f"{self.would_change} pages would change; run without --check"
+            yield Line(Level.ADVICE, message)
+
     def csp_hashes(self) -> list[str]:
         return [digest for digest, _ in self.hashes.most_common()]
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "command": self.command,
+            "command": str(self.command),
             "site": self.root,
             "write": self.write,
             "counts": {

@@ -6,10 +6,10 @@ import difflib
 import os
 import re
 import signal
-import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -23,8 +23,8 @@ from xdlink.files import (
     replace_file,
 )
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
-from xdlink.report import PageReport, Report
-from xdlink.settings import Settings
+from xdlink.report import FileStatus, PageReport, Report
+from xdlink.settings import Command, Settings
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 CHUNK = 64
@@ -40,11 +40,10 @@ class Progress(Protocol):
 class Job:
     """One run over a site: what to do to each page and whether to write."""
 
-    command: str
+    command: Command
     settings: Settings
     write: bool = True
     diff: bool = False
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -140,16 +139,35 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 # --- one page ------------------------------------------------------------------------
 
 
-def process(root: str, relative: str, job: Job) -> PageReport:
+@dataclass
+class _Chunk:
+    """What one worker remembers over a chunk of pages: the listed domains seen linked or
+    named as the site's own (the report needs one sign of each, so later pages need not
+    be searched for them) and the script files of ``--external`` already written or
+    checked."""
+
+    settled: set[str]
+    script_files: dict[str, tuple[str, FileStatus]]
+
+
+def process_chunk(
+    root: str, pages: list[str], job: Job, settled: frozenset[str]
+) -> list[PageReport]:
+    """Process pages in order; ``settled``: domains already settled in earlier chunks."""
+    chunk = _Chunk(set(settled), {})
+    return [process(root, relative, job, chunk) for relative in pages]
+
+
+def process(root: str, relative: str, job: Job, chunk: _Chunk) -> PageReport:
     """Read one page, run the core on it and, if it changed, replace it atomically."""
     path = os.path.join(root, relative)
     try:
         before = os.stat(path, follow_symlinks=False)
         data = read_file(path)
-        outcome = _run_core(data, job, relative)
+        outcome = _run_core(data, job, relative, chunk)
         if outcome.output is not None and job.write:
             replace_file(path, outcome.output, before)
-        script_file = _script_file(root, job, outcome)
+        script_file = _script_file(root, job, outcome, chunk)
     except (PageError, NotWritten) as exc:
         return PageReport(relative, None, error=str(exc))
     except OSError as exc:
@@ -169,41 +187,21 @@ def process(root: str, relative: str, job: Job) -> PageReport:
     )
 
 
-def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
-    if job.command == "remove":
+def _run_core(data: bytes, job: Job, relative: str, chunk: _Chunk) -> Outcome:
+    if job.command is Command.REMOVE:
         return remove_page(data, relative)
-    settled = _state(job).settled
     xml = relative.lower().endswith(".xhtml")
-    outcome = build_page(data, job.settings, xml, frozenset(settled), relative)
-    settled |= outcome.facts.linked_domains | outcome.facts.own_domains
+    outcome = build_page(data, job.settings, xml, frozenset(chunk.settled), relative)
+    chunk.settled |= outcome.facts.linked_domains | outcome.facts.own_domains
     return outcome
 
 
-@dataclass
-class _RunState:
-    """What one process remembers during a run: the listed domains it has seen linked or
-    named as the site's own (the report needs one sign of each, so later pages need not
-    be searched again) and the script files of ``--external`` already written or checked."""
-
-    run_id: str
-    settled: set[str] = field(default_factory=set)
-    script_files: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-
-_STATE = _RunState("")
-
-
-def _state(job: Job) -> _RunState:
-    global _STATE
-    if _STATE.run_id != job.run_id:
-        _STATE = _RunState(job.run_id)
-    return _STATE
-
-
-def _script_file(root: str, job: Job, outcome: Outcome) -> tuple[str, str] | None:
+def _script_file(
+    root: str, job: Job, outcome: Outcome, chunk: _Chunk
+) -> tuple[str, FileStatus] | None:
     if job.settings.external is None or outcome.script is None:
         return None
-    done = _state(job).script_files
+    done = chunk.script_files
     key = outcome.script.fingerprint
     if key not in done:
         done[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
@@ -252,29 +250,49 @@ def run(
 
 def _tidy_script_files(root: str, job: Job, report: Report) -> None:
     """After a build, older script files of ``--external`` go; after remove, all of them."""
-    if job.command == "build" and job.settings.external is not None:
+    if job.command is Command.BUILD and job.settings.external is not None:
         gone = external.stale(root, job.settings.external, report.script_files)
-    elif job.command == "remove":
+    elif job.command is Command.REMOVE:
         gone = [path for path in sorted(report.referenced) if external.is_ours(root, path)]
     else:
         return
     for relative in gone:
         if job.write:
             external.delete(root, relative)
-        report.add_script_file(relative, "removed" if job.write else "would be removed")
+        status = FileStatus.REMOVED if job.write else FileStatus.WOULD_BE_REMOVED
+        report.add_script_file(relative, status)
 
 
 def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
+    """Page reports in walk order. Chunks go to workers with the domains settled so far,
+    a few at a time, so that later chunks skip what earlier ones found."""
+    chunks = deque(pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK))
+    settled: set[str] = set()
     jobs = job.settings.jobs or os.cpu_count() or 1
     if jobs <= 1 or len(pages) < 2 * CHUNK:
-        for relative in pages:
-            yield process(str(root), relative, job)
+        while chunks:
+            for page in process_chunk(str(root), chunks.popleft(), job, frozenset(settled)):
+                settled |= page.facts.linked_domains | page.facts.own_domains
+                yield page
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
-        roots = [str(root)] * len(pages)
-        jobs_list = [job] * len(pages)
+        running: deque[Future[list[PageReport]]] = deque()
+
+        def submit() -> None:
+            if chunks:
+                chunk = chunks.popleft()
+                running.append(
+                    pool.submit(process_chunk, str(root), chunk, job, frozenset(settled))
+                )
+
+        for _ in range(2 * jobs):
+            submit()
         try:
-            yield from pool.map(process, roots, pages, jobs_list, chunksize=CHUNK)
+            while running:
+                for page in running.popleft().result():
+                    settled |= page.facts.linked_domains | page.facts.own_domains
+                    yield page
+                submit()
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

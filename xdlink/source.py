@@ -1,10 +1,14 @@
-"""A page's bytes, the encoding they are in, and a text view for finding tags by position."""
+"""A page's bytes, the encoding they are in, a text view for finding tags by position,
+and the lxml tree for reading what the page contains."""
 
 from __future__ import annotations
 
 import codecs
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -104,3 +108,20 @@ def lxml_encoding(source: Source) -> str | None:
     if source.codec != "latin-1":
         return source.codec.replace("-le", "le").replace("-be", "be").upper()
     return source.declared or "utf-8"
+
+
+def parse_tree(source: Source) -> tuple[etree._Element | None, bool]:
+    """The page's lxml tree, and whether libxml2 read all of it: it stops at a nesting
+    depth of 2,048 even with huge_tree, and drops what lies deeper. libxml2 decodes the
+    page itself, told the encoding the page declares."""
+    options: dict[str, Any] = {"recover": True, "no_network": True, "huge_tree": True}
+    try:
+        parser = etree.HTMLParser(encoding=lxml_encoding(source), remove_pis=True, **options)
+    except LookupError:
+        parser = etree.HTMLParser(remove_pis=True, **options)
+    try:
+        tree = etree.fromstring(source.data, parser)
+    except (etree.LxmlError, ValueError):
+        return None, False
+    limited = any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+    return tree, not limited

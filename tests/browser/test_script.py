@@ -9,8 +9,12 @@ import shutil
 import subprocess
 from typing import Any
 
+import pytest
+import rjsmin
+
 from tests.browser.harness import ROOT, require
-from xdlink.script import MixpanelConfig, ScriptConfig, render
+from xdlink.mixpanel import MixpanelConfig
+from xdlink.script import ScriptConfig, render
 
 JS = ROOT / "js"
 TEMPLATE = ROOT / "xdlink" / "templates" / "xdlink.js.j2"
@@ -59,7 +63,7 @@ def test_settings_cannot_close_the_script_element() -> None:
 
 
 def test_only_the_settings_change_between_sites() -> None:
-    other = ScriptConfig(domains=("x.example", "*.y.example"), param="p", ttl=9, in_fragment=True)
+    other = ScriptConfig(domains=("x.example", "*.y.example"), param="p", ttl=9, fragment=True)
     first, second = render(REALISTIC).code, render(other).code
     settings = r'{"d":"(^|\\.)(x\\.example)$|\\.(y\\.example)$","f":1,"p":"p","t":9}'
     assert second.count(settings) == 1
@@ -89,3 +93,35 @@ def test_mixpanel_settings_are_precomputed() -> None:
     assert mapped(cookie_domain=".example.com")["c"] == ".example.com"
     assert mapped(secure_cookie=True)["a"] == ";secure"
     assert mapped(cross_site_cookie=True, secure_cookie=False)["a"] == ";SameSite=None;secure"
+
+
+RENDERED = [
+    REALISTIC,
+    ScriptConfig(domains=("x.example", "*.y.example"), param="p.q-r", ttl=3600, fragment=True),
+    ScriptConfig(domains=("xn--bcher-kva.example",), param="_xdl", ttl=1),
+    ScriptConfig(
+        domains=("a.example",),
+        param="_xdl",
+        ttl=120,
+        mixpanel=MixpanelConfig(
+            token="t" * 64,
+            instance="second",
+            persistence="localStorage",
+            persistence_name="</script><!-- \u2028 \" ' {a: 1, b: [2]}",
+            cookie_domain=".a.example",
+            cross_subdomain_cookie=False,
+            secure_cookie=True,
+            cross_site_cookie=True,
+            opt_out_persistence="cookie",
+            opt_out_cookie_prefix="pre fix",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("config", RENDERED)
+def test_rendered_script_needs_no_minifier(config: ScriptConfig) -> None:
+    """The template is minified at development time and the settings go in as compact
+    JSON, so a JavaScript minifier at render time would change no byte."""
+    code = render(config).code
+    assert rjsmin.jsmin(code) == code

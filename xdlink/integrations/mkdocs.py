@@ -1,6 +1,6 @@
 """MkDocs plugin ``xdlink``: run xdlink over ``site_dir`` after every build.
 
-Configured in mkdocs.yml (see :mod:`xdlink.integrations` for every option)::
+Configured in mkdocs.yml (see :mod:`xdlink.integrations`)::
 
     plugins:
       - xdlink:
@@ -10,39 +10,49 @@ Configured in mkdocs.yml (see :mod:`xdlink.integrations` for every option)::
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from mkdocs.config import base
-from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
 import xdlink
 from xdlink.errors import XdlinkError
-from xdlink.integrations import failure, info_lines, settings_from
-from xdlink.settings import DEFAULT_PARAM, DEFAULT_TTL, Settings
+from xdlink.integrations import OPTIONS, failure, log_report, settings_from
+from xdlink.report import Level
+from xdlink.settings import Settings
 
 log = get_plugin_logger("xdlink")  # the logger "mkdocs.plugins.xdlink"
 
+_LOG_LEVELS: dict[Level, Callable[[str], None]] = {
+    Level.WARNING: log.warning,
+    Level.NOTICE: lambda text: log.info(f"notice: {text}"),
+    Level.SUMMARY: log.info,
+    Level.ADVICE: log.info,
+    Level.DETAIL: log.debug,
+}
+
+
+class _Value(base.BaseConfigOption[Any]):
+    """A value passed on as written: xdlink's own check names what is wrong with it."""
+
+    def __init__(self, default: Any) -> None:
+        super().__init__()
+        self.default = default
+
 
 # MkDocs' Config and BasePlugin define an untyped __init_subclass__: the only ignores.
-class XdlinkConfig(base.Config):  # type: ignore[no-untyped-call]
-    """The plugin's options: the command line's long option names, same meanings."""
-
-    domains = c.ListOfItems(c.Type(str))
-    param = c.Type(str, default=DEFAULT_PARAM)
-    ttl = c.Type(int, default=DEFAULT_TTL)
-    token = c.Optional(c.Type(str))
-    fragment = c.Type(bool, default=False)
-    include = c.ListOfItems(c.Type(str), default=[])
-    exclude = c.ListOfItems(c.Type(str), default=[])
-    external = c.Optional(c.Type(str))
-    jobs = c.Type(int, default=0)
+XdlinkConfig = type(
+    "XdlinkConfig",
+    (base.Config,),
+    {option.name: _Value(option.default) for option in OPTIONS},
+)
 
 
-class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call]
-    """Validates the options with the rest of mkdocs.yml, runs xdlink after the build."""
+class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call,valid-type]
+    """Checks the options with the rest of mkdocs.yml, runs xdlink after the build."""
 
     settings: Settings | None = None
     command: str = "build"
@@ -54,7 +64,7 @@ class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call]
         try:
             self.settings = settings_from(dict(self.config))
         except XdlinkError as exc:
-            raise PluginError(f"xdlink: {exc.message}") from None
+            raise PluginError(f"xdlink: {exc}") from None
         return config
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -64,20 +74,15 @@ class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call]
             self.on_config(config)
         settings = self.settings
         assert settings is not None
-        if self.command == "serve" and not self.config.jobs:
+        if self.command == "serve" and not settings.jobs:
             # The dev server runs threads; forking worker processes from a threaded
             # process can deadlock, so pages are processed in this process unless asked.
             settings = dataclasses.replace(settings, jobs=1)
         try:
             report = xdlink.build(config.site_dir, settings)
         except XdlinkError as exc:
-            raise PluginError(f"xdlink: {exc.message}") from None
-        for notice in report.notices:
-            log.info(f"notice: {notice}")
-        for warning in report.warnings():
-            log.warning(warning)
-        for line in info_lines(report):
-            log.info(line)
+            raise PluginError(f"xdlink: {exc}") from None
+        log_report(report, lambda level, text: _LOG_LEVELS[level](text))
         reason = failure(report)
         if reason is not None:
             raise PluginError(reason)

@@ -1,6 +1,6 @@
 """Sphinx extension: run xdlink over the HTML output after every successful build.
 
-Enabled in conf.py (see :mod:`xdlink.integrations` for every option)::
+Enabled in conf.py (see :mod:`xdlink.integrations`)::
 
     extensions = ["xdlink.integrations.sphinx"]
     xdlink_domains = ["shop.example", "docs.example.org"]
@@ -17,29 +17,22 @@ from sphinx.util import logging
 
 import xdlink
 from xdlink.errors import XdlinkError
-from xdlink.integrations import DEFAULTS, failure, info_lines, settings_from
+from xdlink.integrations import OPTIONS, failure, log_report, settings_from
+from xdlink.options import Kind
+from xdlink.report import Level
 from xdlink.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "xdlink_"
-_TYPES: dict[str, frozenset[type]] = {
-    "domains": frozenset({list, tuple, str}),
-    "param": frozenset({str}),
-    "ttl": frozenset({int}),
-    "token": frozenset({str, type(None)}),
-    "fragment": frozenset({bool}),
-    "include": frozenset({list, tuple, str}),
-    "exclude": frozenset({list, tuple, str}),
-    "external": frozenset({str, type(None)}),
-    "jobs": frozenset({int}),
-}
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    for name, default in DEFAULTS.items():
+    for option in OPTIONS:
+        # A list default, so that `-D xdlink_domains=a.example,b.example` is split.
+        default = list(option.default) if option.kind is Kind.LIST else option.default
         # Rebuild "": xdlink rewrites the pages in place, so no page needs re-rendering.
-        app.add_config_value(PREFIX + name, default, "", _TYPES[name])
+        app.add_config_value(PREFIX + option.name, default, "", option.python_types())
     # Before Sphinx's own type check (priority 800), so a bad value is one clear error.
     app.connect("config-inited", _check_settings, priority=500)
     app.connect("build-finished", _build_finished)
@@ -52,11 +45,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
 
 def settings_of(config: Config) -> Settings:
     """The validated settings of conf.py's ``xdlink_*`` values; ConfigError if bad."""
-    options = {name: getattr(config, PREFIX + name) for name in DEFAULTS}
+    values = {option.name: getattr(config, PREFIX + option.name) for option in OPTIONS}
     try:
-        return settings_from(options, PREFIX)
+        return settings_from(values, PREFIX)
     except XdlinkError as exc:
-        raise ConfigError(f"xdlink: {exc.message}") from None
+        raise ConfigError(f"xdlink: {exc}") from None
 
 
 def _check_settings(app: Sphinx, config: Config) -> None:
@@ -70,16 +63,21 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     try:
         report = xdlink.build(app.outdir, settings)
     except XdlinkError as exc:
-        raise ExtensionError(f"xdlink: {exc.message}") from None
-    for notice in report.notices:
-        logger.info(f"xdlink: notice: {notice}")
-    for warning in report.warnings():
-        logger.warning(f"xdlink: {warning}", type="xdlink", subtype="report")
-    for line in info_lines(report):
-        logger.info(f"xdlink: {line}")
+        raise ExtensionError(f"xdlink: {exc}") from None
+    log_report(report, _log)
     reason = failure(report)
     if reason is not None:
         raise ExtensionError(reason)
+
+
+def _log(level: Level, text: str) -> None:
+    if level is Level.WARNING:
+        logger.warning(f"xdlink: {text}", type="xdlink", subtype="report")
+    elif level is Level.DETAIL:
+        logger.debug(f"xdlink: {text}")
+    else:
+        prefix = "notice: " if level is Level.NOTICE else ""
+        logger.info(f"xdlink: {prefix}{text}")
 
 
 def _writes_web_pages(app: Sphinx) -> bool:

@@ -1,0 +1,189 @@
+"""Everything the Python side knows about Mixpanel: reading a page's ``mixpanel.init``,
+the form of a project token, and where the SDK keeps its state, told to the script.
+
+Names and defaults follow mixpanel-browser 2.45 to 2.83; the browser side of the same
+facts is ``js/src/xdlink.js``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from xdlink.jsliteral import read_arguments
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from xdlink.settings import Settings
+
+Persistence = Literal["cookie", "localStorage"]
+
+INIT_CALL = re.compile(r"mixpanel\s*\.\s*init\s*\(")
+_IDENTIFIER_CHAR = re.compile(r"[\w$]")
+# Mixpanel project tokens are 32 hex characters; accept any short token-shaped value so
+# that self-hosted proxies with other token formats still work.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Scripts longer than this are read each time rather than cached: the cache is for the
+# snippet a site repeats on every page, and must not hold large scripts alive.
+_CACHED_SCRIPT = 16 * 1024
+
+
+@dataclass(frozen=True)
+class MixpanelConfig:
+    """What a page's own ``mixpanel.init(token, config, name)`` says about its storage."""
+
+    token: str
+    instance: str | None = None
+    persistence: str | None = None
+    persistence_name: str | None = None
+    cookie_domain: str | None = None
+    cross_subdomain_cookie: bool | None = None
+    secure_cookie: bool | None = None
+    cross_site_cookie: bool | None = None
+    opt_out_persistence: str | None = None
+    opt_out_cookie_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class InitCall:
+    """One ``mixpanel.init(...)`` call; ``config`` is None when the token is not a literal."""
+
+    config: MixpanelConfig | None
+
+
+def check_token(token: str) -> str:
+    if not _TOKEN.match(token):
+        raise ValueError("not a Mixpanel project token")
+    return token
+
+
+def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
+    """Where ``mixpanel.init(`` stands in the text (found with str.find: a regular
+    expression that searches for it is a hundred times slower on long pages)."""
+    end = len(text) if end is None else end
+    position = text.find("mixpanel", start, end)
+    while position >= 0:
+        before = text[position - 1 : position]
+        if INIT_CALL.match(text, position, end) and not _IDENTIFIER_CHAR.match(before):
+            yield position
+        position = text.find("mixpanel", position + 8, end)
+
+
+def find_init_calls(script: str) -> tuple[InitCall, ...]:
+    """The init calls in the text of one script."""
+    if len(script) <= _CACHED_SCRIPT:
+        return _cached_init_calls(script)
+    return tuple(_init_calls(script))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_init_calls(script: str) -> tuple[InitCall, ...]:
+    return tuple(_init_calls(script))
+
+
+def _init_calls(script: str) -> Iterator[InitCall]:
+    for position in init_call_positions(script):
+        match = INIT_CALL.match(script, position)
+        assert match is not None
+        try:
+            args = read_arguments(script, match.end())
+        except ValueError:
+            yield InitCall(None)
+            continue
+        yield InitCall(_config_from(args))
+
+
+def inits_in_tree(tree: etree._Element) -> list[InitCall]:
+    """Every ``mixpanel.init`` call in the inline scripts of a parsed page, in order."""
+    calls: list[InitCall] = []
+    for script in tree.iter("script"):
+        if script.get("src") is None and script.text and "mixpanel" in script.text:
+            calls.extend(find_init_calls(script.text))
+    return calls
+
+
+def _config_from(args: list[Any]) -> MixpanelConfig | None:
+    token = args[0] if args else None
+    if not isinstance(token, str) or not token:
+        return None
+    options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+    instance = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+
+    def text(key: str) -> str | None:
+        value = options.get(key)
+        return value if isinstance(value, str) else None
+
+    def flag(key: str) -> bool | None:
+        value = options.get(key)
+        return value if isinstance(value, bool) else None
+
+    return MixpanelConfig(
+        token=token,
+        instance=instance,
+        persistence=text("persistence"),
+        persistence_name=text("persistence_name"),
+        cookie_domain=text("cookie_domain"),
+        cross_subdomain_cookie=flag("cross_subdomain_cookie"),
+        secure_cookie=flag("secure_cookie"),
+        cross_site_cookie=flag("cross_site_cookie"),
+        opt_out_persistence=text("opt_out_tracking_persistence_type"),
+        opt_out_cookie_prefix=text("opt_out_tracking_cookie_prefix"),
+    )
+
+
+def page_init(calls: Iterable[InitCall]) -> tuple[MixpanelConfig | None, tuple[str, ...]]:
+    """The init whose storage the script writes (the default instance's, else the first
+    readable one), and every token the page names."""
+    configs = [call.config for call in calls if call.config is not None]
+    default = [config for config in configs if config.instance is None]
+    tokens = tuple(dict.fromkeys(config.token for config in configs))
+    return next(iter(default or configs), None), tokens
+
+
+def given_init(settings: Settings) -> MixpanelConfig | None:
+    """The init the options describe (``--token`` and its storage options), if any."""
+    if settings.token is None:
+        return None
+    return MixpanelConfig(
+        token=settings.token,
+        persistence=settings.persistence,
+        cookie_domain=settings.cookie_domain,
+        cross_subdomain_cookie=settings.cross_subdomain_cookie,
+    )
+
+
+def storage_for(page: MixpanelConfig | None, given: MixpanelConfig | None) -> MixpanelConfig | None:
+    """The storage the script writes on a page: the page's own init, unless the options
+    name another token (the page's init is then not the one that counts)."""
+    if given is None or (page is not None and page.token == given.token):
+        return page
+    return given
+
+
+def script_json(config: MixpanelConfig) -> dict[str, Any]:
+    """Where the page's SDK keeps its state, precomputed so the inlined script stays small.
+
+    ``mixpanel-persistence.js`` names the state ``mp_<persistence_name>`` or
+    ``mp_<token>_mixpanel``; ``gdpr-utils.js`` keeps the opt-out flag under
+    ``<prefix or __mp_opt_in_out_><token>``; ``utils.js`` ``_.cookie.set`` adds
+    ``SameSite=None; secure`` for cross-site cookies. The script checks the opt-out flag in
+    both cookie and localStorage, so the opt-out persistence type is not needed.
+    """
+    name = "mp_" + (config.persistence_name or config.token + "_mixpanel")
+    prefix = config.opt_out_cookie_prefix or "__mp_opt_in_out_"
+    data: dict[str, Any] = {"n": name, "o": prefix + config.token}
+    if config.persistence == "localStorage":
+        data["l"] = 1
+    if config.cookie_domain:
+        data["c"] = config.cookie_domain
+    if config.cross_subdomain_cookie is False:
+        data["h"] = 1
+    if config.cross_site_cookie:
+        data["a"] = ";SameSite=None;secure"
+    elif config.secure_cookie:
+        data["a"] = ";secure"
+    return data

@@ -1,0 +1,258 @@
+"""The option table (the fields of ``Settings``) made into what each front end needs:
+click options, configuration-file keys, plugin settings, and one check of their values."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from xdlink.errors import XdlinkError
+from xdlink.settings import Command, Settings, Spec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Kind(Enum):
+    """The shape of an option's value, read from its field's type."""
+
+    TEXT = "a string"
+    INT = "an integer"
+    FLAG = "true or false"
+    SWITCH = "true, false or unset"
+    LIST = "a string or a list of strings"
+    CHOICE = "one of"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    kind: Kind
+    default: Any
+    optional: bool
+    spec: Spec
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def python_types(self) -> frozenset[type]:
+        """The Python types a configuration value of this option may have."""
+        kinds: dict[Kind, set[type]] = {
+            Kind.TEXT: {str},
+            Kind.CHOICE: {str},
+            Kind.INT: {int},
+            Kind.FLAG: {bool},
+            Kind.SWITCH: {bool},
+            Kind.LIST: {list, tuple, str},
+        }
+        return frozenset(kinds[self.kind] | ({type(None)} if self.optional else set()))
+
+
+def _option(field: dataclasses.Field[Any], hint: Any) -> Option:
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    optional = union and type(None) in typing.get_args(hint)
+    base = next(arg for arg in typing.get_args(hint) if arg is not type(None)) if optional else hint
+    if typing.get_origin(base) is typing.Literal:
+        kind, choices = Kind.CHOICE, tuple(typing.get_args(base))
+    else:
+        simple = {str: Kind.TEXT, int: Kind.INT, bool: Kind.SWITCH if optional else Kind.FLAG}
+        kind, choices = simple.get(base, Kind.LIST), ()
+    return Option(field.name, kind, field.default, optional, field.metadata["xdlink"], choices)
+
+
+def _table() -> tuple[Option, ...]:
+    hints = typing.get_type_hints(Settings)
+    return tuple(
+        _option(field, hints[field.name])
+        for field in dataclasses.fields(Settings)
+        if "xdlink" in field.metadata
+    )
+
+
+OPTIONS = _table()
+
+
+def options_of(command: Command) -> tuple[Option, ...]:
+    return tuple(option for option in OPTIONS if command in option.spec.commands)
+
+
+# --- one check of the values ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How the user names options where the values come from: ``--ttl`` on the command
+    line, ``xdlink_ttl`` in Sphinx's conf.py, ``ttl`` in a file or a plugin config."""
+
+    prefix: str = ""
+    dashes: bool = False
+    verb: str = "set"
+
+    def name(self, option: Option) -> str:
+        return self.prefix + (option.name.replace("_", "-") if self.dashes else option.name)
+
+
+COMMAND_LINE = Spelling("--", dashes=True, verb="pass")
+
+
+def settings_from(
+    values: Mapping[str, Any], command: Command, spelling: Spelling = Spelling()
+) -> Settings:
+    """Validated settings from raw values keyed by option name; XdlinkError naming the
+    first bad value as its user spelled it. Options the command does not take are left
+    at their defaults."""
+    checked: dict[str, Any] = {}
+    notices: list[str] = []
+    for option in options_of(command):
+        value = values.get(option.name, option.default)
+        value = typed(option, value, spelling.name(option))
+        if value is not None and option.spec.check is not None:
+            value = _checked(option, value, spelling)
+        if option.spec.required is not None and not value:
+            example = f" {option.spec.required}" if spelling is COMMAND_LINE else ""
+            raise XdlinkError(
+                f"no {option.name} given: {spelling.verb} {spelling.name(option)}{example}"
+            )
+        if option.spec.notices is not None and value:
+            notices.extend(option.spec.notices(values.get(option.name)))
+        checked[option.name] = value
+    return Settings(**checked, notices=tuple(notices))
+
+
+def typed(option: Option, value: Any, name: str) -> Any:
+    """The value if it has the option's type (a list becomes a tuple), else XdlinkError."""
+    if value is None and option.optional:
+        return None
+    if option.kind is Kind.LIST:
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise XdlinkError(f"{name} must be a string or a list of strings")
+    if option.kind is Kind.CHOICE:
+        if value not in option.choices:
+            raise XdlinkError(f"{name} must be one of {', '.join(map(repr, option.choices))}")
+        return value
+    expected: type = {Kind.INT: int, Kind.TEXT: str}.get(option.kind, bool)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        kind = type(value).__name__
+        raise XdlinkError(f"{name} must be of type {expected.__name__}, not {kind}")
+    return value
+
+
+def _checked(option: Option, value: Any, spelling: Spelling) -> Any:
+    assert option.spec.check is not None
+    try:
+        return option.spec.check(value)
+    except ValueError as exc:
+        raise XdlinkError(f"invalid {spelling.name(option)} {value!r}: {exc}") from None
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def click_options(command: Command) -> Callable[[F], F]:
+    """Add the command's options from the table; the function receives them checked, as
+    one ``settings: Settings`` argument."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {option.name: kwargs.pop(option.name) for option in options_of(command)}
+            try:
+                settings = settings_from(values, command, COMMAND_LINE)
+            except XdlinkError as exc:
+                raise click.UsageError(str(exc)) from None
+            return function(*args, settings=settings, **kwargs)
+
+        decorated: Callable[..., Any] = wrapper
+        for option in reversed(options_of(command)):
+            decorated = _click_option(option)(decorated)
+        return typing.cast(F, decorated)
+
+    return decorate
+
+
+def _click_option(option: Option) -> Callable[[F], F]:
+    names = [option.flag] + ([option.spec.short] if option.spec.short else [])
+    settings: dict[str, Any] = {"help": option.spec.help, "metavar": option.spec.metavar}
+    if option.kind is Kind.LIST:
+        settings["multiple"] = True
+    elif option.kind is Kind.FLAG:
+        settings["is_flag"] = True
+    elif option.kind is Kind.SWITCH:
+        names = [f"{option.flag}/--no-{option.flag[2:]}"]
+        settings["default"] = None
+    elif option.kind is Kind.CHOICE:
+        settings["type"] = click.Choice(option.choices)
+    elif option.kind is Kind.INT:
+        settings["type"] = int
+    if option.kind in (Kind.TEXT, Kind.INT, Kind.CHOICE):
+        settings["default"] = option.default
+        settings["show_default"] = bool(option.default)
+    return click.option(*names, option.name, **settings)
+
+
+# --- configuration files ---------------------------------------------------------------
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest xdlink.toml, or pyproject.toml with [tool.xdlink], from start upwards."""
+    for folder in (start, *start.parents):
+        candidate = folder / "xdlink.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "xdlink" in _load_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """Option values from one configuration file, keyed by option name, type-checked."""
+    data = _load_toml(path)
+    table = data.get("tool", {}).get("xdlink", {}) if path.name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise XdlinkError(f"{path}: [tool.xdlink] must be a table")
+    by_name = {option.name: option for option in OPTIONS}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        option = by_name.get(key.replace("-", "_"))
+        if option is None:
+            known = ", ".join(sorted(by_name))
+            raise XdlinkError(f"{path}: unknown setting {key!r} (known: {known})")
+        values[option.name] = typed(option, value, f"{path}: {key}")
+    return values
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise XdlinkError(f"cannot read configuration {path}: {exc}") from None
+
+
+__all__ = [
+    "COMMAND_LINE",
+    "OPTIONS",
+    "Kind",
+    "Option",
+    "Spelling",
+    "click_options",
+    "find_config",
+    "options_of",
+    "read_config",
+    "settings_from",
+]
