@@ -406,6 +406,28 @@ def test_json_report_keys_are_stable(site: Path) -> None:
         "csp_hashes",
         "script_files",
         "tokens",
+        "links",
         "interrupted",
         "exit_code",
     ]
+
+
+def test_build_reports_the_links_to_each_listed_domain(tmp_path: Path) -> None:
+    head = '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+    pages = {
+        "a/index.html": '<a href="https://docs.example.org/">d</a><a href="//docs.example.org/x">x</a>',
+        "b.html": '<a href="https://www.docs.example.org/y">y</a>',
+        "c.html": "<p>docs.example.org, in words only</p>",
+    }
+    for name, body in pages.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"{head}{body}</body></html>")
+    result = invoke("build", tmp_path, "-d", DOMAINS, "--dry-run")
+    lines = result.stdout.splitlines()
+    assert f"links to docs.example.org: 3 on 2 pages (e.g. {tmp_path}/a/index.html)" in lines
+    assert "links to shop.example: none" in lines
+    report = json.loads(invoke("build", tmp_path, "-d", DOMAINS, "--format", "json").stdout)
+    assert report["links"] == {
+        "shop.example": {"links": 0, "pages": 0, "example": None},
+        "docs.example.org": {"links": 3, "pages": 2, "example": "a/index.html"},
+    }

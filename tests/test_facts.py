@@ -9,6 +9,7 @@ from xdlink.csp import blocks_inline as csp_blocks_inline
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import build_page
 from xdlink.script import ScriptConfig, render
+from xdlink.settings import Settings
 
 SETTINGS = make_settings(["shop.example", "docs.example.org"])
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -107,14 +108,31 @@ def test_token_option_overrides_and_keeps_matching_storage_settings() -> None:
     assert build_page(data, other).script == render(replaced)
 
 
-def test_links_are_found_by_lxml_not_by_text() -> None:
+def links(body: str, settings: Settings = SETTINGS) -> dict[str, int]:
+    return dict(build_page(page(body=body), settings).facts.links)
+
+
+def test_links_are_link_tags_not_mentions() -> None:
     body = (
         '<p>shop.example is our shop</p><a href="/x">x</a>'
         '<A class="b" HREF="HTTPS://WWW.DOCS.EXAMPLE.ORG/guide">g</A>'
-        '<!-- <a href="https://shop.example/">commented</a> -->'
+        '<a href="https://docs.example.org/a" title="docs.example.org">again</a>'
+        '<a data-href="https://shop.example/" href="/local">not to the shop</a>'
+        '<a href="https://notshop.example/">a look-alike</a>'
     )
-    facts = build_page(page(body=body), SETTINGS).facts
-    assert facts.linked_domains == {"docs.example.org"}
+    assert links(body) == {"docs.example.org": 2}
+
+
+def test_tags_that_are_text_are_not_links() -> None:
+    body = (
+        '<!-- <a href="https://shop.example/">commented</a> -->'
+        "<script>const a = '<a href=\"https://shop.example/\">in a string</a>';</script>"
+        '<noscript><a href="https://shop.example/">without script</a></noscript>'
+        '<textarea><a href="https://shop.example/">typed</a></textarea>'
+        '<pre>&lt;a href="https://shop.example/"&gt;shown&lt;/a&gt;</pre>'
+    )
+    assert links(body) == {}
+    assert links(body + '<a href="https://shop.example/">real</a>') == {"shop.example": 1}
 
 
 def test_svg_area_and_form_links_count() -> None:
@@ -122,22 +140,19 @@ def test_svg_area_and_form_links_count() -> None:
         '<svg><a xlink:href="https://shop.example/"><circle r="1"/></a></svg>'
         '<map><area href="//docs.example.org/a" shape="rect" coords="0,0,1,1"></map>'
     )
-    facts = build_page(page(body=body), SETTINGS).facts
-    assert facts.linked_domains == {"shop.example", "docs.example.org"}
+    assert links(body) == {"shop.example": 1, "docs.example.org": 1}
     form = '<form action="https://docs.example.org/search"><input name="q"></form>'
-    assert build_page(page(body=form), SETTINGS).facts.linked_domains == {"docs.example.org"}
+    assert links(form) == {"docs.example.org": 1}
 
 
 def test_idn_link_written_in_unicode_counts() -> None:
     settings = make_settings(["bücher.example"])
-    data = page(body='<a href="https://bücher.example/">b</a>')
-    assert build_page(data, settings).facts.linked_domains == {"xn--bcher-kva.example"}
-
-
-def test_settled_domains_are_not_searched_again() -> None:
-    data = page(body='<a href="https://shop.example/">s</a>')
-    facts = build_page(data, SETTINGS, settled=frozenset({"shop.example"})).facts
-    assert facts.linked_domains == frozenset()
+    assert links('<a href="https://bücher.example/">b</a>', settings) == {
+        "xn--bcher-kva.example": 1
+    }
+    assert links('<a href="https://xn--bcher-kva.example/">b</a>', settings) == {
+        "xn--bcher-kva.example": 1
+    }
 
 
 def test_canonical_and_og_url_name_the_site_itself() -> None:

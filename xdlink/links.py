@@ -1,36 +1,31 @@
-"""Where a page's links lead and which address it gives as its own."""
+"""Where a page's links lead and which address it gives as its own, read from its text.
+
+A link is an ``<a>`` (``href``, or an SVG ``xlink:href``), ``<area>`` or ``<form action>``
+tag whose URL's host a listed domain covers. The tags are found from the domain names
+in the text (``str.find``) and read with the tokenizer's own tag reader, so a page with no
+mention of a listed domain costs one pass of ``str.find``; tags inside comments and
+raw-text elements (scripts, styles, ``<noscript>``, ``<textarea>``) are not links.
+"""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from urllib.parse import urlsplit
 
 import idna
-from lxml import etree
 
+from xdlink.domains import host_matches
 from xdlink.scan import Tag, parse_tag
 
-# Separate expressions: libxml2 merges the node sets of a union ("|") in quadratic time,
-# minutes on a page with a million links.
-_LINK_URLS = [
-    etree.XPath(expression)
-    for expression in (
-        "//a/@*[local-name() = 'href' or local-name() = 'xlink:href'][contains(., '//')]",
-        "//area/@href[contains(., '//')]",
-        "//form/@action[contains(., '//')]",
-    )
-]
-
-
-def link_hosts(tree: etree._Element) -> set[str]:
-    """ASCII host names of the absolute http(s) links, areas, forms and SVG links."""
-    hosts: set[str] = set()
-    for expression in _LINK_URLS:
-        urls = expression(tree)
-        assert isinstance(urls, list)
-        hosts.update(host for host in map(url_host, map(str, urls)) if host)
-    return hosts
+_LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
+_INERT = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp|noscript|noembed|noframes)(?=[\t\n\f\r />])"
+    r".*?(?:</\1|\Z)",
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def url_host(url: str) -> str | None:
@@ -48,6 +43,68 @@ def url_host(url: str) -> str | None:
         except (idna.IDNAError, UnicodeError):
             return None
     return host.rstrip(".")
+
+
+def links_to(text: str, domains: tuple[str, ...]) -> dict[str, int]:
+    """How many link tags of the page lead to each listed domain (domains with none are
+    left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1)."""
+    lowered = text.lower()  # cheap; its length may differ, which only affects rare IDNs
+    counts: dict[str, int] = {}
+    inert: _Inert | None = None
+    for domain in domains:
+        starts = {
+            position for form in _domain_forms(domain) for position in _positions(lowered, form)
+        }
+        if not starts:
+            continue
+        inert = inert or _Inert(text)
+        tags = {
+            tag.start: tag for tag in map(functools.partial(_enclosing_tag, text), starts) if tag
+        }
+        found = sum(
+            1 for tag in tags.values() if not inert.covers(tag.start) and _leads_to(tag, domain)
+        )
+        if found:
+            counts[domain] = found
+    return counts
+
+
+def _positions(lowered: str, form: str) -> list[int]:
+    found = []
+    position = lowered.find(form)
+    while position >= 0:
+        found.append(position)
+        position = lowered.find(form, position + len(form))
+    return found
+
+
+def _leads_to(tag: Tag, domain: str) -> bool:
+    for attribute in _LINK_ATTRIBUTES.get(tag.name, ()):
+        host = url_host(_as_utf8(tag.attrs.get(attribute, "")))
+        if host is not None and host_matches(host, domain):
+            return True
+    return False
+
+
+def _as_utf8(value: str) -> str:
+    """A value of the latin-1 view of a UTF-8 page, decoded (an IDN host, say)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+class _Inert:
+    """The spans of the page where a tag is text, not markup: comments, raw text."""
+
+    def __init__(self, text: str) -> None:
+        spans = [(match.start(), match.end()) for match in _INERT.finditer(text)]
+        self.starts = [start for start, _ in spans]
+        self.ends = [end for _, end in spans]
+
+    def covers(self, position: int) -> bool:
+        index = bisect.bisect_right(self.starts, position) - 1
+        return index >= 0 and self.starts[index] < position < self.ends[index]
 
 
 _OWN_URL_TAG = {"canonical": "link", "og:url": "meta"}
@@ -91,34 +148,3 @@ def _domain_forms(domain: str) -> tuple[str, ...]:
     unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
     forms = {ascii_name, unicode_name, unicode_name.encode("utf-8").decode("latin-1")}
     return tuple(sorted(form.lower() for form in forms))
-
-
-_LINK_BEFORE_HOST = re.compile(
-    r"<(?:a|area|form)[\t\n\f\r /][^<>]*?(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*"
-    r"[\"']?[\t\n\f\r ]*(?:https?:)?//(?:[^/\"'\s>?#<]*\.)?\Z"
-)
-_HOST_CHAR = re.compile(r"[\w.-]")
-
-
-def mentioned_in_links(text: str, domains: tuple[str, ...]) -> set[str]:
-    """The domains that a link, area or form attribute in the text seems to name: a
-    prefilter (str.find, then a look at what precedes each hit) for ``link_hosts``."""
-    if not domains:
-        return set()
-    lowered = text.lower()  # cheap; its length may differ, which is harmless here
-    return {
-        domain
-        for domain in domains
-        if any(_in_link(lowered, form) for form in _domain_forms(domain))
-    }
-
-
-def _in_link(lowered: str, form: str) -> bool:
-    position = lowered.find(form)
-    while position >= 0:
-        end = position + len(form)
-        ends_host = not _HOST_CHAR.match(lowered, end)
-        if ends_host and _LINK_BEFORE_HOST.search(lowered, max(0, position - 512), position):
-            return True
-        position = lowered.find(form, end)
-    return False

@@ -115,13 +115,11 @@ def build_page(
     data: bytes,
     settings: Settings,
     xml: bool = False,
-    settled: frozenset[str] = frozenset(),
     path: str = "index.html",
 ) -> Outcome:
     """Insert or update the page's xdlink block; ``xml`` when the page is served as XML.
 
-    ``settled``: listed domains the site is already known to link to or to be; ``path``:
-    the page's place in the site, for the script file's URL under ``--external``.
+    ``path``: the page's place in the site, for the script file's URL under ``--external``.
     """
     source = read_source(data)
     if isinstance(source, str):
@@ -133,8 +131,7 @@ def build_page(
     if not head.complete:
         raise PageError("the page ends inside a tag before its body")
     blocks = _all_blocks(source, head)
-    pending = tuple(domain for domain in settings.domains if domain not in settled)
-    facts = gather_facts(source, head, blocks, calls, pending)
+    facts = gather_facts(source, head, blocks, calls, settings.domains)
     script = _script(settings, facts.init)
     blocked = csp_blocks(head, script.sha256, settings.external is not None)
     facts = dataclasses.replace(facts, csp_blocks=blocked)

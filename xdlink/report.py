@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections import Counter
@@ -57,6 +58,15 @@ class Line:
     text: str
 
 
+@dataclass
+class LinkTally:
+    """The links of the site that lead to one listed domain."""
+
+    links: int = 0
+    pages: int = 0
+    example: str | None = None  # the first page, in walk order, that has one
+
+
 @dataclass(frozen=True)
 class PageReport:
     """One page's result as it travels back from a worker: no page bytes."""
@@ -92,7 +102,7 @@ class Report:
     charset_late: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
     hashes: Counter[str] = field(default_factory=Counter)
-    linked: set[str] = field(default_factory=set)
+    links: dict[str, LinkTally] = field(default_factory=dict)
     own: set[str] = field(default_factory=set)
     diffs: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -131,7 +141,11 @@ class Report:
             self.charset_late.append(page.path)
         if page.csp_hash:
             self.hashes[page.csp_hash] += 1
-        self.linked |= facts.linked_domains
+        for domain, count in facts.links:
+            tally = self.links.setdefault(domain, LinkTally())
+            tally.links += count
+            tally.pages += 1
+            tally.example = tally.example or page.path
         self.own |= facts.own_domains
 
     # --- outcome ----------------------------------------------------------------------
@@ -188,7 +202,7 @@ class Report:
         """A listed domain no link points to is likely a typo, unless it is the site's own:
         pages name their own host in rel=canonical or og:url; without those, one unlinked
         domain is taken to be the site itself and only mentioned as such."""
-        unlinked = [d for d in self.domains if d not in self.linked and d not in self.own]
+        unlinked = [d for d in self.domains if d not in self.links and d not in self.own]
         if len(unlinked) == 1 and not self.own:
             return [
                 f"no link in the site points to {unlinked[0]}: "
@@ -240,6 +254,9 @@ class Report:
         for warning in self.warnings():
             yield Line(Level.WARNING, warning)
         yield Line(Level.SUMMARY, self.summary())
+        if self.command is Command.BUILD and self.counts["seen"]:
+            for domain in self.domains:
+                yield Line(Level.SUMMARY, self._link_line(domain))
         for path, status in sorted(self.script_files.items()):
             yield Line(Level.SUMMARY, f"script file {self.display(path)}: {status}")
         if self.command is Command.BUILD and not self.script_files:
@@ -248,6 +265,14 @@ class Report:
         if self.check and self.would_change:
             message = f"{self.would_change} pages would change; run without --check"
             yield Line(Level.ADVICE, message)
+
+    def _link_line(self, domain: str) -> str:
+        tally = self.links.get(domain)
+        if tally is None:
+            own = " (this site's own domain)" if domain in self.own else ""
+            return f"links to {domain}: none{own}"
+        example = self.display(tally.example or "")
+        return f"links to {domain}: {tally.links} on {tally.pages} pages (e.g. {example})"
 
     def csp_hashes(self) -> list[str]:
         return [digest for digest, _ in self.hashes.most_common()]
@@ -274,6 +299,12 @@ class Report:
             "csp_hashes": self.csp_hashes(),
             "script_files": self.script_files,
             "tokens": sorted(self.tokens),
+            "links": {
+                domain: dataclasses.asdict(self.links.get(domain, LinkTally()))
+                for domain in self.domains
+            }
+            if self.command is Command.BUILD
+            else {},
             "interrupted": self.interrupted,
             "exit_code": int(self.return_code),
         }

@@ -6,11 +6,11 @@ import difflib
 import os
 import re
 import signal
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Protocol
 
@@ -139,35 +139,24 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 # --- one page ------------------------------------------------------------------------
 
 
-@dataclass
-class _Chunk:
-    """What one worker remembers over a chunk of pages: the listed domains seen linked or
-    named as the site's own (the report needs one sign of each, so later pages need not
-    be searched for them) and the script files of ``--external`` already written or
-    checked."""
-
-    settled: set[str]
-    script_files: dict[str, tuple[str, FileStatus]]
+def process_chunk(root: str, pages: list[str], job: Job) -> list[PageReport]:
+    """Process pages in order, checking each script file of ``--external`` once."""
+    script_files: dict[str, tuple[str, FileStatus]] = {}
+    return [process(root, relative, job, script_files) for relative in pages]
 
 
-def process_chunk(
-    root: str, pages: list[str], job: Job, settled: frozenset[str]
-) -> list[PageReport]:
-    """Process pages in order; ``settled``: domains already settled in earlier chunks."""
-    chunk = _Chunk(set(settled), {})
-    return [process(root, relative, job, chunk) for relative in pages]
-
-
-def process(root: str, relative: str, job: Job, chunk: _Chunk) -> PageReport:
+def process(
+    root: str, relative: str, job: Job, script_files: dict[str, tuple[str, FileStatus]]
+) -> PageReport:
     """Read one page, run the core on it and, if it changed, replace it atomically."""
     path = os.path.join(root, relative)
     try:
         before = os.stat(path, follow_symlinks=False)
         data = read_file(path)
-        outcome = _run_core(data, job, relative, chunk)
+        outcome = _run_core(data, job, relative)
         if outcome.output is not None and job.write:
             replace_file(path, outcome.output, before)
-        script_file = _script_file(root, job, outcome, chunk)
+        script_file = _script_file(root, job, outcome, script_files)
     except (PageError, NotWritten) as exc:
         return PageReport(relative, None, error=str(exc))
     except OSError as exc:
@@ -187,21 +176,18 @@ def process(root: str, relative: str, job: Job, chunk: _Chunk) -> PageReport:
     )
 
 
-def _run_core(data: bytes, job: Job, relative: str, chunk: _Chunk) -> Outcome:
+def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
     if job.command is Command.REMOVE:
         return remove_page(data, relative)
-    xml = relative.lower().endswith(".xhtml")
-    outcome = build_page(data, job.settings, xml, frozenset(chunk.settled), relative)
-    chunk.settled |= outcome.facts.linked_domains | outcome.facts.own_domains
-    return outcome
+    return build_page(data, job.settings, relative.lower().endswith(".xhtml"), relative)
 
 
 def _script_file(
-    root: str, job: Job, outcome: Outcome, chunk: _Chunk
+    root: str, job: Job, outcome: Outcome, done: dict[str, tuple[str, FileStatus]]
 ) -> tuple[str, FileStatus] | None:
+    """Write or check the script file of ``--external``, once per script in ``done``."""
     if job.settings.external is None or outcome.script is None:
         return None
-    done = chunk.script_files
     key = outcome.script.fingerprint
     if key not in done:
         done[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
@@ -264,35 +250,17 @@ def _tidy_script_files(root: str, job: Job, report: Report) -> None:
 
 
 def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
-    """Page reports in walk order. Chunks go to workers with the domains settled so far,
-    a few at a time, so that later chunks skip what earlier ones found."""
-    chunks = deque(pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK))
-    settled: set[str] = set()
+    """Page reports in walk order, from worker processes when it pays."""
+    chunks = [pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK)]
     jobs = job.settings.jobs or os.cpu_count() or 1
     if jobs <= 1 or len(pages) < 2 * CHUNK:
-        while chunks:
-            for page in process_chunk(str(root), chunks.popleft(), job, frozenset(settled)):
-                settled |= page.facts.linked_domains | page.facts.own_domains
-                yield page
+        for chunk in chunks:
+            yield from process_chunk(str(root), chunk, job)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
-        running: deque[Future[list[PageReport]]] = deque()
-
-        def submit() -> None:
-            if chunks:
-                chunk = chunks.popleft()
-                running.append(
-                    pool.submit(process_chunk, str(root), chunk, job, frozenset(settled))
-                )
-
-        for _ in range(2 * jobs):
-            submit()
         try:
-            while running:
-                for page in running.popleft().result():
-                    settled |= page.facts.linked_domains | page.facts.own_domains
-                    yield page
-                submit()
+            for reports in pool.map(process_chunk, repeat(str(root)), chunks, repeat(job)):
+                yield from reports
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
