@@ -415,7 +415,8 @@ def test_json_report_keys_are_stable(site: Path) -> None:
 def test_build_reports_the_links_to_each_listed_domain(tmp_path: Path) -> None:
     head = '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
     pages = {
-        "a/index.html": '<a href="https://docs.example.org/">d</a><a href="//docs.example.org/x">x</a>',
+        "a/index.html": '<a href="https://docs.example.org/">d</a>'
+        '<a href="//docs.example.org/x">x</a>',
         "b.html": '<a href="https://www.docs.example.org/y">y</a>',
         "c.html": "<p>docs.example.org, in words only</p>",
     }
