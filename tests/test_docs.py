@@ -15,7 +15,7 @@ COMMANDS = sorted(main.commands)
 
 
 def test_every_command_is_documented() -> None:
-    assert COMMANDS == ["build", "remove", "snippet"]
+    assert COMMANDS == ["build", "remove", "snippet", "verify"]
     for command in COMMANDS:
         assert f"xdlink {command} " in README, command
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -226,6 +227,102 @@ def _progress(quiet: bool) -> Iterator[_Bar | None]:
         return
     with click.progressbar(length=0, label="xdlink", file=sys.stderr, show_pos=True) as bar:
         yield _Bar(bar)
+
+
+@main.command()
+@CONFIG_OPTION
+@click_options(Command.VERIFY)
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="HOST=DIR[:/PATH]",
+    help="A built site: its host name, its folder and optionally its start page "
+    "(repeatable). Served to the browser under https://HOST/.",
+)
+@click.option(
+    "--browser",
+    metavar="PATH",
+    help="A Chromium executable (default: $XDLINK_BROWSER, else Playwright's own Chromium).",
+)
+@click.option(
+    "--mixpanel-sdk",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="FILE",
+    help="Serve this copy of the Mixpanel SDK (dist/mixpanel.min.js) in place of "
+    "Mixpanel's CDN, for runs without network.",
+)
+@click.option(
+    "--resolve",
+    multiple=True,
+    metavar="HOST:ADDRESS",
+    help="Send the browser's requests for HOST to ADDRESS (repeatable), like curl's --resolve.",
+)
+@click.option(
+    "--pages",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Pages of a deployed site to visit when looking for a link to the other site.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a page, the Mixpanel SDK or an event.",
+)
+@FORMAT_OPTION
+def verify(
+    settings: Settings,
+    urls: tuple[str, ...],
+    sites: tuple[str, ...],
+    browser: str | None,
+    mixpanel_sdk: Path | None,
+    resolve: tuple[str, ...],
+    pages: int,
+    timeout: float,
+    output_format: str,
+) -> None:
+    """Prove the join in headless Chromium: click from every site to every other one.
+
+    Checks, for each ordered pair of sites with a link between them, that the link is
+    decorated at the click, that the parameter leaves the address bar on landing, and that
+    the first Mixpanel event there carries the first site's ids. Mixpanel's tracking
+    requests are answered inside the browser: nothing is sent to Mixpanel.
+
+    \b
+    Example:
+        xdlink verify --site shop.example=public --site docs.example.org=../docs/site
+        xdlink verify https://shop.example/ https://docs.example.org/
+    """
+    from xdlink.verify import Options, Target
+    from xdlink.verify import verify as run_verify
+
+    with _usage_errors():
+        targets = [Target.from_folder(spec) for spec in sites]
+        targets += [Target.from_url(url) for url in urls]
+        if not settings.domains:
+            settings = dataclasses.replace(settings, domains=tuple(t.host for t in targets))
+        options = Options(browser, mixpanel_sdk, pages, timeout, _resolve_rules(resolve))
+        report = run_verify(targets, settings, options)
+    if output_format == "json":
+        click.echo(report.render_json())
+    else:
+        for line in report.lines():
+            click.echo(line)
+    sys.exit(int(report.return_code))
+
+
+def _resolve_rules(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    rules = []
+    for value in values:
+        host, colon, address = value.partition(":")
+        if not colon or not host or not address:
+            raise XdlinkError(f"invalid --resolve {value!r}: give HOST:ADDRESS")
+        rules.append((host, address))
+    return tuple(rules)
 
 
 class _Bar:

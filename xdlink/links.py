@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import html
 import re
 from urllib.parse import urlsplit
 
@@ -49,24 +50,25 @@ def links_to(text: str, domains: tuple[str, ...]) -> dict[str, int]:
     """How many link tags of the page lead to each listed domain (domains with none are
     left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1)."""
     lowered = text.lower()  # cheap; its length may differ, which only affects rare IDNs
-    counts: dict[str, int] = {}
-    inert: _Inert | None = None
-    for domain in domains:
-        starts = {
-            position for form in _domain_forms(domain) for position in _positions(lowered, form)
-        }
-        if not starts:
-            continue
-        inert = inert or _Inert(text)
-        tags = {
-            tag.start: tag for tag in map(functools.partial(_enclosing_tag, text), starts) if tag
-        }
-        found = sum(
-            1 for tag in tags.values() if not inert.covers(tag.start) and _leads_to(tag, domain)
-        )
-        if found:
-            counts[domain] = found
-    return counts
+    inert = _LazyInert(text)
+    counts = {domain: len(_link_urls(text, lowered, domain, inert)) for domain in domains}
+    return {domain: count for domain, count in counts.items() if count}
+
+
+def link_urls(text: str, domain: str) -> list[str]:
+    """The URLs of the page's link tags that lead to ``domain``, in document order."""
+    return _link_urls(text, text.lower(), domain, _LazyInert(text))
+
+
+def _link_urls(text: str, lowered: str, domain: str, inert: _LazyInert) -> list[str]:
+    starts = {position for form in _domain_forms(domain) for position in _positions(lowered, form)}
+    tags = {tag.start: tag for tag in (_enclosing_tag(text, start) for start in starts) if tag}
+    urls = []
+    for start in sorted(tags):
+        url = _url_to(tags[start], domain)
+        if url is not None and not inert.covers(start):
+            urls.append(url)
+    return urls
 
 
 def _positions(lowered: str, form: str) -> list[int]:
@@ -78,12 +80,13 @@ def _positions(lowered: str, form: str) -> list[int]:
     return found
 
 
-def _leads_to(tag: Tag, domain: str) -> bool:
+def _url_to(tag: Tag, domain: str) -> str | None:
     for attribute in _LINK_ATTRIBUTES.get(tag.name, ()):
-        host = url_host(_as_utf8(tag.attrs.get(attribute, "")))
+        url = html.unescape(_as_utf8(tag.attrs.get(attribute, "")))
+        host = url_host(url)
         if host is not None and host_matches(host, domain):
-            return True
-    return False
+            return url
+    return None
 
 
 def _as_utf8(value: str) -> str:
@@ -94,15 +97,20 @@ def _as_utf8(value: str) -> str:
         return value
 
 
-class _Inert:
-    """The spans of the page where a tag is text, not markup: comments, raw text."""
+class _LazyInert:
+    """The spans of the page where a tag is text, not markup (comments, raw text), found
+    the first time a tag is asked about."""
 
     def __init__(self, text: str) -> None:
-        spans = [(match.start(), match.end()) for match in _INERT.finditer(text)]
-        self.starts = [start for start, _ in spans]
-        self.ends = [end for _, end in spans]
+        self.text = text
+        self.starts: list[int] | None = None
+        self.ends: list[int] = []
 
     def covers(self, position: int) -> bool:
+        if self.starts is None:
+            spans = [(match.start(), match.end()) for match in _INERT.finditer(self.text)]
+            self.starts = [start for start, _ in spans]
+            self.ends = [end for _, end in spans]
         index = bisect.bisect_right(self.starts, position) - 1
         return index >= 0 and self.starts[index] < position < self.ends[index]
 

@@ -119,8 +119,8 @@ def settings_from(
         value = typed(option, value, spelling.name(option))
         if value is not None and option.spec.check is not None:
             value = _checked(option, value, spelling)
-        if option.spec.required is not None and not value:
-            example = f" {option.spec.required}" if spelling is COMMAND_LINE else ""
+        if command in option.spec.required and not value:
+            example = f" {option.spec.example}" if spelling is COMMAND_LINE else ""
             raise XdlinkError(
                 f"no {option.name} given: {spelling.verb} {spelling.name(option)}{example}"
             )

@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     WOULD_CHANGE = 1
+    NOT_JOINED = 1  # xdlink verify: a pair of sites does not join
     USAGE = 2
     FILE_ERRORS = 3
     INTERRUPTED = 130
@@ -256,7 +257,7 @@ class Report:
         yield Line(Level.SUMMARY, self.summary())
         if self.command is Command.BUILD and self.counts["seen"]:
             for domain in self.domains:
-                yield Line(Level.SUMMARY, self._link_line(domain))
+                yield Line(Level.SUMMARY, self.link_line(domain))
         for path, status in sorted(self.script_files.items()):
             yield Line(Level.SUMMARY, f"script file {self.display(path)}: {status}")
         if self.command is Command.BUILD and not self.script_files:
@@ -266,7 +267,7 @@ class Report:
             message = f"{self.would_change} pages would change; run without --check"
             yield Line(Level.ADVICE, message)
 
-    def _link_line(self, domain: str) -> str:
+    def link_line(self, domain: str) -> str:
         tally = self.links.get(domain)
         if tally is None:
             own = " (this site's own domain)" if domain in self.own else ""

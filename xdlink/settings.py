@@ -24,9 +24,11 @@ class Command(StrEnum):
     BUILD = "build"
     REMOVE = "remove"
     SNIPPET = "snippet"
+    VERIFY = "verify"
 
 
 SCRIPT = frozenset({Command.BUILD, Command.SNIPPET})
+CHECKED = SCRIPT | {Command.VERIFY}
 WALK = frozenset({Command.BUILD, Command.REMOVE})
 
 
@@ -43,7 +45,8 @@ class Spec:
     check: Callable[[Any], Any] | None = None
     short: str | None = None
     metavar: str | None = None
-    required: str | None = None  # an example value, for the error when it is missing
+    required: frozenset[Command] = frozenset()  # the commands that need a value
+    example: str | None = None  # a value to show when it is missing
     notices: Callable[[Any], tuple[str, ...]] | None = None
 
 
@@ -91,15 +94,16 @@ class Settings:
         (),
         "Domains to carry the visitor between: comma list, repeatable; "
         "'*.x.com' for subdomains only.",
-        SCRIPT,
+        CHECKED,
         check=parse_domains,
         short="-d",
         metavar="LIST",
-        required="a.example,b.example",
+        required=SCRIPT,
+        example="a.example,b.example",
         notices=url_notices,
     )
     param: str = option(
-        DEFAULT_PARAM, "URL parameter that carries the id.", SCRIPT, check=check_param
+        DEFAULT_PARAM, "URL parameter that carries the id.", CHECKED, check=check_param
     )
     ttl: int = option(DEFAULT_TTL, "Seconds a decorated link stays valid.", SCRIPT, check=check_ttl)
     token: str | None = option(
