@@ -52,7 +52,8 @@ _SDK_STATE = """() => {
   const loaded = [m, ...Object.values(m)].find((v) => v && v.__loaded);
   if (!loaded) return {state: Array.isArray(m) ? 'stub' : 'not initialised'};
   return {state: 'loaded', device_id: String(loaded.get_property('$device_id')),
-          distinct_id: String(loaded.get_distinct_id())};
+          distinct_id: String(loaded.get_distinct_id()),
+          opted_out: loaded.has_opted_out_tracking() ? 'yes' : ''};
 }"""
 _SCRIPT_STATE = """() => ({element: !!document.querySelector('script[data-xdlink]'),
                          ran: !!window.xdlink})"""
@@ -348,6 +349,8 @@ class _Journey:
         state = self._wait_for_sdk(page)
         if state["state"] != "loaded":
             return _sdk_problem(host, state["state"], self.options.mixpanel_sdk is not None)
+        if state["opted_out"]:
+            return f"the visitor has opted out of tracking on {host}: nothing is carried"
         self.result.sender = {"$device_id": state["device_id"], "distinct_id": state["distinct_id"]}
         return ""
 
@@ -411,10 +414,6 @@ class _Journey:
     def _landing_problem(self, landing: Any) -> str:
         source, target = self.source.host, self.target.host
         decorated = self.watch.lines(source, "xdlink: decorated ")
-        not_decorated = self.watch.lines(source, "xdlink: not decorated ")
-        if not_decorated:
-            reason = not_decorated[0].rpartition(": ")[2]
-            return _NOT_DECORATED.get(reason, reason).format(source=source)
         to_target = [url for url in self.watch.navigations if url_host(url) == target]
         sent = bool(to_target) and self.param + "=" in to_target[0]
         if not (decorated or sent):
@@ -473,10 +472,6 @@ class _Journey:
         return min(unique.values(), key=lambda event: event.time, default=None)
 
 
-_NOT_DECORATED = {
-    "no-id": "the Mixpanel SDK on {source} had no id to carry (it did not load or initialise)",
-    "opted-out": "the visitor has opted out of tracking on {source}",
-}
 _REFUSED = {
     "expired": (
         "{target} refused the id: expired (more than --ttl seconds between click and landing)"

@@ -15,7 +15,18 @@
 //   kind "i": its distinct_id is the id itself (older SDKs).
 //   The binding hashes everything before it with this browser's user agent, language and
 //   time zone: a link opened in another browser, or after the TTL, joins nobody.
+//
+// Debug mode: with localStorage.xdlink_debug == "1" on a domain, the console is told
+// "xdlink: decorated <url>" at a click, and on landing "xdlink: adopted <device id>" or
+// "xdlink: refused <reason>" (doubled, malformed, no-token, expired, other-browser,
+// opted-out, identified). `xdlink verify` reads the same lines.
 ((config) => {
+  // Reading storage throws where it is blocked; a debug line must never break the page.
+  const log = (text, what = 'refused') => {
+    try {
+      localStorage.xdlink_debug == '1' && console.info('xdlink:', what, text);
+    } catch {}
+  };
   const doc = document;
   const host = location.hostname;
   const nav = navigator;
@@ -102,7 +113,7 @@
   };
 
   const redirect = (element, attribute, href, next = decorate(href)) =>
-    next != href && element.setAttribute(attribute, next);
+    next != href && (element.setAttribute(attribute, next), log(next, 'decorated'));
 
   const onEvent = (event) => {
     try {
@@ -129,15 +140,24 @@
     if (found != null) {
       // At first load an entry has no state of its own yet.
       history.replaceState(null, '', next);
-      const [, text, kind, id, time] = VALUE.exec(found);
+      const [, text, kind, id, time] =
+        VALUE.exec(found) || log(found === false ? 'doubled' : 'malformed');
       const age = Date.now() / 1e3 - time;
       // Without the page's token the storage name is unknown: guessing could write into
       // another project's state, so such a page only strips the parameter.
-      const state = mp && age < config.t && age > -SKEW && found == sign(text) && readState();
+      const state =
+        (mp || log('no-token')) &&
+        ((age < config.t && age > -SKEW) || log('expired')) &&
+        (found == sign(text) || log('other-browser')) &&
+        (readState() || log('opted-out'));
       // Someone identified on this domain stays who they are: $user_id since SDK 2.46,
       // before that a distinct_id that is not the device id.
       const known = state && state.$device_id;
-      if (state && !state.$user_id && [, known, DEVICE + known].includes(state.distinct_id)) {
+      if (
+        state &&
+        ((!state.$user_id && [, known, DEVICE + known].includes(state.distinct_id)) ||
+          log('identified'))
+      ) {
         // The distinct_id the sender's SDK uses, so that both domains send the same one (what
         // Original ID Merge goes by; Simplified ID Merge goes by $device_id).
         state.distinct_id = kind == 'i' ? id : DEVICE + id;
@@ -163,6 +183,7 @@
             );
           setCookie(encodeURIComponent(json) + ';max-age=31536000', mp.c || (base ? '.' + base : ''));
         }
+        log(id, 'adopted');
       }
     }
   } catch {}

@@ -263,3 +263,39 @@ def test_a_redirect_that_drops_the_query_is_named(
     for folder in sites.values():
         build(folder, "--fragment")
     assert verify_deployed(server).returncode == 0
+
+
+def test_an_opted_out_visitor_is_not_carried(sites: dict[str, Path]) -> None:
+    for page in sites[SHOP].rglob("*.html"):
+        text = page.read_text()
+        page.write_text(text.replace("{track_pageview: true});", "{track_pageview: true});\n"
+                                     "      mixpanel.opt_out_tracking();"))  # fmt: skip
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: the visitor has opted out of tracking on {SHOP}: nothing is carried"
+    )
+
+
+def test_a_landing_site_without_a_readable_init_needs_the_token(sites: dict[str, Path]) -> None:
+    """The docs start Mixpanel from a file of their own, where xdlink cannot read the token."""
+    init = re.compile(r"\n *mixpanel\.init\(.*?\);\n")
+    for page in sites[DOCS].rglob("*.html"):
+        text = page.read_text()
+        call = init.search(text)
+        assert call is not None
+        (sites[DOCS] / "analytics.js").write_text(call.group().strip())
+        page.write_text(text.replace("</head>", '<script src="/analytics.js"></script>\n</head>'))
+        page.write_text(init.sub("\n", page.read_text()))
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: no Mixpanel init found on {DOCS} and no --token: {DOCS} only strips "
+        "the parameter; build it with --token"
+    )
+    build(sites[DOCS], "--token", "5ec0de5ec0de5ec0de5ec0de5ec0de00")
+    assert pair_line(verify_sites(sites), SHOP, DOCS).startswith("joined")
