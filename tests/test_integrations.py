@@ -114,7 +114,7 @@ def test_mkdocs_bad_domain_fails_the_build(mkdocs_site: Path) -> None:
     edit(mkdocs_site / "mkdocs.yml", "shop.example,", "shop example,")
     built = run("-m", "mkdocs", "build", cwd=mkdocs_site)
     assert built.returncode != 0
-    assert "xdlink: invalid domain 'shop example': not a host name" in built.stderr
+    assert "xdlink: invalid domain 'shop example': separate domains with commas" in built.stderr
     assert not html_pages(mkdocs_site / "site")  # stopped before rendering anything
 
 
@@ -223,7 +223,8 @@ def test_sphinx_other_builders_are_left_alone(sphinx_site: Path) -> None:
 def test_sphinx_bad_domain_fails_the_build(sphinx_site: Path, builder: str) -> None:
     built = sphinx(sphinx_site, builder, "-D", "xdlink_domains=shop example")
     assert built.returncode == 2
-    assert "ConfigError: xdlink: invalid domain 'shop example': not a host name" in built.stderr
+    error = "ERROR: xdlink: invalid domain 'shop example': separate domains with commas"
+    assert error in built.stderr
     assert not list((sphinx_site.parent / f"out-{builder}").rglob("*.*"))
 
 
@@ -244,3 +245,66 @@ def test_sphinx_warnings_are_sphinx_warnings(sphinx_site: Path) -> None:
     suppressed = sphinx(sphinx_site, "html", "-W", "-D", domains, "-D", "suppress_warnings=xdlink")
     assert suppressed.returncode == 0, suppressed.stderr
     assert "shopp.example" not in suppressed.stderr
+
+
+# --- strict builds: clean on a correct setup, failing on a real mistake --------------------
+
+
+def test_mkdocs_strict_build_of_a_correct_setup_is_clean(mkdocs_site: Path) -> None:
+    """No site_url, a token given, pages without an init: nothing to warn about."""
+    edit(mkdocs_site / "mkdocs.yml", "site_url: https://docs.example.org/\n", "")
+    edit(
+        mkdocs_site / "mkdocs.yml",
+        "docs.example.org]",
+        "docs.example.org]\n      token: 0123456789abcdef0123456789abcdef",
+    )
+    (mkdocs_site / "overrides" / "main.html").write_text('{% extends "base.html" %}\n')
+    built = run("-m", "mkdocs", "build", "--strict", cwd=mkdocs_site)
+    assert built.returncode == 0, built.stderr
+    assert "WARNING" not in built.stderr
+
+
+def test_mkdocs_unknown_option_and_silenced_kind(mkdocs_site: Path) -> None:
+    edit(mkdocs_site / "mkdocs.yml", "docs.example.org]", "docs.example.org]\n      domian: x")
+    unknown = run("-m", "mkdocs", "build", "--strict", cwd=mkdocs_site)
+    assert unknown.returncode != 0
+    assert "domian" in unknown.stderr
+    edit(mkdocs_site / "mkdocs.yml", "domian: x", "silence: [unlinked-domain]")
+    edit(mkdocs_site / "mkdocs.yml", "[shop.example,", "[shopp.example, shop.example,")
+    silenced = run("-m", "mkdocs", "build", "--strict", cwd=mkdocs_site)
+    assert silenced.returncode == 0, silenced.stderr
+
+
+def test_sphinx_default_project_with_a_token_builds_clean_under_w(sphinx_site: Path) -> None:
+    edit(sphinx_site / "conf.py", 'html_baseurl = "https://docs.example.org/"\n', "")
+    edit(sphinx_site / "conf.py", "templates_path", 'xdlink_token = "0" * 32\ntemplates_path')
+    shutil.rmtree(sphinx_site / "_templates")
+    built = sphinx(sphinx_site, "html", "-W")
+    assert built.returncode == 0, built.stderr
+    assert "WARNING" not in built.stderr
+
+
+def test_sphinx_out_of_range_value_is_a_config_error(sphinx_site: Path) -> None:
+    edit(sphinx_site / "conf.py", "xdlink_domains", "xdlink_ttl = 99999\nxdlink_domains")
+    built = sphinx(sphinx_site, "html")
+    assert built.returncode == 2
+    assert "xdlink: invalid xdlink_ttl 99999: give seconds from 1 to 3600" in built.stderr
+    assert "Traceback" not in built.stderr
+    assert "please" not in built.stderr.lower()  # Sphinx's crash report asks to report a bug
+
+
+def test_sphinx_unknown_setting_warns(sphinx_site: Path) -> None:
+    edit(sphinx_site / "conf.py", "xdlink_domains =", 'xdlink_domian = "x"\nxdlink_domains =')
+    plain = sphinx(sphinx_site, "html")
+    assert plain.returncode == 0, plain.stderr
+    assert "xdlink_domian is not an xdlink setting (did you mean xdlink_domains?)" in plain.stderr
+    assert sphinx(sphinx_site, "html", "-W").returncode == 1
+
+
+def test_sphinx_suppresses_one_kind(sphinx_site: Path) -> None:
+    domains = "xdlink_domains=shopp.example,shop.example,docs.example.org"
+    kind = "suppress_warnings=xdlink.unlinked-domain"
+    built = sphinx(sphinx_site, "html", "-W", "-D", domains, "-D", kind)
+    assert built.returncode == 0, built.stderr
+    other = "suppress_warnings=xdlink.no-init"
+    assert sphinx(sphinx_site, "html", "-W", "-D", domains, "-D", other).returncode == 1

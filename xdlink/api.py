@@ -10,10 +10,11 @@ from typing import Any
 from xdlink.domains import listed
 from xdlink.errors import XdlinkError
 from xdlink.options import settings_from
-from xdlink.report import Report
+from xdlink.report import Finding, Report
 from xdlink.script import RenderedScript, ScriptConfig, render
-from xdlink.settings import Command, Settings
-from xdlink.site import Job, Progress, run
+from xdlink.settings import Command, Settings, WarningKind
+from xdlink.site import Job, Progress, linked_hosts, run
+from xdlink.sourcetree import source_hint
 
 
 def make_settings(domains: str | Iterable[str] = (), **options: Any) -> Settings:
@@ -62,6 +63,7 @@ class Snippet:
     """The script for pages xdlink does not build, as an element and as code."""
 
     script: RenderedScript
+    warnings: tuple[Finding, ...] = ()
 
     @property
     def element(self) -> str:
@@ -79,7 +81,16 @@ class Snippet:
 def snippet(settings: Settings) -> Snippet:
     """The script as :func:`build` would insert it into a page without a mixpanel.init:
     told about Mixpanel by ``settings.token`` and its storage options."""
-    return Snippet(render(ScriptConfig.of(settings)))
+    warnings = []
+    if settings.token is None and WarningKind.NO_TOKEN not in settings.silence:
+        warnings.append(Finding(WarningKind.NO_TOKEN, _NO_TOKEN))
+    return Snippet(render(ScriptConfig.of(settings)), tuple(warnings))
+
+
+_NO_TOKEN = (
+    "without --token the script carries visitors onward but cannot take one in: give the "
+    "token of the Mixpanel project the pages send to"
+)
 
 
 def _run(
@@ -95,9 +106,14 @@ def _run(
         raise XdlinkError(f"site folder {site} does not exist")
     if not site.is_dir():
         raise XdlinkError(f"site {site} is not a folder")
+    hint = None if settings.built else source_hint(site)
+    if hint is not None:
+        raise XdlinkError(hint)
     write = write and not (check or diff)
-    report = Report(command, str(site), settings.domains, write=write, check=check)
-    report.notices.extend(settings.notices)
+    report = Report.of(command, str(site), settings, write=write, check=check)
     if settings.site_domain is not None:
         report.own |= listed([settings.site_domain], settings.domains)
-    return run(site, Job(command, settings, write=write, diff=diff), report, progress)
+    run(site, Job(command, settings, write=write, diff=diff), report, progress)
+    if report.unlinked() and WarningKind.UNLINKED_DOMAIN not in report.silence:
+        report.suggest(linked_hosts(site, settings))
+    return report

@@ -18,8 +18,8 @@ import click
 
 from xdlink import __version__, api
 from xdlink.errors import XdlinkError
-from xdlink.options import click_options, find_config, read_config
-from xdlink.report import Level, Report
+from xdlink.options import click_options
+from xdlink.report import ExitCode, Level, Report
 from xdlink.settings import Command, Settings
 
 if TYPE_CHECKING:
@@ -38,32 +38,11 @@ def _usage_errors() -> Iterator[None]:
         raise click.UsageError(str(exc)) from None
 
 
-def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """Eager: put the configuration file's values in ``default_map`` so flags win."""
-    with _usage_errors():
-        if value and not Path(value).is_file():
-            raise XdlinkError(f"configuration file {value} not found")
-        path = Path(value) if value else find_config(Path.cwd())
-        if path is not None:
-            ctx.default_map = {**(ctx.default_map or {}), **read_config(path)}
-    return value
-
-
 def _apply(function: F, decorators: list[Callable[[F], F]]) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
 
-
-CONFIG_OPTION = click.option(
-    "--config",
-    type=click.Path(dir_okay=False),
-    is_eager=True,
-    expose_value=False,
-    callback=_load_config,
-    help="Read options from this TOML file (default: xdlink.toml or "
-    "[tool.xdlink] in pyproject.toml, looked up from the working directory).",
-)
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -104,7 +83,6 @@ def run_options(function: F) -> F:
                 type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
                 required=True,
             ),
-            CONFIG_OPTION,
             click.option(
                 "--check", is_flag=True, help="Write nothing; exit 1 if any page would change."
             ),
@@ -119,7 +97,35 @@ def run_options(function: F) -> F:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Under --format json a usage error is one JSON object on stdout too, for scripts
+    that parse the output whatever happens."""
+
+    def main(self, args: Any = None, *more: Any, **extra: Any) -> Any:
+        arguments = sys.argv[1:] if args is None else list(args)
+        if not _wants_json(arguments):
+            return super().main(arguments, *more, **extra)
+        try:
+            return super().main(arguments, *more, **{**extra, "standalone_mode": False})
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            error = {"error": exc.format_message(), "exit_code": exc.exit_code}
+            click.echo(json.dumps(error, indent=2))
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            sys.exit(int(ExitCode.INTERRUPTED))
+
+
+def _wants_json(arguments: list[str]) -> bool:
+    pairs = zip(arguments, [*arguments[1:], ""], strict=True)
+    return "--format=json" in arguments or ("--format", "json") in pairs
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="xdlink")
 def main() -> None:
     """Keep one Mixpanel visitor one user across the domains of a static site.
@@ -139,7 +145,8 @@ def build(site: Path, settings: Settings, run: RunOptions) -> None:
     \b
     Example:
         xdlink build ./public --domains shop.example,docs.example.org
-        xdlink build ./public --check    # in CI: exit 1 if a page lacks the script
+        xdlink build ./public --domains shop.example,docs.example.org --check
+        (in CI, --check writes nothing and exits 1 if a page lacks the script)
     """
     _execute(api.build, site, settings, run)
 
@@ -158,7 +165,6 @@ def remove(site: Path, settings: Settings, run: RunOptions) -> None:
 
 
 @main.command()
-@CONFIG_OPTION
 @click_options(Command.SNIPPET)
 @click.option("--js", "bare", is_flag=True, help="Print the JavaScript alone, no <script> tag.")
 @FORMAT_OPTION
@@ -170,15 +176,20 @@ def snippet(settings: Settings, bare: bool, output_format: str) -> None:
 
     \b
     Example:
-        xdlink snippet --domains shop.example,docs.example.org --token 0123...cdef
+        xdlink snippet --domains shop.example,docs.example.org \\
+            --token 0123456789abcdef0123456789abcdef
     """
     result = api.snippet(settings)
     element = result.code if bare else result.element
     if output_format == "json":
-        click.echo(json.dumps({"script": element, "csp_hash": result.csp_hash}, indent=2))
+        warnings = [{"kind": w.kind.value, "message": w.message} for w in result.warnings]
+        data = {"script": element, "csp_hash": result.csp_hash, "warnings": warnings}
+        click.echo(json.dumps(data, indent=2))
         return
     click.echo(element)
     click.echo(f"script CSP hash: {result.csp_hash}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning.message} [{warning.kind}]", err=True)
 
 
 def _print(report: Report, run: RunOptions) -> None:
@@ -189,17 +200,21 @@ def _print(report: Report, run: RunOptions) -> None:
         return
     for diff in report.diffs:
         click.echo(diff, nl=False)
+    # With --diff, stdout is the patch alone, for `git apply`; the report goes to stderr.
+    report_stream_is_stderr = run.diff
     for line in report.lines():
         if line.level is Level.ERROR:
             click.echo(line.text, err=True)
         elif run.quiet:
             continue
-        elif line.level in (Level.WARNING, Level.NOTICE):
-            click.echo(f"{line.level.value}: {line.text}", err=True)
+        elif line.level is Level.WARNING:
+            click.echo(f"warning: {line.text} [{line.kind}]", err=True)
+        elif line.level is Level.NOTICE:
+            click.echo(f"notice: {line.text}", err=True)
         elif line.level is Level.ADVICE:
             click.echo(line.text, err=True)
         elif line.level is Level.SUMMARY or run.verbose:
-            click.echo(line.text)
+            click.echo(line.text, err=report_stream_is_stderr)
 
 
 def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) -> None:
@@ -230,7 +245,6 @@ def _progress(quiet: bool) -> Iterator[_Bar | None]:
 
 
 @main.command()
-@CONFIG_OPTION
 @click_options(Command.VERIFY)
 @click.argument("urls", nargs=-1, metavar="[URL]...")
 @click.option(
@@ -294,7 +308,7 @@ def verify(
 
     \b
     Example:
-        xdlink verify --site shop.example=public --site docs.example.org=../docs/site
+        xdlink verify --site shop.example=public --site docs.example.org=docs-site
         xdlink verify https://shop.example/ https://docs.example.org/
     """
     from xdlink.verify import Options, Target

@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 from xdlink.errors import XdlinkError
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_PORT = re.compile(r":\d*$")
 
 
 def parse_domains(values: Iterable[str]) -> tuple[str, ...]:
@@ -41,14 +43,54 @@ def _split(values: Iterable[str]) -> list[str]:
 
 
 def normalize_domain(raw: str) -> str:
-    """The ASCII, lower-case form of one domain (of its host, when given a URL)."""
+    """The ASCII, lower-case form of one domain (of its host, when given a URL), refused
+    with what to do instead when it is not a domain a site can own."""
     text = raw.strip()
     if "://" in text:
         text = _host_of_url(raw)
+    _check_shape(raw, text)
     wildcard = text.startswith("*.")
     host = text[2:] if wildcard else text
     ascii_host = _ascii_host(raw, host.rstrip("."))
+    _check_registrable(raw, ascii_host)
     return ("*." if wildcard else "") + ascii_host
+
+
+def _check_shape(raw: str, text: str) -> None:
+    """The mistakes people make in a domain list, each with its remedy."""
+    bad = f"invalid domain {raw.strip()!r}"
+    port = _PORT.search(text)
+    if port:
+        without = text[: port.start()]
+        raise XdlinkError(
+            f"{bad}: drop the port ({port.group()!r}): xdlink carries the visitor to every "
+            f"port of {without!r}"
+        )
+    if any(char.isspace() for char in text):
+        together = ",".join(text.split())
+        raise XdlinkError(f"{bad}: separate domains with commas, as in {together!r}")
+    if text.startswith(".") and text.strip("."):
+        name = text.strip(".")
+        raise XdlinkError(
+            f"{bad}: write '*.{name}' for its subdomains only, or {name!r} for it and all "
+            "its subdomains"
+        )
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    """The Public Suffix List the package bundles (no network); read once, when needed."""
+    return PublicSuffixList()
+
+
+def _check_registrable(raw: str, host: str) -> None:
+    """A public suffix (com, co.uk, github.io ...) is not one site: carrying the visitor's
+    id to it would hand it to every site under it."""
+    if _public_suffixes().is_public(host):
+        raise XdlinkError(
+            f"invalid domain {raw.strip()!r}: {host} is a public suffix, under which anyone "
+            f"can have a site; list your own domain under it, e.g. 'your-site.{host}'"
+        )
 
 
 def _host_of_url(raw: str) -> str:
@@ -69,13 +111,14 @@ def _ascii_host(raw: str, host: str) -> str:
         raise XdlinkError(f"{bad}: empty host name")
     if _is_ip(host):
         raise XdlinkError(f"{bad}: an IP address, not a domain name")
+    not_a_host = f"{bad}: not a host name (letters, digits, hyphens and dots)"
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
-        raise XdlinkError(f"{bad}: not a host name ({exc})") from None
+    except (idna.IDNAError, UnicodeError):
+        raise XdlinkError(not_a_host) from None
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise XdlinkError(f"{bad}: not a host name")
+        raise XdlinkError(not_a_host)
     return ascii_host
 
 

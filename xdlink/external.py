@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable
 
 from xdlink import __version__
 from xdlink.files import read_file, read_if_exists, unlink_quietly, write_new_file
@@ -42,24 +40,6 @@ def _check_inside(root: str, folder: str) -> None:
     real = os.path.realpath(folder)
     if real != real_root and not real.startswith(real_root + os.sep):
         raise PermissionError(1, f"{folder} leads outside the site")
-
-
-def stale(root: str, external: str, current: Iterable[str]) -> list[str]:
-    """Older script files beside the current ones (another hash), made by xdlink."""
-    folder, _, name = external.rpartition("/")
-    stem, _, suffix = name.rpartition(".")
-    pattern = re.compile(re.escape(stem) + r"\.[0-9a-f]{12}\." + re.escape(suffix))
-    keep = set(current)
-    found = []
-    try:
-        names = sorted(os.listdir(os.path.join(root, folder)))
-    except OSError:
-        return []
-    for candidate in names:
-        relative = f"{folder}/{candidate}" if folder else candidate
-        if pattern.fullmatch(candidate) and relative not in keep and is_ours(root, relative):
-            found.append(relative)
-    return found
 
 
 def is_ours(root: str, relative: str) -> bool:

@@ -46,6 +46,17 @@ def url_host(url: str) -> str | None:
     return host.rstrip(".")
 
 
+_ABSOLUTE_LINK = re.compile(
+    r"(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*(?:https?:)?//([^/\"'\s>?#:\\]+)",
+    re.IGNORECASE,
+)
+
+
+def link_hosts(text: str) -> set[str]:
+    """The hosts of the page's absolute links, lower-cased (a quick read, for suggestions)."""
+    return {host.lower().rstrip(".") for host in _ABSOLUTE_LINK.findall(text)}
+
+
 def links_to(text: str, domains: tuple[str, ...]) -> dict[str, int]:
     """How many link tags of the page lead to each listed domain (domains with none are
     left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1)."""

@@ -163,25 +163,54 @@ def _checked(option: Option, value: Any, spelling: Spelling) -> Any:
 
 
 def click_options(command: Command) -> Callable[[F], F]:
-    """Add the command's options from the table; the function receives them checked, as
-    one ``settings: Settings`` argument."""
+    """Add the command's options from the table, and ``--config``; the function receives
+    them checked, as one ``settings: Settings`` argument. A value the command line leaves
+    at its default comes from the configuration file, when there is one."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            values = {option.name: kwargs.pop(option.name) for option in options_of(command)}
+            explicit: Path | None = kwargs.pop("config")
+            given = {option.name: kwargs.pop(option.name) for option in options_of(command)}
             try:
+                found = find_configuration(explicit, kwargs.get("site"), Path.cwd())
+                values = _with_configuration(given, found, command)
                 settings = settings_from(values, command, COMMAND_LINE)
             except XdlinkError as exc:
                 raise click.UsageError(str(exc)) from None
+            path = str(found.path) if found.path else None
+            settings = dataclasses.replace(settings, config=path, config_warnings=found.warnings)
             return function(*args, settings=settings, **kwargs)
 
-        decorated: Callable[..., Any] = wrapper
+        decorated: Callable[..., Any] = CONFIG_OPTION(wrapper)
         for option in reversed(options_of(command)):
             decorated = _click_option(option)(decorated)
         return typing.cast(F, decorated)
 
     return decorate
+
+
+CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read options from this TOML file (default: the nearest xdlink.toml, or "
+    "pyproject.toml with [tool.xdlink], from SITE upwards, else from the working directory).",
+)
+
+
+def _with_configuration(
+    given: dict[str, Any], found: Configuration, command: Command
+) -> dict[str, Any]:
+    """The command line's values, where it gave none the configuration file's."""
+    context = click.get_current_context()
+    values = dict(given)
+    for option in options_of(command):
+        configured = option.spec.configured
+        from_file = option.name in found.values and (configured is None or command in configured)
+        source = context.get_parameter_source(option.name)
+        if from_file and source in (None, click.core.ParameterSource.DEFAULT):
+            values[option.name] = found.values[option.name]
+    return values
 
 
 def _click_option(option: Option) -> Callable[[F], F]:
@@ -207,16 +236,56 @@ def _click_option(option: Option) -> Callable[[F], F]:
 # --- configuration files ---------------------------------------------------------------
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest xdlink.toml, or pyproject.toml with [tool.xdlink], from start upwards."""
-    for folder in (start, *start.parents):
-        candidate = folder / "xdlink.toml"
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "xdlink" in _load_toml(pyproject).get("tool", {}):
-            return pyproject
-    return None
+@dataclass(frozen=True)
+class Configuration:
+    """The configuration file a run uses, its values, and what a user should hear of it."""
+
+    path: Path | None = None
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def find_configuration(explicit: Path | None, site: Path | None, cwd: Path) -> Configuration:
+    """``--config``; else the nearest file from SITE upwards; else from the working
+    directory upwards. A second file that would have been found is named in a warning."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise XdlinkError(f"configuration file {explicit} not found")
+        return Configuration(explicit, read_config(explicit))
+    near_site = _nearest(site) if site is not None else (None, ())
+    near_cwd = _nearest(cwd)
+    path = near_site[0] or near_cwd[0]
+    if path is None:
+        return Configuration()
+    warnings = near_site[1] if near_site[0] else near_cwd[1]
+    other = near_cwd[0]
+    if near_site[0] and other and other.resolve() != near_site[0].resolve():
+        warnings += (f"{other} (from the working directory) is not used: {path} is nearer SITE",)
+    return Configuration(path, read_config(path), warnings)
+
+
+def _nearest(start: Path) -> tuple[Path | None, tuple[str, ...]]:
+    """The configuration file nearest ``start`` upwards, and a warning if its folder has
+    two (xdlink.toml wins over [tool.xdlink])."""
+    for folder in (start, *start.resolve().parents):
+        found = [
+            path
+            for path in (folder / "xdlink.toml", folder / "pyproject.toml")
+            if _configures(path)
+        ]
+        if len(found) == 2:
+            return found[0], (
+                f"both {found[0]} and {found[1]} [tool.xdlink] configure xdlink: using {found[0]}",
+            )
+        if found:
+            return found[0], ()
+    return None, ()
+
+
+def _configures(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    return path.name == "xdlink.toml" or "xdlink" in _load_toml(path).get("tool", {})
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -251,7 +320,7 @@ __all__ = [
     "Option",
     "Spelling",
     "click_options",
-    "find_config",
+    "find_configuration",
     "options_of",
     "read_config",
     "settings_from",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import posixpath
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -16,6 +17,12 @@ from xdlink.settings import Settings
 from xdlink.source import PageError, Source, read_source
 
 __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page"]
+
+
+TEMPLATE_REASON = "template syntax in <head>"
+# Go templates, Jinja, Liquid, Nunjucks, Handlebars: in a tag (lang="{{ .Lang }}") or as
+# the first thing after one ({{ partial "head.html" . }}). A built page has neither.
+_TEMPLATE = re.compile(r"<[^<>]*\{[{%][^<>]*>|>[\t\n\f\r ]*\{[{%]")
 
 
 class Action(StrEnum):
@@ -33,7 +40,6 @@ class Outcome:
     reason: str | None = None
     facts: Facts = field(default_factory=Facts)
     script: RenderedScript | None = None
-    referenced: tuple[str, ...] = ()
 
 
 # --- the block ------------------------------------------------------------------------
@@ -51,19 +57,6 @@ def external_src(file: str, page_path: str, has_base: bool) -> str:
     if has_base:
         return "/" + file
     return posixpath.relpath(file, posixpath.dirname(page_path) or ".")
-
-
-def referenced_file(src: str, page_path: str) -> str | None:
-    """The site path a block's src names, or None when it points outside the site."""
-    if "//" in src or ":" in src:
-        return None
-    joined = (
-        src.lstrip("/")
-        if src.startswith("/")
-        else posixpath.join(posixpath.dirname(page_path), src)
-    )
-    normal = posixpath.normpath(joined)
-    return None if normal.startswith("..") else normal
 
 
 def _insertion(text: str, anchor: int, element: str) -> str:
@@ -128,6 +121,8 @@ def build_page(
     head = scan_head(source.text, source.start, until=max(calls, default=0) + 1)
     if not head.is_document:
         return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
+    if not settings.built and _has_template_syntax(source.text, source.start, head.region_end):
+        return Outcome(Action.SKIPPED, reason=TEMPLATE_REASON)
     if not head.complete:
         raise PageError("the page ends inside a tag before its body")
     blocks = _all_blocks(source, head)
@@ -151,7 +146,7 @@ def build_page(
     return Outcome(Action.UPDATED, output, facts=facts, script=script)
 
 
-def remove_page(data: bytes, path: str = "index.html") -> Outcome:
+def remove_page(data: bytes) -> Outcome:
     """Take every xdlink block out, with the line break and indent it brought."""
     source = read_source(data)
     if isinstance(source, str):
@@ -159,9 +154,7 @@ def remove_page(data: bytes, path: str = "index.html") -> Outcome:
     blocks = _all_blocks(source, scan_head(source.text, source.start))
     if not blocks:
         return Outcome(Action.UNCHANGED)
-    files = (referenced_file(block.src, path) for block in blocks if block.src)
-    referenced = tuple(file for file in files if file is not None)
-    return Outcome(Action.REMOVED, _rewrite(source, blocks, None), referenced=referenced)
+    return Outcome(Action.REMOVED, _rewrite(source, blocks, None))
 
 
 def _all_blocks(source: Source, head: Head) -> list[Block]:
@@ -184,6 +177,10 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
         position, copied = end, source.offset(end)
     pieces.append(source.data[copied:])
     return b"".join(pieces)
+
+
+def _has_template_syntax(text: str, start: int, end: int) -> bool:
+    return "{" in text[start:end] and _TEMPLATE.search(text, start, end) is not None
 
 
 @functools.lru_cache(maxsize=64)

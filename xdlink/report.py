@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 from collections import Counter
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
-from xdlink.page import Action, Facts
-from xdlink.settings import Command
+from xdlink.page import TEMPLATE_REASON, Action, Facts
+from xdlink.settings import Command, Settings, WarningKind
 
 EXAMPLES = 5
 
@@ -57,6 +58,29 @@ class Level(Enum):
 class Line:
     level: Level
     text: str
+    kind: WarningKind | None = None  # for warnings
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A warning of the report: its kind and its words."""
+
+    kind: WarningKind
+    message: str
+
+
+_NO_INIT = (
+    "pages with no Mixpanel init found (they carry visitors onward but cannot take one in; "
+    "--token gives the token of an init that lives in a bundle)"
+)
+_CSP_BLOCKS = (
+    "pages whose Content-Security-Policy blocks the inline script (allow its hash or use "
+    "--external)"
+)
+_TEMPLATE_PAGES = (
+    "pages left alone for their template syntax in <head>: if SITE is a generator's "
+    "source, run xdlink on its output; if these pages are served as they are, pass --built"
+)
 
 
 @dataclass
@@ -80,7 +104,6 @@ class PageReport:
     csp_hash: str | None = None
     diff: str | None = None
     script_file: tuple[str, FileStatus] | None = None
-    referenced: tuple[str, ...] = ()
 
 
 @dataclass
@@ -108,7 +131,28 @@ class Report:
     diffs: list[str] = field(default_factory=list)
     interrupted: bool = False
     script_files: dict[str, FileStatus] = field(default_factory=dict)
-    referenced: set[str] = field(default_factory=set)
+    template_pages: list[str] = field(default_factory=list)
+    unmatched_patterns: list[str] = field(default_factory=list)
+    suggestions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    silence: frozenset[str] = frozenset()
+    token_given: bool = False
+    config: str | None = None
+    config_warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, command: Command, root: str, settings: Settings, **options: Any) -> Report:
+        """An empty report for a run with these settings."""
+        return cls(
+            command,
+            root,
+            settings.domains,
+            silence=frozenset(settings.silence),
+            token_given=settings.token is not None,
+            config=settings.config,
+            config_warnings=settings.config_warnings,
+            notices=list(settings.notices),
+            **options,
+        )
 
     def add(self, page: PageReport) -> None:
         self.counts["seen"] += 1
@@ -119,6 +163,8 @@ class Report:
         self.counts[page.action.value] += 1
         if page.action is Action.SKIPPED:
             self.skipped[page.reason or "unknown"] += 1
+            if page.reason == TEMPLATE_REASON:
+                self.template_pages.append(page.path)
             return
         if page.action in (Action.INJECTED, Action.UPDATED, Action.REMOVED):
             self.changed.append(page.path)
@@ -126,7 +172,6 @@ class Report:
             self.diffs.append(page.diff)
         if page.script_file is not None:
             self.add_script_file(*page.script_file)
-        self.referenced.update(page.referenced)
         if self.command is Command.BUILD:
             self._add_facts(page)
 
@@ -172,51 +217,60 @@ class Report:
             return ExitCode.WOULD_CHANGE
         return ExitCode.OK
 
-    def warnings(self) -> list[str]:
-        found: list[str] = []
+    def warnings(self) -> list[Finding]:
+        """What needs a look, each with its kind; the silenced kinds left out."""
+        found = [*self._config_warnings(), *self._page_warnings()]
+        return [warning for warning in found if warning.kind not in self.silence]
+
+    def _config_warnings(self) -> Iterator[Finding]:
+        for text in self.config_warnings:
+            yield Finding(WarningKind.CONFIG, text)
+        for pattern in self.unmatched_patterns:
+            yield Finding(WarningKind.UNMATCHED_PATTERN, f"{pattern} matches no page")
+
+    def _page_warnings(self) -> Iterator[Finding]:
         if self.command is not Command.BUILD or not self.counts["seen"]:
-            return found
-        found += self._unlinked_domains()
-        found += self._listed(
-            "pages with no Mixpanel init found (they carry visitors onward but cannot take "
-            "one in; --token gives the token of an init that lives in a bundle)",
-            self.no_init,
-        )
-        found += self._listed(
-            "pages whose mixpanel.init token is not a literal (use --token)", self.unreadable_init
-        )
-        found += self._listed(
-            "pages whose Content-Security-Policy blocks the inline script "
-            "(allow its hash or use --external)",
-            self.csp_blocked,
-        )
-        found += self._listed(
-            "pages that run a script before <meta charset> (xdlink runs after it)",
-            self.charset_late,
-        )
+            return
+        for domain, (host, pages) in self.suggestions.items():
+            yield Finding(
+                WarningKind.UNLINKED_DOMAIN,
+                f"no link in the site points to {domain}: did you mean {host} "
+                f"(linked from {pages} pages)?",
+            )
+        listed = [
+            (WarningKind.TEMPLATE_PAGES, self.template_pages, _TEMPLATE_PAGES),
+            (WarningKind.NO_INIT, [] if self.token_given else self.no_init, _NO_INIT),
+            (WarningKind.INIT_UNREADABLE, [] if self.token_given else self.unreadable_init,
+             "pages whose mixpanel.init token is not a literal (use --token)"),
+            (WarningKind.CSP_BLOCKS, self.csp_blocked, _CSP_BLOCKS),
+            (WarningKind.CHARSET_LATE, self.charset_late,
+             "pages that run a script before <meta charset> (xdlink runs after it)"),
+        ]  # fmt: skip
+        for kind, paths, title in listed:
+            if paths:
+                yield Finding(kind, self._listed(title, paths))
         if len(self.tokens) > 1:
             where = ", ".join(f"{token} ({self.display(p)})" for token, p in self.tokens.items())
-            found.append(f"more than one Mixpanel token across the site: {where}")
-        return found
+            yield Finding(
+                WarningKind.SEVERAL_TOKENS, f"more than one Mixpanel token across the site: {where}"
+            )
 
-    def _unlinked_domains(self) -> list[str]:
-        """A listed domain no link points to is likely a typo, unless it is the site's own:
-        pages name their own host in rel=canonical or og:url; without those, one unlinked
-        domain is taken to be the site itself and only mentioned as such."""
-        unlinked = [d for d in self.domains if d not in self.links and d not in self.own]
-        if len(unlinked) == 1 and not self.own:
-            return [
-                f"no link in the site points to {unlinked[0]}: "
-                "fine if that is this site's own domain, otherwise a typo?"
-            ]
-        return [f"no link in the site points to {domain} (a typo?)" for domain in unlinked]
+    def unlinked(self) -> list[str]:
+        """Listed domains no link leads to and no page names as its own address."""
+        return [d for d in self.domains if d not in self.links and d not in self.own]
 
-    def _listed(self, title: str, paths: list[str]) -> list[str]:
-        if not paths:
-            return []
+    def suggest(self, hosts: Counter[str]) -> None:
+        """For each unlinked domain, a host the site does link to that it could be a typo
+        of (``hosts``: pages per linked host)."""
+        for domain in self.unlinked():
+            close = difflib.get_close_matches(domain.removeprefix("*."), list(hosts), 1, 0.8)
+            if close:
+                self.suggestions[domain] = (close[0], hosts[close[0]])
+
+    def _listed(self, title: str, paths: list[str]) -> str:
         shown = ", ".join(self.display(path) for path in paths[:EXAMPLES])
         more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
-        return [f"{len(paths)} {title}: {shown}{more}"]
+        return f"{len(paths)} {title}: {shown}{more}"
 
     def display(self, path: str) -> str:
         return os.path.join(self.root, path)
@@ -245,6 +299,8 @@ class Report:
     def lines(self) -> Iterator[Line]:
         """Every line of the report but the diffs, in order: the one renderer that the
         command line and the generator integrations share."""
+        if self.config:
+            yield Line(Level.DETAIL, f"configuration: {self.config}")
         for notice in self.notices:
             yield Line(Level.NOTICE, notice)
         for error in self.errors:
@@ -253,7 +309,7 @@ class Report:
             verb = "changed" if self.write else "would change"
             yield Line(Level.DETAIL, f"{verb}: {self.display(path)}")
         for warning in self.warnings():
-            yield Line(Level.WARNING, warning)
+            yield Line(Level.WARNING, warning.message, warning.kind)
         yield Line(Level.SUMMARY, self.summary())
         if self.command is Command.BUILD and self.counts["seen"]:
             for domain in self.domains:
@@ -282,6 +338,7 @@ class Report:
         return {
             "command": str(self.command),
             "site": self.root,
+            "config": self.config,
             "write": self.write,
             "counts": {
                 "seen": self.counts["seen"],
@@ -296,7 +353,7 @@ class Report:
             "changed": self.changed,
             "errors": self.errors,
             "notices": self.notices,
-            "warnings": self.warnings(),
+            "warnings": [{"kind": w.kind.value, "message": w.message} for w in self.warnings()],
             "csp_hashes": self.csp_hashes(),
             "script_files": self.script_files,
             "tokens": sorted(self.tokens),

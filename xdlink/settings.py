@@ -27,6 +27,22 @@ class Command(StrEnum):
     VERIFY = "verify"
 
 
+class WarningKind(StrEnum):
+    """The kinds of warning a run can give, each one silenced by its name (``--silence``,
+    Sphinx's ``suppress_warnings``): stable, documented in the README."""
+
+    UNLINKED_DOMAIN = "xdlink.unlinked-domain"
+    NO_INIT = "xdlink.no-init"
+    INIT_UNREADABLE = "xdlink.init-unreadable"
+    CSP_BLOCKS = "xdlink.csp-blocks"
+    CHARSET_LATE = "xdlink.charset-late"
+    SEVERAL_TOKENS = "xdlink.several-tokens"
+    UNMATCHED_PATTERN = "xdlink.unmatched-pattern"
+    TEMPLATE_PAGES = "xdlink.template-pages"
+    CONFIG = "xdlink.config"
+    NO_TOKEN = "xdlink.no-token"
+
+
 SCRIPT = frozenset({Command.BUILD, Command.SNIPPET})
 CHECKED = SCRIPT | {Command.VERIFY}
 WALK = frozenset({Command.BUILD, Command.REMOVE})
@@ -48,6 +64,8 @@ class Spec:
     required: frozenset[Command] = frozenset()  # the commands that need a value
     example: str | None = None  # a value to show when it is missing
     notices: Callable[[Any], tuple[str, ...]] | None = None
+    # The commands that take the option from a configuration file (None: all of them).
+    configured: frozenset[Command] | None = None
 
 
 def option(default: Any, help: str, commands: frozenset[Command], **spec: Any) -> Any:
@@ -64,6 +82,16 @@ def check_ttl(ttl: int) -> int:
     if not 1 <= ttl <= MAX_TTL:
         raise ValueError(f"give seconds from 1 to {MAX_TTL}")
     return ttl
+
+
+def check_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """Warning kinds, with or without their ``xdlink.`` prefix."""
+    known = {kind.value for kind in WarningKind}
+    named = tuple(kind if kind.startswith("xdlink.") else f"xdlink.{kind}" for kind in kinds)
+    unknown = [kind for kind in named if kind not in known]
+    if unknown:
+        raise ValueError(f"no such warning kind {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return named
 
 
 def check_jobs(jobs: int) -> int:
@@ -146,11 +174,37 @@ class Settings:
         check=normalize_domain,
         metavar="DOMAIN",
     )
-    include: tuple[str, ...] = option((), "Only pages matching (repeatable).", WALK, metavar="GLOB")
+    # remove takes out every element unless the command line narrows it: a page excluded
+    # in the configuration after it was built still has its script taken out.
+    include: tuple[str, ...] = option(
+        (),
+        "Only pages matching (repeatable).",
+        WALK,
+        metavar="GLOB",
+        configured=frozenset({Command.BUILD}),
+    )
     exclude: tuple[str, ...] = option(
-        (), "Leave pages matching (repeatable).", WALK, metavar="GLOB"
+        (),
+        "Leave pages matching (repeatable).",
+        WALK,
+        metavar="GLOB",
+        configured=frozenset({Command.BUILD}),
+    )
+    built: bool = option(
+        False,
+        "SITE is a built site, although it looks like a site generator's source folder.",
+        WALK,
+    )
+    silence: tuple[str, ...] = option(
+        (),
+        "Do not give warnings of this kind, e.g. xdlink.no-init (repeatable).",
+        SCRIPT,
+        check=check_kinds,
+        metavar="KIND",
     )
     jobs: int = option(
         0, "Worker processes (default: one per CPU).", WALK, check=check_jobs, short="-j"
     )
     notices: tuple[str, ...] = field(default=(), compare=False)
+    config: str | None = field(default=None, compare=False)  # the file the values came from
+    config_warnings: tuple[str, ...] = field(default=(), compare=False)

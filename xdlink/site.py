@@ -6,15 +6,17 @@ import difflib
 import os
 import re
 import signal
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 from typing import Protocol
 
 from xdlink import external
+from xdlink.errors import XdlinkError
 from xdlink.files import (
     TEMP_PREFIX,
     NotWritten,
@@ -22,11 +24,15 @@ from xdlink.files import (
     remove_if_stale,
     replace_file,
 )
+from xdlink.links import link_hosts
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
 from xdlink.report import FileStatus, PageReport, Report
 from xdlink.settings import Command, Settings
+from xdlink.source import read_source
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+# The names of the script files of --external: stem, 12 hex digits of hash, .js.
+SCRIPT_FILE = re.compile(r".+\.[0-9a-f]{12}\.js")
 CHUNK = 64
 
 
@@ -55,24 +61,51 @@ class Entry:
     error: str | None = None
 
 
-def walk(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Iterator[Entry]:
-    """Pages under root in sorted order; symbolic links are reported, never followed.
+@dataclass
+class Tree:
+    """What the walk found: the pages to process (and what it reports), xdlink's script
+    files, and how the include and exclude patterns fared."""
+
+    entries: list[Entry] = field(default_factory=list)
+    script_files: list[str] = field(default_factory=list)
+    pages_seen: int = 0  # pages before the patterns
+    unmatched: list[str] = field(default_factory=list)  # patterns that matched no page
+
+    @property
+    def pages(self) -> list[str]:
+        return [entry.relative for entry in self.entries if entry.skip is None and not entry.error]
+
+
+def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Tree:
+    """Walk the site in sorted order; symbolic links are reported, never followed.
 
     Temporary files left by an xdlink process that no longer runs (one killed mid-write)
     are deleted on the way, so that they are never deployed.
     """
-    includes = [_glob(pattern) for pattern in include]
-    excludes = [_glob(pattern) for pattern in exclude]
+    patterns = [("include", pattern, _glob(pattern)) for pattern in include]
+    patterns += [("exclude", pattern, _glob(pattern)) for pattern in exclude]
+    matched: set[str] = set()
+    tree = Tree()
     for entry in _walk(str(root), ""):
         relative = entry.relative
+        if SCRIPT_FILE.fullmatch(relative.rpartition("/")[2]) and entry.skip is None:
+            tree.script_files.append(relative)
         is_page = relative.lower().endswith(PAGE_SUFFIXES)
         if entry.error is None and entry.skip != "symbolic link to a folder" and not is_page:
             continue
-        if includes and not any(matches(relative) for matches in includes):
-            continue
-        if any(matches(relative) for matches in excludes):
-            continue
-        yield entry
+        tree.pages_seen += is_page and entry.skip is None and entry.error is None
+        hits = {pattern for _, pattern, matches in patterns if matches(relative)}
+        matched |= hits
+        wanted = not include or any(pattern in hits for pattern in include)
+        if wanted and not any(pattern in hits for pattern in exclude):
+            tree.entries.append(entry)
+    tree.unmatched = [f"{kind} {pat!r}" for kind, pat, _ in patterns if pat not in matched]
+    return tree
+
+
+def walk(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Iterator[Entry]:
+    """The pages under root, and what the walk reports, in sorted order."""
+    yield from scan_tree(root, include, exclude).entries
 
 
 def _walk(root: str, prefix: str) -> Iterator[Entry]:
@@ -172,13 +205,12 @@ def process(
         csp,
         diff,
         script_file,
-        outcome.referenced,
     )
 
 
 def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
     if job.command is Command.REMOVE:
-        return remove_page(data, relative)
+        return remove_page(data)
     return build_page(data, job.settings, relative.lower().endswith(".xhtml"), relative)
 
 
@@ -211,9 +243,11 @@ def run(
     progress: Progress | None = None,
 ) -> Report:
     """Process every page of the site, in parallel when jobs > 1, feeding the report."""
-    entries = list(walk(root, job.settings.include, job.settings.exclude))
-    pages = [entry.relative for entry in entries if entry.skip is None and entry.error is None]
-    for entry in entries:
+    tree = scan_tree(root, job.settings.include, job.settings.exclude)
+    pages = tree.pages
+    _check_pages(root, tree)
+    report.unmatched_patterns = tree.unmatched
+    for entry in tree.entries:
         if entry.error is not None:
             report.add(PageReport(entry.relative, None, error=entry.error))
         elif entry.skip is not None:
@@ -230,19 +264,34 @@ def run(
         # they are on. What was done is reported; the caller sets the exit code.
         report.interrupted = True
         return report
-    _tidy_script_files(str(root), job, report)
+    if len(pages) == tree.pages_seen:
+        # Pages left out by the patterns may still use a file: only a whole run tidies.
+        _tidy_script_files(str(root), tree, job, report)
     return report
 
 
-def _tidy_script_files(root: str, job: Job, report: Report) -> None:
-    """After a build, older script files of ``--external`` go; after remove, all of them."""
-    if job.command is Command.BUILD and job.settings.external is not None:
-        gone = external.stale(root, job.settings.external, report.script_files)
-    elif job.command is Command.REMOVE:
-        gone = [path for path in sorted(report.referenced) if external.is_ours(root, path)]
-    else:
+def _check_pages(root: Path, tree: Tree) -> None:
+    """A run that sees no page is a mistake (an empty folder, the wrong one, patterns that
+    leave nothing), not a success: a CI gate must not pass on nothing."""
+    if tree.pages or any(entry.error for entry in tree.entries):
         return
-    for relative in gone:
+    if not tree.pages_seen:
+        raise XdlinkError(
+            f"no page in {root}: no .html, .htm or .xhtml file under it (is it the "
+            "generator's output folder, and was the site built?)"
+        )
+    raise XdlinkError(
+        f"no page of {root} is left by the include and exclude patterns "
+        f"({tree.pages_seen} pages before them)"
+    )
+
+
+def _tidy_script_files(root: str, tree: Tree, job: Job, report: Report) -> None:
+    """Every script file xdlink wrote that this run did not write or keep goes: after a
+    build, those of other settings or of an earlier --external; after remove, all."""
+    for relative in tree.script_files:
+        if relative in report.script_files or not external.is_ours(root, relative):
+            continue
         if job.write:
             external.delete(root, relative)
         status = FileStatus.REMOVED if job.write else FileStatus.WOULD_BE_REMOVED
@@ -264,6 +313,35 @@ def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def linked_hosts(root: Path, settings: Settings) -> Counter[str]:
+    """How many pages of the site link to each host: read again, only when a listed
+    domain has no link, to find what it may be a typo of."""
+    pages = scan_tree(root, settings.include, settings.exclude).pages
+    chunks = [pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK)]
+    jobs = settings.jobs or os.cpu_count() or 1
+    counts: Counter[str] = Counter()
+    if jobs <= 1 or len(pages) < 2 * CHUNK:
+        for chunk in chunks:
+            counts.update(_hosts_of(str(root), chunk))
+        return counts
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
+        for found in pool.map(_hosts_of, repeat(str(root)), chunks):
+            counts.update(found)
+    return counts
+
+
+def _hosts_of(root: str, pages: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for relative in pages:
+        try:
+            source = read_source(read_file(os.path.join(root, relative)))
+        except (OSError, PageError):
+            continue
+        if not isinstance(source, str):
+            counts.update(link_hosts(source.text))
+    return counts
 
 
 def _leave_interrupts_to_parent() -> None:

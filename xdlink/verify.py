@@ -146,7 +146,8 @@ def verify(targets: list[Target], settings: Settings, options: Options) -> Verif
         from xdlink.journey import Journeys  # Playwright is an optional dependency
     except ImportError:
         raise XdlinkError(
-            "xdlink verify needs Playwright: pip install 'xdlink[verify]', then "
+            "xdlink verify needs Playwright: pip install playwright (xdlink's [verify] extra), "
+            "then "
             "`playwright install chromium` (or pass --browser PATH to a Chromium)"
         ) from None
     if len(targets) < 2:

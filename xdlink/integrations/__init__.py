@@ -9,7 +9,7 @@ every successful build, and log the report through the generator's own logger.
 MkDocs
 ------
 
-Install with ``pip install 'xdlink[mkdocs]'`` and list the plugin in ``mkdocs.yml``::
+Install xdlink with its ``[mkdocs]`` extra (README, Install) and list the plugin in ``mkdocs.yml``::
 
     plugins:
       - search            # listing plugins replaces MkDocs' default list: keep search
@@ -28,7 +28,7 @@ while a plain build only prints them. A page that cannot be processed fails the 
 Sphinx
 ------
 
-Install with ``pip install 'xdlink[sphinx]'`` and add to ``conf.py``::
+Install xdlink with its ``[sphinx]`` extra (README, Install) and add to ``conf.py``::
 
     extensions = ["xdlink.integrations.sphinx"]
     xdlink_domains = ["shop.example", "docs.example.org"]
@@ -45,30 +45,52 @@ turns them into a failed build and ``suppress_warnings = ["xdlink"]`` silences t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+from xdlink.domains import normalize_domain
+from xdlink.errors import XdlinkError
 from xdlink.options import Spelling, options_of
 from xdlink.options import settings_from as _settings_from
-from xdlink.report import Level, Report
+from xdlink.report import Level, Line, Report
 from xdlink.settings import Command, Settings
 
 #: The options the integrations take: those of ``xdlink build``.
 OPTIONS = options_of(Command.BUILD)
 
 
-def settings_from(values: Mapping[str, Any], prefix: str = "") -> Settings:
+def settings_from(
+    values: Mapping[str, Any], prefix: str = "", site_url: str | None = None
+) -> Settings:
     """Validated settings from a generator's configuration values, keyed by long option
-    name; errors name the option as the user wrote it (``prefix + name``)."""
-    return _settings_from(values, Command.BUILD, Spelling(prefix))
+    name; errors name the option as the user wrote it (``prefix + name``). ``site_url``,
+    the generator's own address for the site, names the site's domain unless
+    ``site_domain`` does."""
+    settings = _settings_from(values, Command.BUILD, Spelling(prefix))
+    domain = _domain_of(site_url)
+    if settings.site_domain is None and domain is not None:
+        settings = dataclasses.replace(settings, site_domain=domain)
+    return settings
 
 
-def log_report(report: Report, log: Callable[[Level, str], None]) -> None:
+def _domain_of(url: str | None) -> str | None:
+    """The domain of the generator's site URL; None where it is none (``mkdocs serve``
+    points it at 127.0.0.1)."""
+    host = urlsplit(url).hostname if url else None
+    try:
+        return normalize_domain(host) if host else None
+    except XdlinkError:
+        return None
+
+
+def log_report(report: Report, log: Callable[[Line], None]) -> None:
     """Hand every report line but the errors to the generator's logger (errors fail the
     build through :func:`failure`)."""
     for line in report.lines():
         if line.level is not Level.ERROR:
-            log(line.level, line.text)
+            log(line)
 
 
 def failure(report: Report) -> str | None:

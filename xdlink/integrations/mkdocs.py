@@ -10,7 +10,6 @@ Configured in mkdocs.yml (see :mod:`xdlink.integrations`)::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any, Literal
 
 from mkdocs.config import base
@@ -21,18 +20,19 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 import xdlink
 from xdlink.errors import XdlinkError
 from xdlink.integrations import OPTIONS, failure, log_report, settings_from
-from xdlink.report import Level
+from xdlink.report import Level, Line
 from xdlink.settings import Settings
 
 log = get_plugin_logger("xdlink")  # the logger "mkdocs.plugins.xdlink"
 
-_LOG_LEVELS: dict[Level, Callable[[str], None]] = {
-    Level.WARNING: log.warning,
-    Level.NOTICE: lambda text: log.info(f"notice: {text}"),
-    Level.SUMMARY: log.info,
-    Level.ADVICE: log.info,
-    Level.DETAIL: log.debug,
-}
+
+def _log(line: Line) -> None:
+    if line.level is Level.WARNING:
+        log.warning(f"{line.text} [{line.kind}]")
+    elif line.level is Level.DETAIL:
+        log.debug(line.text)
+    else:
+        log.info(f"notice: {line.text}" if line.level is Level.NOTICE else line.text)
 
 
 class _Value(base.BaseConfigOption[Any]):
@@ -62,7 +62,7 @@ class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call,va
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         try:
-            self.settings = settings_from(dict(self.config))
+            self.settings = settings_from(dict(self.config), site_url=config.site_url)
         except XdlinkError as exc:
             raise PluginError(f"xdlink: {exc}") from None
         return config
@@ -82,7 +82,7 @@ class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call,va
             report = xdlink.build(config.site_dir, settings)
         except XdlinkError as exc:
             raise PluginError(f"xdlink: {exc}") from None
-        log_report(report, lambda level, text: _LOG_LEVELS[level](text))
+        log_report(report, _log)
         reason = failure(report)
         if reason is not None:
             raise PluginError(reason)

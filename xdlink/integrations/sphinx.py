@@ -8,7 +8,8 @@ Enabled in conf.py (see :mod:`xdlink.integrations`)::
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+from typing import Any, NoReturn
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -19,7 +20,7 @@ import xdlink
 from xdlink.errors import XdlinkError
 from xdlink.integrations import OPTIONS, failure, log_report, settings_from
 from xdlink.options import Kind
-from xdlink.report import Level
+from xdlink.report import Level, Line
 from xdlink.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,37 +48,61 @@ def settings_of(config: Config) -> Settings:
     """The validated settings of conf.py's ``xdlink_*`` values; ConfigError if bad."""
     values = {option.name: getattr(config, PREFIX + option.name) for option in OPTIONS}
     try:
-        return settings_from(values, PREFIX)
+        return settings_from(values, PREFIX, site_url=config.html_baseurl or None)
     except XdlinkError as exc:
         raise ConfigError(f"xdlink: {exc}") from None
 
 
+def _stop(error: ConfigError | ExtensionError) -> NoReturn:
+    """Stop the build with xdlink's message and exit status 2. Sphinx 9 answers every
+    exception, its own ConfigError included, with a crash report that asks to report a bug
+    to Sphinx; a user's mistake deserves its message alone."""
+    logger.error(str(error))
+    raise SystemExit(2) from None
+
+
 def _check_settings(app: Sphinx, config: Config) -> None:
-    settings_of(config)
+    known = {PREFIX + option.name for option in OPTIONS}
+    for name in sorted(getattr(config, "_raw_config", {})):
+        if name.startswith(PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, 1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            logger.warning(
+                f"xdlink: {name} is not an xdlink setting{hint}", type="xdlink", subtype="config"
+            )
+    try:
+        settings_of(config)
+    except ConfigError as exc:
+        _stop(exc)
 
 
 def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or not _writes_web_pages(app):
         return
-    settings = settings_of(app.config)
+    try:
+        settings = settings_of(app.config)
+    except ConfigError as exc:
+        _stop(exc)
     try:
         report = xdlink.build(app.outdir, settings)
     except XdlinkError as exc:
-        raise ExtensionError(f"xdlink: {exc}") from None
+        _stop(ExtensionError(f"xdlink: {exc}"))
     log_report(report, _log)
     reason = failure(report)
     if reason is not None:
-        raise ExtensionError(reason)
+        _stop(ExtensionError(reason))
 
 
-def _log(level: Level, text: str) -> None:
-    if level is Level.WARNING:
-        logger.warning(f"xdlink: {text}", type="xdlink", subtype="report")
-    elif level is Level.DETAIL:
-        logger.debug(f"xdlink: {text}")
+def _log(line: Line) -> None:
+    if line.level is Level.WARNING:
+        # type.subtype is the kind: suppress_warnings = ["xdlink.no-init"] silences it.
+        subtype = (line.kind or "xdlink.report").removeprefix("xdlink.")
+        logger.warning(f"xdlink: {line.text}", type="xdlink", subtype=subtype)
+    elif line.level is Level.DETAIL:
+        logger.debug(f"xdlink: {line.text}")
     else:
-        prefix = "notice: " if level is Level.NOTICE else ""
-        logger.info(f"xdlink: {prefix}{text}")
+        prefix = "notice: " if line.level is Level.NOTICE else ""
+        logger.info(f"xdlink: {prefix}{line.text}")
 
 
 def _writes_web_pages(app: Sphinx) -> bool:
