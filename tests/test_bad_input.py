@@ -71,11 +71,13 @@ def test_not_html_is_skipped_with_a_reason(data: bytes) -> None:
     assert outcome.output is None
 
 
-def test_page_ending_inside_a_tag_is_refused() -> None:
-    from xdlink.page import PageError
-
-    with pytest.raises(PageError, match="ends inside a tag"):
-        build_page(b'<!DOCTYPE html><html><head><meta charset="utf-8', SETTINGS)
+def test_page_ending_inside_a_tag_keeps_the_element_before_that_tag() -> None:
+    """Browsers drop a tag the file ends in: the page is built, the element before it."""
+    data = b'<!DOCTYPE html><html><head><meta charset="utf-8'
+    built = build_page(data, SETTINGS)
+    assert built.output is not None
+    assert built.output.startswith(b"<!DOCTYPE html><html><head><script data-xdlink=")
+    assert built.output.endswith(b'</script><meta charset="utf-8')
 
 
 def test_script_lands_first_in_head_of_a_page_with_many_scripts() -> None:

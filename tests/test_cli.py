@@ -98,7 +98,7 @@ def test_dry_run_and_diff_write_nothing(site: Path) -> None:
     diff = invoke("build", site, "-d", DOMAINS, "--diff", cwd=site)
     assert diff.exit_code == 0, output_of(diff)
     assert "--- a/index.html\n+++ b/index.html\n" in diff.stdout
-    assert '+    <script data-xdlink="' in diff.stdout
+    assert '<meta charset="utf-8"><script data-xdlink="' in diff.stdout
     assert snapshot(site) == before
 
 

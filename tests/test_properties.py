@@ -1,8 +1,9 @@
 """Invariants over every fixture page and over generated documents.
 
 build(x) differs from x by one inserted span holding the xdlink element;
-build(build(x)) changes nothing; remove(build(x)) == x; and lxml, parsing the result,
-finds the element in <head> before every other script.
+build(build(x)) changes nothing; remove(build(x)) == x; and the HTML5 parse tree of
+build(x) is the tree of x plus exactly that element, a child of <head>, first among its
+scripts (or the page is skipped with a reason).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.helpers import (
     insertions,
     source_of,
 )
+from tools.htmlcheck import first_script_in_head, tree_change
 from xdlink.api import make_settings
 from xdlink.page import Action, build_page, remove_page
 
@@ -70,6 +72,53 @@ def test_lxml_sees_the_script_first_in_head(page: Path) -> None:
     assert len(marked) == 1
     if not built.facts.charset_after_script:
         assert marked == [0], [script.get("src") or script.text for script in scripts]
+
+
+# Pages whose tree html5lib 1.1 builds unlike browsers (it predates <template> in head):
+# Chromium checks them in tests/browser/test_placement.py.
+def _html5lib_reads_it_as_browsers_do(data: bytes) -> bool:
+    return b"<template" not in data.lower() and b"<\x00t\x00e\x00m\x00p" not in data.lower()
+
+
+def _check_tree(data: bytes, xml: bool = False) -> None:
+    built = build_page(data, SETTINGS, xml=xml)
+    if built.action is not Action.INJECTED or not _html5lib_reads_it_as_browsers_do(data):
+        return
+    assert built.output is not None
+    change = tree_change(data, built.output)
+    assert change is None, change
+    if not built.facts.charset_after_script:
+        assert first_script_in_head(built.output)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(FIXTURES)) for p in PAGES])
+def test_fixture_parse_tree_gains_one_element(page: Path) -> None:
+    _check_tree(page.read_bytes(), xml=page.suffix == ".xhtml")
+
+
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        (b"<!DOCTYPE html><!-- note --><title>x</title>", None),
+        (b"<html><!-- c --><title>t</title>", None),
+        (b"<!doctype html><html></p><!--x-->", None),
+        (b"<html> a <frameset></frameset>", None),
+        (b"<!DOCTYPE html><!-- X", "the page ends inside a comment before its head"),
+        (b"<!doctype html></html> <head>", None),
+        (b"<!doctype html><script></SCRIPT ", None),
+        (b'<!doctype html><html lang="en', None),
+        (b"<!DOCTYPE html>\n\n<!-- a -->\n<html>\n<!-- b -->\n  <meta charset=utf-8>", None),
+    ],
+)
+def test_the_five_classes_of_placement(page: bytes, reason: str | None) -> None:
+    """Comments and whitespace before an implied head, a comment the file ends in, a
+    <head> tag the parser ignores, a file that ends inside a tag: each keeps its tree."""
+    built = build_page(page, SETTINGS)
+    assert built.reason == reason
+    if reason is None:
+        assert built.action is Action.INJECTED
+        assert built.output is not None
+        assert tree_change(page, built.output) is None
 
 
 def test_generator_fixtures_are_present() -> None:
@@ -137,24 +186,39 @@ PROLOGUE = st.sampled_from(
         '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html>',
     ]
 )
+# What can stand before the head, explicit or implied, and around it.
+AROUND_HEAD = st.sampled_from(
+    ["", " ", "\n", "<!-- note -->", "</p>", "</br>", "</head>", "</body>", "</html>",
+     "text", " a ", "<html>", "<head>", "<body>", "<?php x ?>", "<!x>", "</>"]
+)  # fmt: skip
+AFTER_HTML = st.sampled_from(
+    ["", " <head>", "</html> <head><title>late</title>", "<!-- after -->", "</body><p>x</p>"]
+)
+ENDINGS = st.sampled_from(
+    ["", "<!-- unterminated", '<p class="x', "<script>var a = 1;", "<script></SCRIPT ",
+     "<title>t", "<meta charset=", "<", "</"]
+)  # fmt: skip
 
 
 @st.composite
 def documents(draw: st.DrawFn) -> bytes:
     newline = draw(NEWLINES)
     indent = draw(INDENT)
-    parts = [draw(PROLOGUE)]
+    parts = [draw(PROLOGUE), *draw(st.lists(AROUND_HEAD, max_size=3))]
     if draw(st.booleans()):
         parts.append("<html lang=en>")
+    parts += draw(st.lists(AROUND_HEAD, max_size=2))
     explicit_head = draw(st.booleans())
     if explicit_head:
         parts.append("<head>")
     parts += [indent + piece for piece in draw(st.lists(HEAD_PIECES, max_size=8))]
     if explicit_head and draw(st.booleans()):
         parts.append("</head>")
+    parts += draw(st.lists(AROUND_HEAD, max_size=2))
     if draw(st.booleans()):
         parts.append("<body>")
     parts += draw(st.lists(BODY_PIECES, max_size=6))
+    parts += [draw(AFTER_HTML), draw(ENDINGS)]
     text = newline.join(parts) + draw(st.sampled_from(["", newline]))
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
     return text.encode(encoding)
@@ -164,6 +228,7 @@ def documents(draw: st.DrawFn) -> bytes:
 @given(documents())
 def test_generated_documents(data: bytes) -> None:
     _check_invariants(data)
+    _check_tree(data)
     built = build_page(data, SETTINGS)
     # html5lib 1.1 predates <template>: the fixture pages with one are checked in Chromium
     # (tests/browser/test_placement.py).

@@ -62,3 +62,58 @@ def walk_outside(element: Any, inert: tuple[str, ...]) -> list[Any]:
         if child.tag not in inert:
             found += walk_outside(child, inert)
     return found
+
+
+def tree_change(before: bytes, after: bytes) -> str | None:
+    """Why ``after`` is not ``before``'s HTML5 parse tree plus exactly one xdlink script
+    element, a child of head and first among its scripts; None when it is.
+
+    Both are parsed by html5lib's tree construction with scripting on, as browsers do;
+    the element is taken out of ``after``'s tree (text around it merged) and the two trees
+    compared node by node: doctype, comments, text and attributes included.
+    """
+    built = _document(after)
+    head = built.getElementsByTagName("head")
+    marked = [s for s in built.getElementsByTagName("script") if s.hasAttribute("data-xdlink")]
+    if len(marked) != 1:
+        return f"{len(marked)} xdlink elements in the tree"
+    element = marked[0]
+    if not head or element.parentNode is not head[0]:
+        parent = element.parentNode.nodeName if element.parentNode else None
+        return f"the element is a child of {parent}, not of head"
+    element.parentNode.removeChild(element)
+    expected, actual = _signature(_document(before)), _signature(built)
+    if expected != actual:
+        return _first_difference(expected, actual)
+    return None
+
+
+def first_script_in_head(after: bytes) -> bool:
+    """Whether the xdlink element is the first script element of head."""
+    head = _document(after).getElementsByTagName("head")
+    scripts = head[0].getElementsByTagName("script") if head else []
+    return bool(scripts) and scripts[0].hasAttribute("data-xdlink")
+
+
+def _document(data: bytes) -> Any:
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("dom"), namespaceHTMLElements=False)
+    document = parser.parse(data, scripting=True)
+    document.normalize()  # html5lib can split one text into several nodes
+    return document
+
+
+def _signature(node: Any) -> tuple[Any, ...]:
+    node.normalize()  # the text on both sides of a removed element is one node again
+    attributes = tuple(sorted(node.attributes.items())) if node.attributes else ()
+    children = tuple(_signature(child) for child in node.childNodes)
+    return (node.nodeType, node.nodeName, attributes, node.nodeValue, children)
+
+
+def _first_difference(expected: tuple[Any, ...], actual: tuple[Any, ...], path: str = "") -> str:
+    here = f"{path}/{expected[1]}"
+    if expected[:4] != actual[:4]:
+        return f"at {here}: {expected[:4]!r} became {actual[:4]!r}"
+    for index, (old, new) in enumerate(zip(expected[4], actual[4], strict=False)):
+        if old != new:
+            return _first_difference(old, new, f"{here}[{index}]")
+    return f"at {here}: {len(expected[4])} children became {len(actual[4])}"

@@ -59,17 +59,10 @@ def external_src(file: str, page_path: str, has_base: bool) -> str:
     return posixpath.relpath(file, posixpath.dirname(page_path) or ".")
 
 
-def _insertion(text: str, anchor: int, element: str) -> str:
-    """The element on a line of its own, indented like the line that follows the anchor."""
-    return _last_line_break(_whitespace_after(text, anchor)) + element
-
-
 def _removal_span(text: str, block: Block, floor: int) -> tuple[int, int]:
-    """What taking a block out removes: the line break and indent it brought, if any.
-
-    Exactly undoes ``_insertion``, and takes a block that stands on its own line out
-    together with that line.
-    """
+    """What taking a block out removes: the element, and, for a block on a line of its
+    own (as xdlink 0.1.0 placed it), that line's break and indent. An element xdlink
+    inserts now brings no whitespace, so the element alone goes."""
     before = _whitespace_before(text, block.start, floor)
     after = _whitespace_after(text, block.end)
     if _last_line_break(after):
@@ -123,8 +116,8 @@ def build_page(
         return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
     if not settings.built and _has_template_syntax(source.text, source.start, head.region_end):
         return Outcome(Action.SKIPPED, reason=TEMPLATE_REASON)
-    if not head.complete:
-        raise PageError("the page ends inside a tag before its body")
+    if head.ends_in_comment:
+        return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
     blocks = _all_blocks(source, head)
     facts = gather_facts(source, head, blocks, calls, settings.domains)
     script = _script(settings, facts.init)
@@ -135,14 +128,15 @@ def build_page(
         src = external_src(external_file(settings.external, script), path, head.has_base)
     element = script.element(xml or head.has_xml_declaration, src)
     if not blocks:
-        output = source.splice(
-            head.anchor, head.anchor, _insertion(source.text, head.anchor, element)
-        )
+        output = source.splice(head.anchor, head.anchor, element)
         return Outcome(Action.INJECTED, output, facts=facts, script=script)
     first = blocks[0]
-    if len(blocks) == 1 and source.text[first.start : first.end] == element:
+    if len(blocks) == 1 and head.blocks and source.text[first.start : first.end] == element:
         return Outcome(Action.UNCHANGED, facts=facts, script=script)
-    output = _rewrite(source, blocks, element)
+    if not head.blocks:  # only elsewhere (a body, after the head's end): moved to the head
+        output = _rewrite(source, [Block(head.anchor, head.anchor), *blocks], element)
+    else:
+        output = _rewrite(source, blocks, element)
     return Outcome(Action.UPDATED, output, facts=facts, script=script)
 
 

@@ -49,7 +49,12 @@ HEAD_ELEMENTS = frozenset(
         "title",
     }
 )
+# Start tags "after head" puts back into the head (noscript is not among them).
+AFTER_HEAD_ELEMENTS = HEAD_ELEMENTS - {"noscript"}
 MARKER_ATTRIBUTE = "data-xdlink"
+# End tags that make the parser open the head in "before html" and "before head"; the
+# others are ignored there.
+_HEAD_IMPLYING_END_TAGS = frozenset({"head", "body", "html", "br"})
 
 
 @dataclass(slots=True)
@@ -86,7 +91,7 @@ class Head:
     csp_before_anchor: list[str] = field(default_factory=list)
     inline_scripts: list[tuple[int, int]] = field(default_factory=list)
     has_base: bool = False
-    complete: bool = True
+    ends_in_comment: bool = False  # the file ends inside a comment before the head
 
 
 class UnclosedTag(ValueError):
@@ -184,14 +189,15 @@ def _plain_script_end(text: str, start: int) -> int | None:
 _END = frozenset({"\t", "\n", "\f", "\r", " ", "/", ">"})
 
 
-def _comment_end(text: str, start: int) -> int:
-    """End of a comment whose ``<!--`` ends at ``start`` ("<!-->" and "--!>" included)."""
+def _comment_end(text: str, start: int) -> int | None:
+    """End of a comment whose ``<!--`` ends at ``start`` ("<!-->" and "--!>" included);
+    None when the file ends inside it."""
     if text.startswith(">", start):
         return start + 1
     if text.startswith("->", start):
         return start + 2
     match = _COMMENT_END.search(text, start)
-    return len(text) if match is None else match.end()
+    return None if match is None else match.end()
 
 
 def _is_charset_meta(tag: Tag) -> bool:
@@ -205,7 +211,32 @@ def _is_csp_meta(tag: Tag) -> bool:
 
 
 class _HeadScanner:
-    """Walks tokens from the top of the page until the first one that belongs to body."""
+    """Walks tokens from the top of the page until the first one that belongs to body,
+    following the insertion modes "initial", "before html", "before head" and "in head".
+
+    The placement rule, which keeps the page's parse tree as it was plus one element:
+
+    - Until the head starts, the element waits: comments, whitespace, the doctype, an
+      XML declaration and an ``<html>`` tag stay before it. In "before html" and "before
+      head" a comment is a child of the document or of ``html`` and whitespace is
+      dropped; after the element (which makes the parser open ``html`` and ``head``) both
+      would land in ``head``.
+    - The head starts after an explicit ``<head>`` tag, or at the first token that makes
+      the parser imply one: any other start tag, text that is not whitespace, or one of
+      the end tags ``</head>``, ``</body>``, ``</html>``, ``</br>`` (other end tags are
+      ignored there). The element goes right there: after ``<head>``, or just before the
+      implying token. A ``<head>`` tag after that point is ignored by the parser, and so
+      here.
+    - ``</body>``, ``</html>`` and ``</br>`` in the head end it and open the body;
+      ``</head>`` leaves a mode where head elements but ``<noscript>`` still join the head.
+    - In the head it moves past ``<meta charset>`` (or ``http-equiv`` Content-Type) and
+      ``<base>`` when they come before the first script, so that the charset stays in the
+      first 1024 bytes and relative URLs resolve as the page means them.
+    - It adds no whitespace of its own: whitespace next to it stays where it was.
+    - A page that ends inside a comment before its head has no place after that comment:
+      it is skipped. A page that ends inside a tag keeps its element before that tag,
+      which browsers drop.
+    """
 
     def __init__(self, text: str, start: int, until: int = 0) -> None:
         self.text = text
@@ -214,11 +245,11 @@ class _HeadScanner:
         self.stop_after = max(start + 1024, until)
         self.head = Head(anchor=start, region_end=len(text))
         self.template_depth = 0
-        self.anchor_candidates: list[int] = [start]
+        self.head_start: int | None = None  # where the head starts, explicit or implied
+        self.after_head = False  # past </head>: only some head elements join it still
         self.charset_end = start
         self.base_end = start
         self.pending_csp: list[tuple[int, str]] = []
-        self.seen: set[str] = set()
 
     def run(self, start: int, whole: bool) -> Head:
         position = start
@@ -229,6 +260,7 @@ class _HeadScanner:
             if not whole and self.template_depth == 0:
                 non_ws = _NON_WS.search(text, position, stop)
                 if non_ws is not None:
+                    self._head_starts_at(non_ws.start())
                     self.head.region_end = non_ws.start()
                     break
             if lt < 0:
@@ -236,7 +268,8 @@ class _HeadScanner:
             try:
                 position = self._token(lt, whole)
             except UnclosedTag:
-                self.head.complete = False
+                self._head_starts_at(lt)  # browsers drop a tag the file ends in
+                self.head.region_end = lt
                 break
             if position < 0:
                 self.head.region_end = lt
@@ -245,6 +278,10 @@ class _HeadScanner:
                 self.head.region_end = position
                 break
         return self._finish()
+
+    def _head_starts_at(self, position: int) -> None:
+        if self.head_start is None:
+            self.head_start = position
 
     def _enough(self, position: int) -> bool:
         head = self.head
@@ -259,29 +296,52 @@ class _HeadScanner:
         """Consume the token at ``lt``; return where scanning goes on, or -1 at body."""
         text = self.text
         if text.startswith("<!--", lt):
-            return _comment_end(text, lt + 4)
+            return self._comment(lt)
         nxt = text[lt + 1 : lt + 2]
         if nxt in ("!", "?"):
             return self._markup_declaration(lt)
+        if nxt == "/" and not _LETTER.match(text, lt + 2):
+            return self._odd_end_tag(lt, whole)
         if nxt == "/" or _LETTER.match(nxt):
-            if nxt == "/" and not _LETTER.match(text, lt + 2):
-                close = text.find(">", lt + 2)
-                return len(text) if close < 0 else close + 1
-            tag = parse_tag(text, lt)
-            return self._tag(tag, whole)
+            return self._tag(parse_tag(text, lt), whole)
         # A lone "<" is text: text starts the body.
-        return lt + 1 if whole or self.template_depth else -1
+        if whole or self.template_depth:
+            return lt + 1
+        self._head_starts_at(lt)
+        return -1
+
+    def _comment(self, lt: int) -> int:
+        end = _comment_end(self.text, lt + 4)
+        return self._unterminated() if end is None else end
+
+    def _unterminated(self) -> int:
+        """A comment (or doctype) the file ends in: there is no place after it."""
+        if self.head_start is None:
+            self.head.ends_in_comment = True
+        return len(self.text)
+
+    def _odd_end_tag(self, lt: int, whole: bool) -> int:
+        """An end tag open ``</`` not followed by a letter: ``</>`` is dropped, ``</`` at
+        the end of the file is text, anything else a bogus comment up to the next ``>``."""
+        text = self.text
+        if text.startswith(">", lt + 2):
+            return lt + 3
+        if lt + 2 >= len(text):
+            self._head_starts_at(lt)
+            return len(text) if whole else -1
+        close = text.find(">", lt + 2)
+        return self._unterminated() if close < 0 else close + 1
 
     def _markup_declaration(self, lt: int) -> int:
         text = self.text
         close = text.find(">", lt)
-        end = len(text) if close < 0 else close + 1
+        if close < 0:
+            return self._unterminated()
+        end = close + 1
         if text[lt + 1] == "?":
             self.head.has_xml_declaration |= text.startswith("<?xml", lt)
-            self.anchor_candidates.append(end)
         elif text[lt + 2 : lt + 9].lower() == "doctype":
             self.head.is_document = True
-            self.anchor_candidates.append(end)
         return end
 
     def _tag(self, tag: Tag, whole: bool) -> int:
@@ -289,15 +349,25 @@ class _HeadScanner:
             return self._in_template(tag)
         name = tag.name
         if tag.closing:
+            # Before the head they open it, in it they close it and open the body ("</head>"
+            # leaves "after head", where head elements still go to the head).
+            ends_head = name in _HEAD_IMPLYING_END_TAGS and (
+                self.head_start is None or name != "head"
+            )
+            if ends_head:
+                self._head_starts_at(tag.start)
+                return tag.end if whole else -1
+            self.after_head |= name == "head" and self.head_start is not None
             return tag.end
-        if name in ("html", "head"):
+        if name == "html":
             self.head.is_document = True
-            # Browsers ignore a second <html> or <head> tag; so does the anchor.
-            if self.head.first_script is None and name not in self.seen:
-                self.anchor_candidates.append(tag.end)
-            self.seen.add(name)
             return tag.end
-        if name not in HEAD_ELEMENTS:
+        if name == "head":
+            self.head.is_document = True
+            self._head_starts_at(tag.end)
+            return tag.end
+        self._head_starts_at(tag.start)
+        if name not in (AFTER_HEAD_ELEMENTS if self.after_head else HEAD_ELEMENTS):
             if name in ("body", "frameset"):
                 self.head.is_document = True
             if not whole:
@@ -351,9 +421,8 @@ class _HeadScanner:
 
     def _finish(self) -> Head:
         head = self.head
-        limit = head.first_script if head.first_script is not None else len(self.text)
-        candidates = [end for end in self.anchor_candidates if end <= limit]
-        head.anchor = max([*candidates, self.charset_end, self.base_end])
+        start = self.head_start if self.head_start is not None else head.region_end
+        head.anchor = max(start, self.charset_end, self.base_end)
         head.csp_before_anchor = [text for end, text in self.pending_csp if end <= head.anchor]
         return head
 
