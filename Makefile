@@ -33,10 +33,13 @@ $(STAMP): pyproject.toml
 script: js
 	cd js && npm run build
 
-# Speed and memory against sed, a naive lxml script and the parse and I/O floors;
-# results also in build/bench.json. `make bench BENCH_ARGS=--quick` for a smoke run.
+# Speed and memory against sed, a naive lxml script and the parse and I/O floors, on this
+# machine's disk and then on tmpfs (/dev/shm), where only the CPU counts; results also in
+# build/bench-disk.json and build/bench-tmpfs.json. `make bench BENCH_ARGS=--quick` for a
+# smoke run (1,000 pages, no 100,000-page point).
 bench: install
-	$(BIN)/python -m tools.bench.run $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench.run --json build/bench-disk.json $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench.run --json build/bench-tmpfs.json --workdir /dev/shm $(BENCH_ARGS)
 
 # Two sites, with and without xdlink, on *.localhost, plus a live page of the events they
 # send. Ports: make demo DEMO_ARGS="--port 9000 --capture-port 9001". Stop with Ctrl-C.

@@ -6,9 +6,10 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -114,6 +115,8 @@ def parse_tree(source: Source) -> tuple[etree._Element | None, bool]:
     """The page's lxml tree, and whether libxml2 read all of it: it stops at a nesting
     depth of 2,048 even with huge_tree, and drops what lies deeper. libxml2 decodes the
     page itself, told the encoding the page declares."""
+    from lxml import etree  # here: most pages never need it, and every run would import it
+
     options: dict[str, Any] = {"recover": True, "no_network": True, "huge_tree": True}
     try:
         parser = etree.HTMLParser(encoding=lxml_encoding(source), remove_pis=True, **options)

@@ -36,7 +36,7 @@ def scaling(raw: Result, summaries: dict[str, Result], sizes: list[int]) -> Resu
     """Seconds and seconds per page of the first build at each size, and a straight-line fit."""
     points = []
     for size in sizes:
-        key = "build" if size == sizes[-1] else f"build@{size}"
+        key = "build" if size == raw["options"]["pages"] else f"build@{size}"
         seconds = summaries[key]["median_s"]
         points.append({"pages": size, "median_s": seconds, "s_per_page": seconds / size})
     xs = [p["pages"] for p in points]
@@ -46,22 +46,44 @@ def scaling(raw: Result, summaries: dict[str, Result], sizes: list[int]) -> Resu
     return {"points": points, "fixed_s": intercept, "ms_per_page": slope * 1000, "growth": growth}
 
 
+# The speed targets, as ratios to sed: where the disk is in the way (its writes cost
+# everyone the same) and on tmpfs, where only the CPU counts.
+SPEED_TARGETS = {
+    "disk": {"build": 0.9, "rebuild": 0.25, "remove": 0.9},
+    "tmpfs": {"build": 1.0, "rebuild": 0.5, "remove": 0.8},
+}
+
+
 def targets(raw: Result, summaries: dict[str, Result], scale: Result) -> list[Result]:
     build, rebuild, remove = (summaries[k] for k in XDLINK_KEYS)
     wrote_nothing = all(s.get("wrote_nothing") for s in raw["samples"]["rebuild"])
     unchanged = all(s.get("changed") == 0 for s in raw["samples"]["rebuild"])
     memory = max(summaries[k]["tree_peak_mb"] for k in summaries if k.startswith(XDLINK_KEYS))
+    kind = "tmpfs" if raw["machine"]["filesystem"].startswith("tmpfs") else "disk"
+    limit = SPEED_TARGETS[kind]
     rows = [
-        ("first build <= 1.0x sed", build["x_sed"] <= 1.0, f"{build['x_sed']:.2f}x"),
-        ("second build <= 0.3x sed", rebuild["x_sed"] <= 0.3, f"{rebuild['x_sed']:.2f}x"),
+        (
+            f"first build <= {limit['build']}x sed ({kind})",
+            build["x_sed"] <= limit["build"],
+            f"{build['x_sed']:.2f}x",
+        ),
+        (
+            f"second build <= {limit['rebuild']}x sed ({kind})",
+            rebuild["x_sed"] <= limit["rebuild"],
+            f"{rebuild['x_sed']:.2f}x",
+        ),
         (
             "second build writes nothing",
             wrote_nothing and unchanged,
             "no mtime, inode or size changed" if wrote_nothing else "files were rewritten",
         ),
-        ("remove <= 1.0x sed", remove["x_sed"] <= 1.0, f"{remove['x_sed']:.2f}x"),
         (
-            f"peak memory < {MEMORY_LIMIT_MB:.0f} MB",
+            f"remove <= {limit['remove']}x sed ({kind})",
+            remove["x_sed"] <= limit["remove"],
+            f"{remove['x_sed']:.2f}x",
+        ),
+        (
+            f"peak memory < {MEMORY_LIMIT_MB:.0f} MB (all sizes)",
             memory < MEMORY_LIMIT_MB,
             f"{memory:.0f} MB (tree)",
         ),

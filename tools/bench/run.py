@@ -50,6 +50,7 @@ class Options:
     seed: int
     json_path: Path
     workdir: Path
+    big: int = 0  # pages of the big scaling point, 0 for none
 
 
 @dataclass
@@ -89,7 +90,13 @@ def parse_options(argv: list[str]) -> Options:
     parser = argparse.ArgumentParser(prog="python -m tools.bench.run", description=__doc__)
     parser.add_argument("--pages", type=int, default=10_000, help="pages in the site")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
-    parser.add_argument("--quick", action="store_true", help="1,000 pages, 2 rounds")
+    parser.add_argument("--quick", action="store_true", help="1,000 pages, 2 rounds, no big site")
+    parser.add_argument(
+        "--big",
+        type=int,
+        default=100_000,
+        help="pages of the big point of the scaling line, built once after the rounds (0: none)",
+    )
     parser.add_argument("--seed", type=int, default=20240401, help="site generator seed")
     parser.add_argument("--json", type=Path, default=Path("build/bench.json"), help="output")
     parser.add_argument(
@@ -100,9 +107,10 @@ def parse_options(argv: list[str]) -> Options:
     )
     args = parser.parse_args(argv)
     pages, rounds = (1_000, 2) if args.quick else (args.pages, args.rounds)
+    big = 0 if args.quick or args.big <= pages else args.big
     if pages < 100 or rounds < 1:
         parser.error("--pages must be at least 100 and --rounds at least 1")
-    return Options(pages, rounds, args.seed, args.json.resolve(), args.workdir.resolve())
+    return Options(pages, rounds, args.seed, args.json.resolve(), args.workdir.resolve(), big)
 
 
 # --- commands ------------------------------------------------------------------------
@@ -304,6 +312,20 @@ def run_step(space: Workspace, contender: Contender, round_: int) -> dict[str, o
     return {**asdict(sample), "stdout": None, "stderr": None, **extra}
 
 
+def run_big(
+    space: Workspace, options: Options, folder: Path, contender: Contender
+) -> list[dict[str, object]]:
+    """The big point: generated, built once (a site of this size takes minutes a round),
+    then deleted, so that the disk holds one big site at a time."""
+    print(f"generating and building {options.big} pages once ...", flush=True)
+    space.scale_sites[options.big] = folder / f"site-{options.big}"
+    sitegen.generate(space.scale_sites[options.big], options.big, options.seed)
+    try:
+        return [run_step(space, contender, 0)]
+    finally:
+        shutil.rmtree(space.scale_sites.pop(options.big), ignore_errors=True)
+
+
 def run_rounds(
     space: Workspace, contenders: list[Contender], rounds: int
 ) -> dict[str, list[dict[str, object]]]:
@@ -363,6 +385,9 @@ def bench(options: Options) -> dict[str, object]:
         space, site = prepare(options, folder)
         contenders = list(CONTENDERS) + [scale_contender(n) for n in space.scale_sites]
         results = run_rounds(space, contenders, options.rounds)
+        if options.big:
+            contenders.append(big := scale_contender(options.big))
+            results[big.key] = run_big(space, options, folder, big)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     info["load_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -383,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     except (BenchError, subprocess.CalledProcessError, OSError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-    result = report.summarise(raw, scale_sizes(options.pages))
+    sizes = scale_sizes(options.pages) + ([options.big] if options.big else [])
+    result = report.summarise(raw, sizes)
     print(report.render(result))
     options.json_path.parent.mkdir(parents=True, exist_ok=True)
     options.json_path.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
