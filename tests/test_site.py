@@ -18,7 +18,7 @@ from xdlink import site as site_module
 from xdlink.page import Action, build_page
 from xdlink.report import Report
 from xdlink.settings import Command, Settings
-from xdlink.site import TEMP_PREFIX, Job, run, walk
+from xdlink.site import TEMP_PREFIX, Job, run, scan_tree
 
 PAGE = (FIXTURES / "cases" / "plain-html5" / "input.html").read_bytes()
 
@@ -40,7 +40,7 @@ def build(root: Path, settings: Settings = SETTINGS) -> Report:
 def test_walk_is_sorted_and_filters_by_suffix(tmp_path: Path) -> None:
     make_site(tmp_path, ["b.html", "a/z.htm", "a/b.xhtml", "c.HTML", "d.txt", "a/.x.html"])
     (tmp_path / f"{TEMP_PREFIX}left.tmp").write_bytes(b"")
-    assert [entry.relative for entry in walk(tmp_path)] == [
+    assert scan_tree(tmp_path).pages == [
         "a/.x.html",
         "a/b.xhtml",
         "a/z.htm",
@@ -65,7 +65,7 @@ def test_globs(
     tmp_path: Path, include: tuple[str, ...], exclude: tuple[str, ...], expected: list[str]
 ) -> None:
     make_site(tmp_path, ["index.html", "drafts/a.html", "drafts/deep/b.html", "docs/drafts/x.html"])
-    found = [entry.relative for entry in walk(tmp_path, include, exclude)]
+    found = scan_tree(tmp_path, include, exclude).pages
     assert found == expected
 
 

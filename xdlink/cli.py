@@ -255,49 +255,9 @@ def _progress(quiet: bool) -> Iterator[_Bar | None]:
     help="A built site: its host name, its folder and optionally its start page "
     "(repeatable). Served to the browser under https://HOST/.",
 )
-@click.option(
-    "--browser",
-    metavar="PATH",
-    help="A Chromium executable (default: $XDLINK_BROWSER, else Playwright's own Chromium).",
-)
-@click.option(
-    "--mixpanel-sdk",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    metavar="FILE",
-    help="Serve this copy of the Mixpanel SDK (dist/mixpanel.min.js) in place of "
-    "Mixpanel's CDN, for runs without network.",
-)
-@click.option(
-    "--resolve",
-    multiple=True,
-    metavar="HOST:ADDRESS",
-    help="Send the browser's requests for HOST to ADDRESS (repeatable), like curl's --resolve.",
-)
-@click.option(
-    "--pages",
-    type=click.IntRange(min=1),
-    default=30,
-    show_default=True,
-    help="Pages of a deployed site to visit when looking for a link to the other site.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for a page, the Mixpanel SDK or an event.",
-)
 @FORMAT_OPTION
 def verify(
-    settings: Settings,
-    urls: tuple[str, ...],
-    sites: tuple[str, ...],
-    browser: str | None,
-    mixpanel_sdk: Path | None,
-    resolve: tuple[str, ...],
-    pages: int,
-    timeout: float,
-    output_format: str,
+    settings: Settings, urls: tuple[str, ...], sites: tuple[str, ...], output_format: str
 ) -> None:
     """Prove the join in headless Chromium: click from every site to every other one.
 
@@ -319,24 +279,13 @@ def verify(
         targets += [Target.from_url(url) for url in urls]
         if not settings.domains:
             settings = dataclasses.replace(settings, domains=tuple(t.host for t in targets))
-        options = Options(browser, mixpanel_sdk, pages, timeout, _resolve_rules(resolve))
-        report = run_verify(targets, settings, options)
+        report = run_verify(targets, settings, Options.of(settings))
     if output_format == "json":
         click.echo(report.render_json())
     else:
         for line in report.lines():
             click.echo(line)
     sys.exit(int(report.return_code))
-
-
-def _resolve_rules(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    rules = []
-    for value in values:
-        host, colon, address = value.partition(":")
-        if not colon or not host or not address:
-            raise XdlinkError(f"invalid --resolve {value!r}: give HOST:ADDRESS")
-        rules.append((host, address))
-    return tuple(rules)
 
 
 class _Bar:

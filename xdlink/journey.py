@@ -31,7 +31,7 @@ from xdlink.links import url_host
 from xdlink.settings import Settings
 from xdlink.verify import Options, PairResult, Status, Target
 
-FolderLink = Callable[[Target, Target, int], tuple[str, str] | None]
+FolderLink = Callable[[Target, Target], tuple[str, str] | None]
 
 # Mixpanel's API hosts end in mixpanel.com; a proxy (api_host) keeps the API's paths.
 _API_PATH = re.compile(r"^/(track|engage|groups|decide|record|flags|settings)(/|$)")
@@ -265,7 +265,7 @@ class Journeys:
         self, context: Any, source: Target, target: Target, folder_link: FolderLink
     ) -> tuple[str, str] | None:
         if source.folder is not None:
-            return folder_link(source, target, self.options.pages)
+            return folder_link(source, target)
         return _crawl(context, source, target, self.options.pages)
 
 

@@ -85,19 +85,20 @@ def _link_urls(text: str, lowered: str, domain: str) -> list[str]:
     found = [(start, url) for start, url in urls if url is not None]
     if not found:
         return []
-    inert = _Inert(lowered)
+    inert = _Inert(lowered, found[-1][0])
     return [url for start, url in found if not inert.covers(start)]
 
 
 class _Inert:
     """The spans where a tag is text, not markup: comments and raw-text elements, found
-    in one pass that jumps from each opener to its closer (linear in the page)."""
+    in one pass that jumps from each opener to its closer (linear in the page), up to the
+    last position asked about."""
 
-    def __init__(self, lowered: str) -> None:
+    def __init__(self, lowered: str, until: int) -> None:
         self.starts: list[int] = []
         self.ends: list[int] = []
         position = 0
-        while (mark := _INERT_MARK.search(lowered, position)) is not None:
+        while (mark := _INERT_MARK.search(lowered, position, until)) is not None:
             closer = f"</{mark.group(1)}" if mark.group(1) else "-->"
             end = lowered.find(closer, mark.end())
             position = len(lowered) if end < 0 else end + len(closer)

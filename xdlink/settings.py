@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xdlink.domains import normalize_domain, parse_domains, url_notices
@@ -46,6 +46,7 @@ class WarningKind(StrEnum):
 SCRIPT = frozenset({Command.BUILD, Command.SNIPPET})
 CHECKED = SCRIPT | {Command.VERIFY}
 WALK = frozenset({Command.BUILD, Command.REMOVE})
+IN_BROWSER = frozenset({Command.VERIFY})
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,26 @@ def check_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"no such warning kind {unknown[0]!r} (known: {', '.join(sorted(known))})")
     return named
+
+
+def check_resolve(rules: tuple[str, ...]) -> tuple[str, ...]:
+    for rule in rules:
+        host, colon, address = rule.partition(":")
+        if not (colon and host.strip() and address.strip()):
+            raise ValueError("give HOST:ADDRESS, e.g. shop.example:127.0.0.1")
+    return rules
+
+
+def check_file(path: str) -> str:
+    if not Path(path).is_file():
+        raise ValueError("no such file")
+    return path
+
+
+def check_positive(number: int) -> int:
+    if number < 1:
+        raise ValueError("give 1 or more")
+    return number
 
 
 def check_jobs(jobs: int) -> int:
@@ -204,6 +225,39 @@ class Settings:
     )
     jobs: int = option(
         0, "Worker processes (default: one per CPU).", WALK, check=check_jobs, short="-j"
+    )
+    browser: str | None = option(
+        None,
+        "A Chromium executable (default: $XDLINK_BROWSER, else Playwright's own Chromium).",
+        IN_BROWSER,
+        metavar="PATH",
+    )
+    mixpanel_sdk: str | None = option(
+        None,
+        "Serve this copy of the Mixpanel SDK (dist/mixpanel.min.js) in place of Mixpanel's "
+        "CDN, for runs without network.",
+        IN_BROWSER,
+        check=check_file,
+        metavar="FILE",
+    )
+    resolve: tuple[str, ...] = option(
+        (),
+        "Send the browser's requests for HOST to ADDRESS (repeatable), like curl's --resolve.",
+        IN_BROWSER,
+        check=check_resolve,
+        metavar="HOST:ADDRESS",
+    )
+    pages: int = option(
+        30,
+        "Pages of a deployed site to visit when looking for a link to the other site.",
+        IN_BROWSER,
+        check=check_positive,
+    )
+    timeout: int = option(
+        10,
+        "Seconds to wait for a page, the Mixpanel SDK or an event.",
+        IN_BROWSER,
+        check=check_positive,
     )
     notices: tuple[str, ...] = field(default=(), compare=False)
     config: str | None = field(default=None, compare=False)  # the file the values came from

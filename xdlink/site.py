@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import signal
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from xdlink import external
 from xdlink.errors import XdlinkError
@@ -31,6 +31,7 @@ from xdlink.settings import Command, Settings
 from xdlink.source import read_source
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+T = TypeVar("T")
 # The names of the script files of --external: stem, 12 hex digits of hash, .js.
 SCRIPT_FILE = re.compile(r".+\.[0-9a-f]{12}\.js")
 CHUNK = 64
@@ -66,14 +67,11 @@ class Tree:
     """What the walk found: the pages to process (and what it reports), xdlink's script
     files, and how the include and exclude patterns fared."""
 
-    entries: list[Entry] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # plain strings: a site can have 100,000
+    reported: list[Entry] = field(default_factory=list)  # symbolic links, unreadable folders
     script_files: list[str] = field(default_factory=list)
     pages_seen: int = 0  # pages before the patterns
     unmatched: list[str] = field(default_factory=list)  # patterns that matched no page
-
-    @property
-    def pages(self) -> list[str]:
-        return [entry.relative for entry in self.entries if entry.skip is None and not entry.error]
 
 
 def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Tree:
@@ -98,14 +96,12 @@ def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = 
         matched |= hits
         wanted = not include or any(pattern in hits for pattern in include)
         if wanted and not any(pattern in hits for pattern in exclude):
-            tree.entries.append(entry)
+            if entry.skip is None and entry.error is None:
+                tree.pages.append(relative)
+            else:
+                tree.reported.append(entry)
     tree.unmatched = [f"{kind} {pat!r}" for kind, pat, _ in patterns if pat not in matched]
     return tree
-
-
-def walk(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Iterator[Entry]:
-    """The pages under root, and what the walk reports, in sorted order."""
-    yield from scan_tree(root, include, exclude).entries
 
 
 def _walk(root: str, prefix: str) -> Iterator[Entry]:
@@ -247,7 +243,7 @@ def run(
     pages = tree.pages
     _check_pages(root, tree)
     report.unmatched_patterns = tree.unmatched
-    for entry in tree.entries:
+    for entry in tree.reported:
         if entry.error is not None:
             report.add(PageReport(entry.relative, None, error=entry.error))
         elif entry.skip is not None:
@@ -273,7 +269,7 @@ def run(
 def _check_pages(root: Path, tree: Tree) -> None:
     """A run that sees no page is a mistake (an empty folder, the wrong one, patterns that
     leave nothing), not a success: a CI gate must not pass on nothing."""
-    if tree.pages or any(entry.error for entry in tree.entries):
+    if tree.pages or any(entry.error for entry in tree.reported):
         return
     if not tree.pages_seen:
         raise XdlinkError(
@@ -299,17 +295,30 @@ def _tidy_script_files(root: str, tree: Tree, job: Job, report: Report) -> None:
 
 
 def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
-    """Page reports in walk order, from worker processes when it pays."""
-    chunks = [pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK)]
-    jobs = job.settings.jobs or os.cpu_count() or 1
+    """Page reports in walk order."""
+    work = functools.partial(process_chunk, job=job)
+    for reports in _in_chunks(work, root, pages, job.settings.jobs):
+        yield from reports
+
+
+def _in_chunks(
+    work: Callable[[str, list[str]], T], root: Path, pages: list[str], jobs: int
+) -> Iterator[T]:
+    """``work(root, chunk)`` for the chunks of pages, in order: in worker processes when it
+    pays, a few chunks ahead of the caller, so that results do not pile up in memory."""
+    chunks = deque(pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK))
+    jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(pages) < 2 * CHUNK:
         for chunk in chunks:
-            yield from process_chunk(str(root), chunk, job)
+            yield work(str(root), chunk)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
+        running: deque[Future[T]] = deque()
         try:
-            for reports in pool.map(process_chunk, repeat(str(root)), chunks, repeat(job)):
-                yield from reports
+            while chunks or running:
+                while chunks and len(running) < 4 * jobs:
+                    running.append(pool.submit(work, str(root), chunks.popleft()))
+                yield running.popleft().result()
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -319,16 +328,9 @@ def linked_hosts(root: Path, settings: Settings) -> Counter[str]:
     """How many pages of the site link to each host: read again, only when a listed
     domain has no link, to find what it may be a typo of."""
     pages = scan_tree(root, settings.include, settings.exclude).pages
-    chunks = [pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK)]
-    jobs = settings.jobs or os.cpu_count() or 1
     counts: Counter[str] = Counter()
-    if jobs <= 1 or len(pages) < 2 * CHUNK:
-        for chunk in chunks:
-            counts.update(_hosts_of(str(root), chunk))
-        return counts
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
-        for found in pool.map(_hosts_of, repeat(str(root)), chunks):
-            counts.update(found)
+    for found in _in_chunks(_hosts_of, root, pages, settings.jobs):
+        counts.update(found)
     return counts
 
 

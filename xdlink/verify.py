@@ -22,8 +22,8 @@ from xdlink.errors import XdlinkError
 from xdlink.links import link_urls, url_host
 from xdlink.report import ExitCode
 from xdlink.settings import Settings
-from xdlink.site import walk
-from xdlink.source import read_source
+from xdlink.site import scan_tree
+from xdlink.source import PageError, read_source
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,12 @@ class Options:
     pages: int = 30  # how many pages of a deployed site to visit when looking for a link
     timeout: float = 10.0  # seconds to wait for a page, the SDK or an event
     resolve: tuple[tuple[str, str], ...] = ()  # (host, address): DNS for the browser
+
+    @classmethod
+    def of(cls, settings: Settings) -> Options:
+        rules = tuple(rule.partition(":")[::2] for rule in settings.resolve)
+        sdk = Path(settings.mixpanel_sdk) if settings.mixpanel_sdk else None
+        return cls(settings.browser, sdk, settings.pages, settings.timeout, rules)
 
 
 class Status(StrEnum):
@@ -179,17 +185,18 @@ def _link_lines(targets: list[Target], settings: Settings) -> Iterator[str]:
                     yield f"{target.host}: {report.link_line(domain)}"
 
 
-def _folder_link(source: Target, target: Target, limit: int) -> tuple[str, str] | None:
+def _folder_link(source: Target, target: Target) -> tuple[str, str] | None:
     """The first page of a built folder, the start page first, with a link to the target's
     host, and that link: (page URL, link as written). None when no page has one."""
     assert source.folder is not None
     for relative in _pages(source):
-        source_text = read_source((source.folder / relative).read_bytes())
-        if isinstance(source_text, str):
+        try:
+            page = read_source((source.folder / relative).read_bytes())
+        except (OSError, PageError):
             continue
-        urls = [
-            url for url in link_urls(source_text.text, target.host) if _host(url) == target.host
-        ]
+        if isinstance(page, str):
+            continue
+        urls = [url for url in link_urls(page.text, target.host) if url_host(url) == target.host]
         if urls:
             return source.page_url(relative), urls[0]
     return None
@@ -197,11 +204,7 @@ def _folder_link(source: Target, target: Target, limit: int) -> tuple[str, str] 
 
 def _pages(source: Target) -> list[str]:
     assert source.folder is not None
-    pages = [entry.relative for entry in walk(source.folder) if entry.skip is None]
+    pages = scan_tree(source.folder).pages
     start = urlsplit(source.start).path.lstrip("/")
     first = [page for page in pages if page in (start, os.path.join(start, "index.html"))]
     return first + [page for page in pages if page not in first]
-
-
-def _host(url: str) -> str | None:
-    return url_host(url)
