@@ -152,26 +152,26 @@ def test_refused_no_token(browsing: Browsing, sites: Sites) -> None:
     assert context.lines == ["xdlink: refused no-token"]
 
 
-def test_refused_opted_out(browsing: Browsing, sites: Sites) -> None:
+def lines_after_visiting_b(browsing: Browsing, sites: Sites, script: str) -> list[str]:
+    """The landing lines for a visitor who first saw B and ran ``script`` there."""
     build_pair(sites, link_to_b(sites))
     _, href = decorated_link(browsing, sites)
     context = debug_context(browsing)
     page = context.new_page()
     page.goto(sites.url(SITE_B, "/before.html"))
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
-    page.evaluate("mixpanel.opt_out_tracking()")
-    assert land(context, sites, href) == ["xdlink: refused opted-out"]
+    page.evaluate(script)
+    return land(context, sites, href)
+
+
+def test_refused_opted_out(browsing: Browsing, sites: Sites) -> None:
+    lines = lines_after_visiting_b(browsing, sites, "mixpanel.opt_out_tracking()")
+    assert lines == ["xdlink: refused opted-out"]
 
 
 def test_refused_identified(browsing: Browsing, sites: Sites) -> None:
-    build_pair(sites, link_to_b(sites))
-    _, href = decorated_link(browsing, sites)
-    context = debug_context(browsing)
-    page = context.new_page()
-    page.goto(sites.url(SITE_B, "/before.html"))
-    page.wait_for_function("window.mixpanel && mixpanel.__loaded")
-    page.evaluate("mixpanel.identify('someone@example.com')")
-    assert land(context, sites, href) == ["xdlink: refused identified"]
+    lines = lines_after_visiting_b(browsing, sites, "mixpanel.identify('someone@example.com')")
+    assert lines == ["xdlink: refused identified"]
 
 
 @pytest.mark.parametrize(
