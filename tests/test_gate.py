@@ -187,7 +187,7 @@ def test_warnings_are_silenced_by_kind(site: Path, tmp_path: Path) -> None:
     assert "warning" not in configured.stderr
     bad = invoke("build", site, "-d", DOMAINS, "--silence", "no-such")
     assert bad.exit_code == 2
-    assert "invalid --silence ('no-such',): no such warning kind 'xdlink.no-such'" in bad.stderr
+    assert "invalid --silence 'no-such': no such warning kind 'xdlink.no-such'" in bad.stderr
 
 
 def test_snippet_without_a_token_warns() -> None:

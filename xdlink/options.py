@@ -156,7 +156,8 @@ def _checked(option: Option, value: Any, spelling: Spelling) -> Any:
     try:
         return option.spec.check(value)
     except ValueError as exc:
-        raise XdlinkError(f"invalid {spelling.name(option)} {value!r}: {exc}") from None
+        shown = ", ".join(map(repr, value)) if option.kind is Kind.LIST else repr(value)
+        raise XdlinkError(f"invalid {spelling.name(option)} {shown}: {exc}") from None
 
 
 # --- the command line ------------------------------------------------------------------

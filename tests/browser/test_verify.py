@@ -161,7 +161,7 @@ def test_usage_errors(sites: dict[str, Path], tmp_path: Path) -> None:
     assert "give at least two sites" in lonely.stderr
     bad = verify(f"--site={SHOP}={sites[SHOP]}", f"--site={DOCS}={sites[DOCS]}", "--resolve", "x")
     assert bad.returncode == 2
-    assert "invalid --resolve ('x',): give HOST:ADDRESS" in bad.stderr
+    assert "invalid --resolve 'x': give HOST:ADDRESS" in bad.stderr
     no_sdk = xdlink("verify", f"--site={SHOP}={sites[SHOP]}", "--mixpanel-sdk", tmp_path / "no.js")
     assert no_sdk.returncode == 2
     assert "no such file" in no_sdk.stderr
