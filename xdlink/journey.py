@@ -71,7 +71,7 @@ _MARK_LINK = """([host, href]) => {
   link.setAttribute('data-xdlink-verify', '');
   return {href: link.getAttribute('href'), blank: link.target === '_blank'};
 }"""
-_SITE_LINKS = """(host) => [...document.querySelectorAll('a[href], area[href]')]
+_SITE_LINKS = """() => [...document.querySelectorAll('a[href], area[href]')]
   .map((e) => { try { return new URL(e.href.baseVal || e.href, document.baseURI).href }
                 catch (x) { return null } }).filter((u) => u)"""
 
@@ -290,7 +290,7 @@ def _crawl(context: Any, source: Target, target: Target, limit: int) -> tuple[st
                 page.goto(url, wait_until="domcontentloaded")
             except PlaywrightError:  # a page that does not load is skipped
                 continue
-            links: list[str] = page.evaluate(_SITE_LINKS, target.host)
+            links: list[str] = page.evaluate(_SITE_LINKS)
             for link in links:
                 if url_host(link) == target.host:
                     return page.url, link

@@ -7,6 +7,7 @@ names from inside the browser (request routing): no certificate, hosts file or p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from xdlink.domains import host_matches, normalize_domain
 from xdlink.errors import XdlinkError
 from xdlink.links import link_urls, url_host
 from xdlink.report import ExitCode
-from xdlink.settings import Settings
+from xdlink.settings import Settings, WarningKind
 from xdlink.site import scan_tree
 from xdlink.source import PageError, read_source
 
@@ -176,10 +177,15 @@ def _unlisted(targets: list[Target], settings: Settings) -> Iterator[str]:
 
 
 def _link_lines(targets: list[Target], settings: Settings) -> Iterator[str]:
-    """What ``xdlink build`` reports of each built folder's links to the listed domains."""
+    """What ``xdlink build`` reports of each built folder's links to the listed domains.
+
+    Its warnings are silenced: verify shows none of them, and the typo search behind the
+    unlinked-domain one would read the folder a second time (every site lists its own
+    domain, to which it rarely links)."""
+    quiet = dataclasses.replace(settings, silence=tuple(kind.value for kind in WarningKind))
     for target in targets:
         if target.folder is not None:
-            report = build(target.folder, settings, write=False)
+            report = build(target.folder, quiet, write=False)
             for domain in settings.domains:
                 if not host_matches(target.host, domain):
                     yield f"{target.host}: {report.link_line(domain)}"
