@@ -164,6 +164,13 @@ def test_canonical_and_og_url_name_the_site_itself() -> None:
     assert facts.own_domains == {"shop.example", "docs.example.org"}
 
 
+def test_the_own_address_is_read_in_the_head_only() -> None:
+    """A canonical link in the body is one search engines ignore; the body is not read."""
+    body = '<link rel="canonical" href="https://shop.example/p/"> the canonical form'
+    data = f"<!doctype html><html><head><title>t</title></head><body>{body}</body></html>"
+    assert build_page(data.encode(), SETTINGS).facts.own_domains == frozenset()
+
+
 @pytest.mark.parametrize(
     ("policy", "blocks"),
     [

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from xdlink import csp
 from xdlink.domains import listed
-from xdlink.links import links_to, own_hosts
+from xdlink.links import links_to, lower_view, own_hosts
 from xdlink.mixpanel import InitCall, MixpanelConfig, find_init_calls, inits_in_tree, page_init
 from xdlink.scan import Block, Head
 from xdlink.source import Source, parse_tree
@@ -36,12 +36,13 @@ def gather_facts(
     it names as its own address."""
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
+    lower = lower_view(source.text)
     return Facts(
         init=init,
         tokens=tokens,
         init_unreadable=bool(calls) and init is None,
-        links=tuple(links_to(source.text, domains).items()),
-        own_domains=frozenset(listed(own_hosts(source.text), domains)),
+        links=tuple(links_to(source.text, domains, lower).items()),
+        own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
         charset_after_script=head.charset_after_script,
     )
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import idna
 
 from xdlink.domains import host_matches
-from xdlink.scan import Tag, parse_tag
+from xdlink.scan import parse_tag, tag_source
 
 _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
 # Where a tag is text, not markup: inside a comment or a raw-text element.
@@ -55,20 +55,33 @@ def link_hosts(text: str) -> set[str]:
     return {host.lower().rstrip(".") for host in _ABSOLUTE_LINK.findall(text)}
 
 
-def links_to(text: str, domains: tuple[str, ...]) -> dict[str, int]:
+def links_to(text: str, domains: tuple[str, ...], lowered: str | None = None) -> dict[str, int]:
     """How many link tags of the page lead to each listed domain (domains with none are
-    left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1)."""
-    lowered = _lowered(text)
-    counts = {domain: len(_link_urls(text, lowered, domain)) for domain in domains}
+    left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1);
+    ``lowered``, ``lower_view(text)``, when the caller has it."""
+    lowered = lowered if lowered is not None else lower_view(text)
+    found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
+    last = max((links[-1][0] for links in found.values() if links), default=None)
+    if last is None:
+        return {}
+    inert = _Inert(lowered, last)
+    counts = {
+        domain: sum(not inert.covers(at) for at, _ in links) for domain, links in found.items()
+    }
     return {domain: count for domain, count in counts.items() if count}
 
 
 def link_urls(text: str, domain: str) -> list[str]:
     """The URLs of the page's link tags that lead to ``domain``, in document order."""
-    return _link_urls(text, _lowered(text), domain)
+    lowered = lower_view(text)
+    found = _link_candidates(text, lowered, domain)
+    if not found:
+        return []
+    inert = _Inert(lowered, found[-1][0])
+    return [url for at, url in found if not inert.covers(at)]
 
 
-def _lowered(text: str) -> str:
+def lower_view(text: str) -> str:
     """The text with ASCII letters lower-cased, at the same positions. The view of a page in
     an ASCII-compatible encoding is latin-1, and lowering it as bytes costs a tenth of
     str.lower() on text with non-ASCII letters (which was a fifth of a page's time)."""
@@ -78,15 +91,13 @@ def _lowered(text: str) -> str:
         return text.lower()
 
 
-def _link_urls(text: str, lowered: str, domain: str) -> list[str]:
+def _link_candidates(text: str, lowered: str, domain: str) -> list[tuple[int, str]]:
+    """The link tags that lead to ``domain`` (start and URL), in document order, inert or
+    not."""
     starts = {position for form in _domain_forms(domain) for position in _positions(lowered, form)}
-    tags = {tag.start: tag for tag in (_enclosing_tag(text, start) for start in starts) if tag}
+    tags = dict(tag for tag in (_enclosing_tag(text, start) for start in starts) if tag)
     urls = [(start, _url_to(tags[start], domain)) for start in sorted(tags)]
-    found = [(start, url) for start, url in urls if url is not None]
-    if not found:
-        return []
-    inert = _Inert(lowered, found[-1][0])
-    return [url for start, url in found if not inert.covers(start)]
+    return [(start, url) for start, url in urls if url is not None]
 
 
 class _Inert:
@@ -119,7 +130,11 @@ def _positions(lowered: str, form: str) -> list[int]:
     return found
 
 
-def _url_to(tag: Tag, domain: str) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def _url_to(raw_tag: str, domain: str) -> str | None:
+    """The URL of a link tag (its source text) when it leads to ``domain``; cached, as
+    navigation bars repeat the same tags on every page of a site."""
+    tag = parse_tag(raw_tag, 0, every_attribute=True)
     for attribute in _LINK_ATTRIBUTES.get(tag.name, ()):
         url = html.unescape(_as_utf8(tag.attrs.get(attribute, "")))
         host = url_host(url)
@@ -139,34 +154,44 @@ def _as_utf8(value: str) -> str:
 _OWN_URL_TAG = {"canonical": "link", "og:url": "meta"}
 
 
-def own_hosts(text: str) -> set[str]:
-    """The hosts a page gives as its own: <link rel=canonical> and og:url, found by their
-    words (cheaper than following the head for them on every page)."""
-    return {host for host in map(url_host, own_urls(text)) if host}
+def own_hosts(text: str, lowered: str | None = None) -> set[str]:
+    """The hosts a page gives as its own in its head: <link rel=canonical> and og:url,
+    found by their words before the body (cheaper than following the head for them)."""
+    return {host for host in map(url_host, own_urls(text, lowered)) if host}
 
 
-def own_urls(text: str) -> list[str]:
+def own_urls(text: str, lowered: str | None = None) -> list[str]:
+    body = (lowered if lowered is not None else lower_view(text)).find("<body")
+    end = len(text) if body < 0 else body
     urls = []
-    for word, element in _OWN_URL_TAG.items():
-        position = text.find(word)
+    for word in _OWN_URL_TAG:
+        position = text.find(word, 0, end)
         while position >= 0:
-            tag = _enclosing_tag(text, position)
-            if tag is not None and tag.name == element:
-                if element == "link" and word in tag.attrs.get("rel", "").lower().split():
-                    urls.append(tag.attrs.get("href", ""))
-                elif element == "meta" and tag.attrs.get("property") == word:
-                    urls.append(tag.attrs.get("content", ""))
-            position = text.find(word, position + len(word))
+            found = _enclosing_tag(text, position)
+            url = None if found is None else _own_url(found[1], word)
+            if url is not None:
+                urls.append(url)
+            position = text.find(word, position + len(word), end)
     return urls
 
 
-def _enclosing_tag(text: str, position: int) -> Tag | None:
-    start = text.rfind("<", 0, position)
-    try:
-        tag = parse_tag(text, start, every_attribute=True) if start >= 0 else None
-    except ValueError:
+@functools.lru_cache(maxsize=1024)
+def _own_url(raw_tag: str, word: str) -> str | None:
+    tag = parse_tag(raw_tag, 0, every_attribute=True)
+    if tag.name != _OWN_URL_TAG[word]:
         return None
-    return tag if tag is not None and tag.end > position else None
+    if tag.name == "link" and word in tag.attrs.get("rel", "").lower().split():
+        return tag.attrs.get("href", "")
+    if tag.name == "meta" and tag.attrs.get("property") == word:
+        return tag.attrs.get("content", "")
+    return None
+
+
+def _enclosing_tag(text: str, position: int) -> tuple[int, str] | None:
+    """The start and source text of the tag that ``position`` is inside, if any."""
+    start = text.rfind("<", 0, position)
+    raw = tag_source(text, start) if start >= 0 else None
+    return None if raw is None or start + len(raw) <= position else (start, raw)
 
 
 @functools.lru_cache(maxsize=64)
@@ -176,4 +201,4 @@ def _domain_forms(domain: str) -> tuple[str, ...]:
     ascii_name = domain.removeprefix("*.")
     unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
     as_latin1 = unicode_name.encode("utf-8").decode("latin-1")
-    return tuple(sorted({ascii_name, unicode_name.lower(), _lowered(as_latin1)}))
+    return tuple(sorted({ascii_name, unicode_name.lower(), lower_view(as_latin1)}))

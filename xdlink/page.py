@@ -174,7 +174,9 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
 
 
 def _has_template_syntax(text: str, start: int, end: int) -> bool:
-    return "{" in text[start:end] and _TEMPLATE.search(text, start, end) is not None
+    if text.find("{{", start, end) < 0 and text.find("{%", start, end) < 0:
+        return False  # the pattern needs one of them, and str.find is cheap
+    return _TEMPLATE.search(text, start, end) is not None
 
 
 @functools.lru_cache(maxsize=64)

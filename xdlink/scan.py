@@ -21,8 +21,16 @@ _ATTRIBUTE = (
     r"|(?![\t\n\f\r ]*+=))"
 )
 _ATTRIBUTE_RE = re.compile(_ATTRIBUTE)
-_TAG = re.compile(rf"</?+([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>")
-_META_WANTED = re.compile("charset|http-equiv", re.IGNORECASE)
+_TAG_REST = rf"([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>"
+_TAG = re.compile(rf"</?+{_TAG_REST}")
+# Whitespace, then a whole tag: the common token of a head, read in one match.
+_SPACED_TAG = re.compile(rf"[\t\n\f\r ]*+(<)(/?+){_TAG_REST}")
+# A run of <link> and <meta> tags: once the head has started they only stay in it, unless
+# a <meta> declares the charset or a policy (see _quiet_run).
+_QUIET_RUN = re.compile(
+    rf"(?:[\t\n\f\r ]*+<(?i:link|meta)(?=[\t\n\f\r />])[^\t\n\f\r />]*+"
+    rf"(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>)++"
+)
 _NON_WS = re.compile(r"[^\t\n\f\r ]")
 _SCRIPT_DATA = re.compile(r"<!--|-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
 _LETTER = re.compile(r"[A-Za-z]")
@@ -109,13 +117,32 @@ def parse_tag(text: str, start: int, every_attribute: bool = False) -> Tag:
     match = _TAG.match(text, start)
     if match is None:
         raise UnclosedTag
-    name = match.group(1).lower()
     closing = text[start + 1] == "/"
-    raw = match.group(2)
+    return _tag_of(match.group(1), match.group(2), start, match.end(), closing, every_attribute)
+
+
+def _tag_of(
+    name: str, raw: str, start: int, end: int, closing: bool, every_attribute: bool = False
+) -> Tag:
+    name = name.lower()
     wanted = every_attribute or name == "script" or name == "base"
-    wanted = wanted or (name == "meta" and _META_WANTED.search(raw) is not None)
+    wanted = wanted or (name == "meta" and _declares_something(raw))
     attrs = _attributes(raw) if wanted and not closing else {}
-    return Tag(name, start, match.end(), closing, attrs)
+    return Tag(name, start, end, closing, attrs)
+
+
+def tag_source(text: str, start: int) -> str | None:
+    """The source text of the tag that opens at ``text[start] == '<'``, or None if the text
+    ends inside it: a tag's meaning depends on this text alone, so it can key a cache."""
+    match = _TAG.match(text, start)
+    return None if match is None else match.group()
+
+
+def _declares_something(raw: str) -> bool:
+    """Whether a <meta> tag's text may declare a charset or an http-equiv (a lower-cased
+    copy and ``in`` cost a fraction of a case-insensitive search)."""
+    lowered = raw.lower()
+    return "charset" in lowered or "http-equiv" in lowered
 
 
 def _attributes(raw: str) -> dict[str, str]:
@@ -255,10 +282,11 @@ class _HeadScanner:
         position = start
         text = self.text
         while True:
-            lt = text.find("<", position)
-            stop = len(text) if lt < 0 else lt
-            if not whole and self.template_depth == 0:
-                non_ws = _NON_WS.search(text, position, stop)
+            position = self._quiet_run(position)
+            spaced = _SPACED_TAG.match(text, position)
+            lt = spaced.start(1) if spaced is not None else text.find("<", position)
+            if spaced is None and not whole and self.template_depth == 0:
+                non_ws = _NON_WS.search(text, position, len(text) if lt < 0 else lt)
                 if non_ws is not None:
                     self._head_starts_at(non_ws.start())
                     self.head.region_end = non_ws.start()
@@ -266,7 +294,7 @@ class _HeadScanner:
             if lt < 0:
                 break
             try:
-                position = self._token(lt, whole)
+                position = self._spaced_tag(spaced, whole) if spaced else self._token(lt, whole)
             except UnclosedTag:
                 self._head_starts_at(lt)  # browsers drop a tag the file ends in
                 self.head.region_end = lt
@@ -278,6 +306,22 @@ class _HeadScanner:
                 self.head.region_end = position
                 break
         return self._finish()
+
+    def _quiet_run(self, position: int) -> int:
+        """Past a run of <link> and <meta> tags in the head, in one match: they are most
+        of a head's tags, and change nothing here but a charset or CSP <meta>."""
+        if self.head_start is None or self.template_depth:
+            return position
+        run = _QUIET_RUN.match(self.text, position)
+        if run is None or _declares_something(run.group()):
+            return position
+        return run.end()
+
+    def _spaced_tag(self, spaced: re.Match[str], whole: bool) -> int:
+        """The common token, whitespace and then a tag, read in one match."""
+        lt, closing = spaced.start(1), spaced.group(2) == "/"
+        tag = _tag_of(spaced.group(3), spaced.group(4), lt, spaced.end(), closing)
+        return self._tag(tag, whole)
 
     def _head_starts_at(self, position: int) -> None:
         if self.head_start is None:
