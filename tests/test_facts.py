@@ -222,3 +222,65 @@ def test_public_suffix_check_agrees_with_the_package() -> None:
         assert is_public_suffix(ascii_name) == package.is_public(ascii_name), ascii_name
         checked += 1
     assert checked > 20_000
+
+
+# --- consent ---------------------------------------------------------------------------
+
+
+def script_settings(head: str, body: str = "", settings: Settings = SETTINGS) -> dict[str, object]:
+    """The Mixpanel part of the settings the script is given on a page."""
+    init = build_page(page(head, body), settings).facts.init
+    mixpanel = ScriptConfig.of(settings, init).to_json().get("m")
+    assert isinstance(mixpanel, dict)
+    return mixpanel
+
+
+@pytest.mark.parametrize("where", ["head", "body"])
+@pytest.mark.parametrize(
+    ("script", "waits"),
+    [
+        (f'<script>mixpanel.init("{TOKEN}")</script>', False),
+        (f'<script>mixpanel.init("{TOKEN}", {{opt_out_tracking_by_default: true}})</script>', True),
+        (f'<script>mixpanel.init("{TOKEN}", {{opt_out_tracking_by_default: !1}})</script>', False),
+        (f'<script type="text/javascript">mixpanel.init("{TOKEN}")</script>', False),
+        (f'<script type=" Module ">mixpanel.init("{TOKEN}")</script>', False),
+        # Consent managers park scripts as data blocks and enable them at consent.
+        (
+            f'<script type="text/plain" data-cookieconsent="statistics">mixpanel.init("{TOKEN}")'
+            "</script>",
+            True,
+        ),
+        (f'<script type="text/x-consent">mixpanel.init("{TOKEN}")</script>', True),
+    ],
+)
+def test_a_mixpanel_that_waits_for_consent_is_told(script: str, waits: bool, where: str) -> None:
+    head, body = (script, "") if where == "head" else ("", script)
+    assert script_settings(head, body).get("b") == (1 if waits else None)
+
+
+def test_the_consent_option_covers_pages_without_an_init() -> None:
+    settings = make_settings(["shop.example", "docs.example.org"], token=TOKEN, consent=True)
+    assert script_settings("", settings=settings)["b"] == 1
+    own = f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'
+    assert script_settings(own, settings=settings) == {
+        "n": f"mp_{TOKEN}_mixpanel",
+        "o": f"__mp_opt_in_out_{TOKEN}",
+        "l": 1,
+        "b": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("domains", "suffixes"),
+    [
+        (["shop.example", "docs.example.org"], None),
+        (["a.example", "site.github.io"], ["github.io"]),
+        (["a.example", "*.shop.example.co.uk"], ["co.uk"]),
+        (["a.b.s3.amazonaws.com", "x.example"], ["s3.amazonaws.com"]),
+    ],
+)
+def test_public_suffixes_above_the_domains_are_named_for_cookies(
+    domains: list[str], suffixes: list[str] | None
+) -> None:
+    settings = make_settings(domains, token=TOKEN)
+    assert script_settings("", settings=settings).get("s") == suffixes

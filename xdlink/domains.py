@@ -102,6 +102,20 @@ def is_public_suffix(host: str) -> bool:
     return name in rules or wildcard or not parent
 
 
+def cookie_suffixes(domains: Iterable[str]) -> tuple[str, ...]:
+    """The public suffixes of more than one label above the listed domains (github.io,
+    co.uk): a cookie that names one as its domain is refused by browsers, and Firefox
+    reports it in the console. Single labels (com) the script never names."""
+    found = set()
+    for domain in domains:
+        labels = domain.removeprefix("*.").split(".")
+        for start in range(1, len(labels) - 1):
+            suffix = ".".join(labels[start:])
+            if is_public_suffix(suffix):
+                found.add(suffix)
+    return tuple(sorted(found))
+
+
 def _check_registrable(raw: str, host: str) -> None:
     """A public suffix (com, co.uk, github.io ...) is not one site: carrying the visitor's
     id to it would hand it to every site under it."""

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from xdlink import csp
 from xdlink.domains import listed
 from xdlink.links import links_to, lower_view, own_hosts
-from xdlink.mixpanel import InitCall, MixpanelConfig, find_init_calls, inits_in_tree, page_init
+from xdlink.mixpanel import (
+    InitCall,
+    MixpanelConfig,
+    find_init_calls,
+    inits_in_tree,
+    page_init,
+    script_runs,
+)
 from xdlink.scan import Block, Head
 from xdlink.source import Source, parse_tree
 
@@ -57,8 +64,12 @@ def _init_calls(
     scripts = [
         span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
     ]
-    if all(any(a <= at < b for a, b in scripts) for at in calls_at):
-        return [call for a, b in scripts for call in find_init_calls(source.decoded(a, b))]
+    if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
+        return [
+            call
+            for a, b, script_type in scripts
+            for call in find_init_calls(source.decoded(a, b), script_runs(script_type))
+        ]
     tree, _ = parse_tree(source)
     return inits_in_tree(tree) if tree is not None else []
 

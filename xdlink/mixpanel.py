@@ -7,6 +7,7 @@ facts is ``js/src/xdlink.js``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,9 @@ class MixpanelConfig:
     cross_site_cookie: bool | None = None
     opt_out_persistence: str | None = None
     opt_out_cookie_prefix: str | None = None
+    # Mixpanel waits for consent: opt_out_tracking_by_default, or an init in a script that
+    # a consent manager enables (type="text/plain" and the like) or --consent.
+    consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,33 @@ def init_call_positions(text: str, start: int = 0, end: int | None = None) -> It
         position = text.find("mixpanel", position + 8, end)
 
 
-def find_init_calls(script: str) -> tuple[InitCall, ...]:
-    """The init calls in the text of one script."""
-    if len(script) <= _CACHED_SCRIPT:
-        return _cached_init_calls(script)
-    return tuple(_init_calls(script))
+def find_init_calls(script: str, runs: bool = True) -> tuple[InitCall, ...]:
+    """The init calls in the text of one script; ``runs`` False for a script the browser
+    does not run as it stands (a consent manager enables it after consent)."""
+    calls = _cached_init_calls(script) if len(script) <= _CACHED_SCRIPT else (*_init_calls(script),)
+    if runs:
+        return calls
+    return tuple(InitCall(_awaiting_consent(call.config)) for call in calls)
+
+
+def _awaiting_consent(config: MixpanelConfig | None) -> MixpanelConfig | None:
+    return None if config is None else dataclasses.replace(config, consent=True)
+
+
+# What browsers run as a classic script (the HTML standard's JavaScript MIME types) or a
+# module; any other type is a data block, the way consent managers park scripts.
+_SCRIPT_TYPES = frozenset(
+    {"", "module", "application/ecmascript", "application/javascript", "application/x-ecmascript"}
+    | {"application/x-javascript", "text/ecmascript", "text/javascript", "text/jscript"}
+    | {"text/javascript1.0", "text/javascript1.1", "text/javascript1.2", "text/javascript1.3"}
+    | {"text/javascript1.4", "text/javascript1.5", "text/livescript", "text/x-ecmascript"}
+    | {"text/x-javascript"}
+)
+
+
+def script_runs(script_type: str | None) -> bool:
+    """Whether a script element of this ``type`` attribute runs when the page loads."""
+    return script_type is None or script_type.strip().lower() in _SCRIPT_TYPES
 
 
 @functools.lru_cache(maxsize=256)
@@ -102,7 +128,7 @@ def inits_in_tree(tree: etree._Element) -> list[InitCall]:
     calls: list[InitCall] = []
     for script in tree.iter("script"):
         if script.get("src") is None and script.text and "mixpanel" in script.text:
-            calls.extend(find_init_calls(script.text))
+            calls.extend(find_init_calls(script.text, script_runs(script.get("type"))))
     return calls
 
 
@@ -132,6 +158,7 @@ def _config_from(args: list[Any]) -> MixpanelConfig | None:
         cross_site_cookie=flag("cross_site_cookie"),
         opt_out_persistence=text("opt_out_tracking_persistence_type"),
         opt_out_cookie_prefix=text("opt_out_tracking_cookie_prefix"),
+        consent=flag("opt_out_tracking_by_default") is True,
     )
 
 
@@ -153,18 +180,22 @@ def given_init(settings: Settings) -> MixpanelConfig | None:
         persistence=settings.persistence,
         cookie_domain=settings.cookie_domain,
         cross_subdomain_cookie=settings.cross_subdomain_cookie,
+        consent=settings.consent,
     )
 
 
 def storage_for(page: MixpanelConfig | None, given: MixpanelConfig | None) -> MixpanelConfig | None:
     """The storage the script writes on a page: the page's own init, unless the options
-    name another token (the page's init is then not the one that counts)."""
-    if given is None or (page is not None and page.token == given.token):
+    name another token (the page's init is then not the one that counts). Consent asked
+    for by either counts."""
+    if given is None:
         return page
+    if page is not None and page.token == given.token:
+        return dataclasses.replace(page, consent=page.consent or given.consent)
     return given
 
 
-def script_json(config: MixpanelConfig) -> dict[str, Any]:
+def script_json(config: MixpanelConfig, suffixes: tuple[str, ...] = ()) -> dict[str, Any]:
     """Where the page's SDK keeps its state, precomputed so the inlined script stays small.
 
     ``mixpanel-persistence.js`` names the state ``mp_<persistence_name>`` or
@@ -172,6 +203,7 @@ def script_json(config: MixpanelConfig) -> dict[str, Any]:
     ``<prefix or __mp_opt_in_out_><token>``; ``utils.js`` ``_.cookie.set`` adds
     ``SameSite=None; secure`` for cross-site cookies. The script checks the opt-out flag in
     both cookie and localStorage, so the opt-out persistence type is not needed.
+    ``suffixes``: the public suffixes no cookie of the script may name as its domain.
     """
     name = "mp_" + (config.persistence_name or config.token + "_mixpanel")
     prefix = config.opt_out_cookie_prefix or "__mp_opt_in_out_"
@@ -186,4 +218,8 @@ def script_json(config: MixpanelConfig) -> dict[str, Any]:
         data["a"] = ";SameSite=None;secure"
     elif config.secure_cookie:
         data["a"] = ";secure"
+    if config.consent:
+        data["b"] = 1
+    if suffixes and data.get("l") != 1:
+        data["s"] = list(suffixes)
     return data

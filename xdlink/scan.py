@@ -97,7 +97,8 @@ class Head:
     region_end: int = 0
     blocks: list[Block] = field(default_factory=list)
     csp_before_anchor: list[str] = field(default_factory=list)
-    inline_scripts: list[tuple[int, int]] = field(default_factory=list)
+    # The content spans of the inline scripts, with their type attribute (None without one).
+    inline_scripts: list[tuple[int, int, str | None]] = field(default_factory=list)
     has_base: bool = False
     ends_in_comment: bool = False  # the file ends inside a comment before the head
 
@@ -453,7 +454,7 @@ class _HeadScanner:
         if self.head.first_script is None:
             self.head.first_script = tag.start
         if "src" not in tag.attrs:
-            self.head.inline_scripts.append((tag.end, content_end))
+            self.head.inline_scripts.append((tag.end, content_end, tag.attrs.get("type")))
 
     def _in_template(self, tag: Tag) -> int:
         if tag.name == "template":

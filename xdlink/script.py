@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from xdlink import __version__
-from xdlink.domains import host_pattern
+from xdlink.domains import cookie_suffixes, host_pattern
 from xdlink.mixpanel import MixpanelConfig, given_init, script_json, storage_for
 from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
@@ -47,7 +47,7 @@ class ScriptConfig:
         if self.fragment:
             data["f"] = 1
         if self.mixpanel is not None:
-            data["m"] = script_json(self.mixpanel)
+            data["m"] = script_json(self.mixpanel, cookie_suffixes(self.domains))
         return data
 
 

@@ -178,6 +178,13 @@ class Settings:
         SCRIPT,
     )
     fragment: bool = option(False, "Carry the id in the #fragment instead of the query.", SCRIPT)
+    consent: bool = option(
+        False,
+        "Mixpanel waits for the visitor's consent on every page (a consent manager loads or "
+        "enables it): store nothing before the visitor opts in. Pages whose own init says "
+        "opt_out_tracking_by_default, or whose init a consent manager enables, need no flag.",
+        SCRIPT,
+    )
     external: str | None = option(
         None,
         "Write the script to this file in SITE (named with its hash, e.g. "

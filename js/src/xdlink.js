@@ -8,7 +8,10 @@
 //   f  carry the value in the #fragment instead of the query
 //   m  where the page's mixpanel.init() keeps its state, absent when the token is unknown:
 //      n storage name, o opt-out key, l 1 for localStorage persistence, c cookie_domain,
-//      h 1 for a host-only cookie (cross_subdomain_cookie: false), a extra cookie attributes
+//      h 1 for a host-only cookie (cross_subdomain_cookie: false), a extra cookie attributes,
+//      b 1 when Mixpanel waits for the visitor's consent (opt_out_tracking_by_default, an
+//      init a consent manager enables, or --consent), s public suffixes above the listed
+//      domains (github.io): domains no cookie may name
 //
 // The value, format 1:  1<kind>.<device id>.<unix seconds>.<binding>
 //   kind "d": the sender's distinct_id is "$device:" + id (mixpanel-browser >= 2.46);
@@ -16,10 +19,17 @@
 //   The binding hashes everything before it with this browser's user agent, language and
 //   time zone: a link opened in another browser, or after the TTL, joins nobody.
 //
+// Consent: a visitor who has not opted in (the SDK's opt-out key says "0", or there is no
+// key yet and Mixpanel waits for consent) gets nothing stored. The checked value is held in
+// the page, carried to the next page of the same site on its links, and adopted when the
+// site calls opt_in_tracking(): the SDK sends $opt_in with the sender's ids, then stores
+// them itself. opt_out_tracking() drops it.
+//
 // Debug mode: with localStorage.xdlink_debug == "1" on a domain, the console is told
-// "xdlink: decorated <url>" at a click, and on landing "xdlink: adopted <device id>" or
-// "xdlink: refused <reason>" (doubled, malformed, no-token, expired, other-browser,
-// opted-out, identified). `xdlink verify` reads the same lines.
+// "xdlink: decorated <url>" at a click, and on landing "xdlink: adopted <device id>",
+// "xdlink: held <device id>" (until consent) or "xdlink: refused <reason>" (doubled,
+// malformed, no-token, expired, other-browser, opted-out, identified). `xdlink verify`
+// reads the same lines.
 ((config) => {
   // Reading storage throws where it is blocked; a debug line must never break the page.
   const log = (text, what = 'refused') => {
@@ -45,13 +55,15 @@
   // encodeURIComponent(JSON), which URLSearchParams decodes the same way.
   const readCookie = (key) => new URLSearchParams(doc.cookie.replace(/; /g, '&')).get(key);
 
-  // The SDK's stored state, or false for a visitor who opted out. gdpr-utils.js: the opt-out
-  // key holds "0" after opt_out_tracking(), in localStorage or in a cookie depending on
-  // opt_out_tracking_persistence_type: check both. Storage is read lazily: it throws where
-  // cookies are blocked.
+  // The visitor's decision as the SDK keeps it (gdpr-utils.js): "1" opted in, "0" opted out,
+  // by choice or by opt_out_tracking_by_default alike; nothing before either. In
+  // localStorage or in a cookie depending on opt_out_tracking_persistence_type: check both.
+  const decision = () => readCookie(mp.o) || localStorage[mp.o];
+
+  // The SDK's stored state, or false for a visitor who opted out. Storage is read lazily:
+  // it throws where cookies are blocked.
   const readState = () =>
-    (readCookie(mp.o) || localStorage[mp.o]) != 0 &&
-    JSON.parse((mp.l ? localStorage[mp.n] : readCookie(mp.n)) || '{}');
+    decision() != 0 && JSON.parse((mp.l ? localStorage[mp.n] : readCookie(mp.n)) || '{}');
 
   // "1<kind>.<id>.<time>" followed by its binding to this browser.
   const sign = (text) => {
@@ -71,20 +83,29 @@
     if (state) {
       const distinct = state.distinct_id + '';
       const id = state.$device_id || (!state.$user_id && distinct.replace(DEVICE, ''));
-      return (distinct == id ? 'i.' : 'd.') + id;
+      // An identified visitor's distinct_id no longer shows the form; the SDK's code does:
+      // identify() refuses the "$device:" prefix since 2.46, the release that brought it.
+      const bare =
+        distinct == id ||
+        (distinct != DEVICE + id && instance && !/\$device:/.test(Object.getPrototypeOf(instance).identify));
+      return (bare ? 'i.' : 'd.') + id;
     }
   };
+
+  // The value held until the visitor consents, as it arrived.
+  let held;
 
   // The value to carry to `url`, or nothing when the link is not for a listed domain.
   const valueFor = (url) => {
     const to = url.hostname;
-    const carried =
-      /^http/.test(url.protocol) &&
-      to != host &&
-      RegExp(config.d).test(to) &&
-      device();
-    const value = carried && sign('1' + carried + '.' + ((Date.now() / 1e3) | 0));
-    if (VALUE.test(value)) return value;
+    if (/^http/.test(url.protocol)) {
+      // Until consent the held value goes on, unchanged, to the next page of this site:
+      // nothing is stored on the device (as Google's consent mode url_passthrough does).
+      if (to == host) return held;
+      const carried = RegExp(config.d).test(to) && device();
+      const value = carried && sign('1' + carried + '.' + ((Date.now() / 1e3) | 0));
+      if (VALUE.test(value)) return value;
+    }
   };
 
   let found;
@@ -134,56 +155,144 @@
     } catch {}
   };
 
+  const fresh = (time, age = Date.now() / 1e3 - time) =>
+    (age < config.t && age > -SKEW) || log('expired');
+
+  // Someone identified on this domain stays who they are: a $user_id, or a distinct_id that
+  // is not the device id (set by register, or by SDKs older than $user_id).
+  const anonymous = (state, known = state.$device_id) =>
+    (!state.$user_id && [, known, DEVICE + known].includes(state.distinct_id)) || log('identified');
+
+  // The distinct_id the sender's SDK uses, so that both domains send the same one (what
+  // Original ID Merge goes by; Simplified ID Merge goes by $device_id).
+  const ids = (kind, id) => ({ distinct_id: kind == 'i' ? id : DEVICE + id, $device_id: id });
+
+  // Adoption before the SDK starts: its first event then carries the sender's ids.
+  const store = ([, , kind, id]) => {
+    const state = readState() || log('opted-out');
+    if (state && anonymous(state)) {
+      const json = JSON.stringify(Object.assign(state, ids(kind, id)));
+      if (mp.l) localStorage[mp.n] = json;
+      else {
+        // The SDK reads the first matching cookie only. It writes under cookie_domain, or
+        // "." + utils.js extract_domain(host) (the same in 2.45 and 2.83), or host-only:
+        // remove the copies it can have made, from the host down to extract_domain (never
+        // a public suffix, which browsers refuse and Firefox reports), then write one.
+        const labels = host.split('.');
+        const sdk = host.match(
+          /^(com|org|.{5,})$/.test(host.split('.').pop()) ? /[a-z\d][a-z\d-]*\.[a-z]+$/ : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/,
+        );
+        const allowed = (domain) => /\./.test(domain) && !(mp.s || []).includes(domain.replace(/^\./, ''));
+        const floor = (sdk || [host])[0].length;
+        const setCookie = (value, domain) =>
+          (doc.cookie = mp.n + '=' + value + ';path=/' + (domain ? ';domain=' + domain : '') + (mp.a || ''));
+        if (readCookie(mp.n) != null)
+          for (const i in labels) {
+            const domain = labels.slice(i).join('.');
+            i == 0 && setCookie(';max-age=0');
+            domain.length >= floor && allowed(domain) && setCookie(';max-age=0', domain);
+          }
+        const domain = mp.c || (!mp.h && sdk ? '.' + sdk : '');
+        setCookie(encodeURIComponent(json) + ';max-age=31536000', allowed(domain) && domain);
+      }
+      log(id, 'adopted');
+    }
+  };
+
+  // Adoption at consent, by the loaded SDK: opt_in_tracking() sends $opt_in at once, then
+  // stores what it holds in memory, so the ids registered just before it go into both.
+  // opt_out_tracking() drops the value.
+  const atConsent = (instance) => {
+    for (const name of 'opt_in_tracking clear_opt_in_out_tracking opt_out_tracking'.split(' ')) {
+      const original = instance[name];
+      instance[name] = function () {
+        try {
+          const [, , kind, id, time] = VALUE.exec(held) || [];
+          if (id && name[4] == 'o') log('opted-out');
+          else if (id && fresh(time) && anonymous(instance.persistence.props)) {
+            instance.register(ids(kind, id));
+            log(id, 'adopted');
+          }
+          held = 0;
+        } catch {}
+        return original.apply(this, arguments);
+      };
+    }
+  };
+
+  // The SDK is not there yet (the snippet follows this script, or a consent banner inserts
+  // it later): watch for the snippet's stub, then for the site's init call through it, the
+  // last moment before the SDK reads its storage.
+  const define = Object.defineProperty;
+  const hold = (parts) => {
+    log(parts[3], 'held');
+    // The site's init(token, config, name) of the instance whose storage is ours.
+    const initialised = (stub, token, options, name) => {
+      options = options || {};
+      if (held && mp.n == 'mp_' + (options.persistence_name || token + '_mixpanel')) {
+        // Mixpanel tracks from its start (consent given, or never asked): store now.
+        if (decision() == 1 || (decision() == null && !options.opt_out_tracking_by_default)) {
+          fresh(parts[4]) && store(parts);
+          held = 0;
+        } else
+          (name ? stub[name] : stub).push(function () {
+            // Run by the SDK after its start, before any queued opt-in: never throws.
+            try {
+              atConsent(this);
+            } catch {}
+          });
+      }
+    };
+    const watch = (stub) => {
+      let init = stub.init;
+      // A snippet that ran before this script (placed after it for a framework) has
+      // queued its init calls already.
+      for (const call of stub._i || []) initialised(stub, ...call);
+      define(stub, 'init', {
+        configurable: 1,
+        set: (value) => (init = value),
+        get: () =>
+          function (...call) {
+            const result = init.apply(this, call);
+            try {
+              initialised(stub, ...call);
+            } catch {}
+            return result;
+          },
+      });
+    };
+    const stub = window.mixpanel;
+    if (stub) watch(stub);
+    else
+      define(window, 'mixpanel', {
+        configurable: 1,
+        set(value) {
+          // From now on a plain property again, holding the stub.
+          delete window.mixpanel;
+          window.mixpanel = value;
+          try {
+            watch(value);
+          } catch {}
+        },
+      });
+  };
+
   // Landing. This runs before the Mixpanel snippet: the SDK's first event already carries the id.
   try {
     const next = rewrite(new URL(location));
     if (found != null) {
       // At first load an entry has no state of its own yet.
       history.replaceState(null, '', next);
-      const [, text, kind, id, time] =
-        VALUE.exec(found) || log(found === false ? 'doubled' : 'malformed');
-      const age = Date.now() / 1e3 - time;
+      const parts = VALUE.exec(found) || log(found === false ? 'doubled' : 'malformed');
+      const [, text, , , time] = parts;
       // Without the page's token the storage name is unknown: guessing could write into
       // another project's state, so such a page only strips the parameter.
-      const state =
-        (mp || log('no-token')) &&
-        ((age < config.t && age > -SKEW) || log('expired')) &&
-        (found == sign(text) || log('other-browser')) &&
-        (readState() || log('opted-out'));
-      // Someone identified on this domain stays who they are: $user_id since SDK 2.46,
-      // before that a distinct_id that is not the device id.
-      const known = state && state.$device_id;
-      if (
-        state &&
-        ((!state.$user_id && [, known, DEVICE + known].includes(state.distinct_id)) ||
-          log('identified'))
-      ) {
-        // The distinct_id the sender's SDK uses, so that both domains send the same one (what
-        // Original ID Merge goes by; Simplified ID Merge goes by $device_id).
-        state.distinct_id = kind == 'i' ? id : DEVICE + id;
-        state.$device_id = id;
-        const json = JSON.stringify(state);
-        if (mp.l) localStorage[mp.n] = json;
-        else {
-          // The SDK reads the first matching cookie only: remove every copy (the last, empty
-          // domain attribute is ignored, which removes the host-only one), then write under
-          // exactly the domain the SDK would use: utils.js extract_domain, the same in 2.45
-          // and 2.83, unless cookie_domain is set.
-          const labels = host.split('.');
-          const setCookie = (value, domain) =>
-            (doc.cookie = mp.n + '=' + value + ';path=/;domain=' + domain + (mp.a || ''));
-          for (const i in [0, ...labels]) setCookie(';max-age=0', labels.slice(i).join('.'));
-          const base =
-            !mp.h &&
-            // location.hostname is lower-case: the SDK's /i flag changes nothing.
-            host.match(
-              /^(com|org|.{5,})$/.test(labels.pop())
-                ? /[a-z\d][a-z\d-]*\.[a-z]+$/
-                : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/,
-            );
-          setCookie(encodeURIComponent(json) + ';max-age=31536000', mp.c || (base ? '.' + base : ''));
-        }
-        log(id, 'adopted');
+      if ((mp || log('no-token')) && fresh(time) && (found == sign(text) || log('other-browser'))) {
+        const now = decision();
+        // Opted in, or tracked from the start without being asked: the SDK's first event
+        // must carry the ids. Otherwise nothing is stored before consent.
+        if (now == 1 || (now == null && !mp.b)) store(parts);
+        else hold(parts, (held = found));
       }
     }
   } catch {}

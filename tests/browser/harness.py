@@ -40,8 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # .example names check the SDK's other cookie-domain rule, for TLDs longer than 4 letters.
-    "--host-resolver-rules=MAP *.test 127.0.0.1,MAP *.example 127.0.0.1",
+    # .example names check the SDK's other cookie-domain rule, for TLDs longer than 4 letters;
+    # github.io, a public suffix under which the SDK's own guess of the domain fails.
+    "--host-resolver-rules=MAP *.test 127.0.0.1,MAP *.example 127.0.0.1,MAP *.github.io 127.0.0.1",
 ]
 
 
@@ -190,8 +191,11 @@ class Sites:
         ttl: int | None = None,
         param: str | None = None,
         fragment: bool = False,
+        consent: bool = False,
+        files: dict[str, str] | None = None,
     ) -> None:
-        """Write `pages` (path -> body markup) for `host`, all with `head`, and add xdlink."""
+        """Write `pages` (path -> body markup) for `host`, all with `head`, and `files` (path
+        -> content) as they are, then add xdlink."""
         folder = self.root / host
         shutil.rmtree(folder, ignore_errors=True)
         for path, body in pages.items():
@@ -201,6 +205,8 @@ class Sites:
                 '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
                 f"<title>{host} {path}</title>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
             )
+        for path, content in (files or {}).items():
+            (folder / path).write_text(content)
         install_xdlink(
             folder,
             domains=domains,
@@ -208,6 +214,7 @@ class Sites:
             ttl=ttl,
             param=param,
             fragment=fragment,
+            consent=consent,
         )
         self.server.capture.sites[host] = folder
 
@@ -252,14 +259,14 @@ def install_xdlink(
     ttl: int | None,
     param: str | None,
     fragment: bool,
+    consent: bool = False,
 ) -> None:
     """Add the script to every page of `folder` the way users do: `xdlink build`."""
     command = [sys.executable, "-m", "xdlink", "build", str(folder), "--domains", ",".join(domains)]
     for option, value in (("--token", token), ("--ttl", ttl), ("--param", param)):
         if value is not None:
             command += [option, str(value)]
-    if fragment:
-        command.append("--fragment")
+    command += ["--fragment"] * fragment + ["--consent"] * consent
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
 

@@ -17,12 +17,19 @@ pytestmark = pytest.mark.browser
 SWITCH_ON = "try { localStorage.xdlink_debug = '1'; } catch {}"  # about:blank has no storage
 
 
+class Lines(list[str]):
+    """The xdlink lines of a context, with the landing page and the address it opened."""
+
+    page: Any = None
+    href: str = ""
+
+
 def debug_context(browsing: Browsing, switch: str = SWITCH_ON, **options: Any) -> Any:
     """A context whose pages have the switch set on every domain and whose console lines
     from xdlink (ConsoleMessage.text, arguments joined by one space) are kept in order."""
     context = browsing.context(**options)
     context.add_init_script(switch)
-    context.lines = []
+    context.lines = Lines()
     context.on(
         "console",
         lambda message: message.text.startswith("xdlink:") and context.lines.append(message.text),
@@ -38,13 +45,14 @@ def value_of(href: str) -> str:
     return href.split(f"{PARAM}=", 1)[1].split("#", 1)[0].split("&", 1)[0]
 
 
-def land(context: Any, sites: Sites, url: str) -> list[str]:
-    """Open `url` in `context`; the xdlink lines it logged once B's page view is sent."""
+def land(context: Any, sites: Sites, url: str) -> Lines:
+    """Open `url` in `context`; the xdlink lines it logged once B's SDK has loaded."""
     page = context.new_page()
     page.goto(url)
     assert page.url == sites.url(SITE_B, LANDING)
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
-    lines: list[str] = context.lines
+    lines: Lines = context.lines
+    lines.page, lines.href = page, url
     return lines
 
 
@@ -164,9 +172,14 @@ def lines_after_visiting_b(browsing: Browsing, sites: Sites, script: str) -> lis
     return land(context, sites, href)
 
 
-def test_refused_opted_out(browsing: Browsing, sites: Sites) -> None:
+def test_held_then_refused_opted_out(browsing: Browsing, sites: Sites) -> None:
+    """A visitor who opted out on B is held (they may opt in on this visit); opting out
+    again drops the value, and says so."""
     lines = lines_after_visiting_b(browsing, sites, "mixpanel.opt_out_tracking()")
-    assert lines == ["xdlink: refused opted-out"]
+    device = value_of(lines.href).split(".")[1]
+    assert lines == [f"xdlink: held {device}"]
+    lines.page.evaluate("mixpanel.opt_out_tracking()")
+    assert lines == [f"xdlink: held {device}", "xdlink: refused opted-out"]
 
 
 def test_refused_identified(browsing: Browsing, sites: Sites) -> None:

@@ -25,11 +25,11 @@ REALISTIC = ScriptConfig(
     mixpanel=MixpanelConfig(token="3f1c9a7e5b2d4c6e8a0b1c2d3e4f5a6b"),
 )
 # The first budget was 2,400 bytes and 1,300 gzipped, which every feature together did not fit
-# (features win over bytes); the debug mode then had 150 gzipped more and took 130.
-# js/README.md shows where the bytes go.
+# (features win over bytes); the debug mode then had 150 gzipped more and took 130, and
+# consent-safe adoption 413 more. js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 2620
-MAX_GZIPPED = 1525
+MAX_BYTES = 3865
+MAX_GZIPPED = 2080
 
 
 def test_size_budget() -> None:
