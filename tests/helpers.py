@@ -26,6 +26,7 @@ def fixture_pages() -> list[Path]:
         and path.is_file()
         and "expected" not in path.name
         and "generators-src" not in path.parts
+        and "frameworks-src" not in path.parts
     )
 
 

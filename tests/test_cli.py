@@ -431,6 +431,7 @@ def test_json_report_keys_are_stable(site: Path) -> None:
         "script_files",
         "tokens",
         "links",
+        "placements",
         "interrupted",
         "exit_code",
     ]

@@ -18,6 +18,7 @@ from tests.helpers import FIXTURES, SETTINGS, insertions, source_of, unified_dif
 from xdlink import cli
 from xdlink.options import COMMAND_LINE, settings_from
 from xdlink.page import Outcome, build_page
+from xdlink.scan import Placement
 from xdlink.settings import Command, Settings
 
 CASES = sorted(path for path in (FIXTURES / "cases").iterdir() if path.is_dir())
@@ -95,15 +96,14 @@ def test_cases_without_flags_run_with_the_shared_settings() -> None:
 
 
 ELEMENT = re.compile(r"^(\r\n|\n|\r)?[\t ]*<script data-xdlink=\"[^\"]+\">.*</script>$", re.DOTALL)
-GENERATED = sorted((FIXTURES / "generators").rglob("*.htm*"))
-INSERTIONS = FIXTURES / "generators" / "insertions.txt"
+FAMILIES = ("generators", "frameworks")
 
 
-def _describe(page: Path) -> str:
+def _describe(page: Path, family: str) -> str:
     """Where the element went in one generator page, and the outcome; one line."""
     data = page.read_bytes()
     outcome = build_page(data, SETTINGS, xml=page.suffix == ".xhtml")
-    name = page.relative_to(FIXTURES / "generators").as_posix()
+    name = page.relative_to(FIXTURES / family).as_posix()
     if outcome.output is None:
         return f"{name}: {outcome.action} ({outcome.reason})"
     offset, span = next(
@@ -114,13 +114,19 @@ def _describe(page: Path) -> str:
     lead = span[: span.index(b"<script")]
     before = data[max(0, offset - 40) : offset].decode("latin-1")
     after = data[offset : offset + 30].decode("latin-1")
-    return f"{name}: at byte {offset} with {lead!r}, after {before!r}, before {after!r}"
+    rule = "" if outcome.placement is Placement.HEAD else f" ({outcome.placement})"
+    return f"{name}: at byte {offset}{rule} with {lead!r}, after {before!r}, before {after!r}"
 
 
-def test_generator_pages_get_the_element_where_expected(request: pytest.FixtureRequest) -> None:
-    """Pins the insertion point in every real generator page, byte for byte."""
-    actual = "".join(_describe(page) + "\n" for page in GENERATED)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_real_pages_get_the_element_where_expected(
+    request: pytest.FixtureRequest, family: str
+) -> None:
+    """Pins the insertion point in every real generator and framework page, byte for byte."""
+    pages = sorted((FIXTURES / family).rglob("*.htm*"))
+    actual = "".join(_describe(page, family) + "\n" for page in pages)
+    golden = FIXTURES / family / "insertions.txt"
     if request.config.getoption("--update-golden"):
-        INSERTIONS.write_text(actual)
-    expected = INSERTIONS.read_text()
+        golden.write_text(actual)
+    expected = golden.read_text()
     assert actual == expected, unified_diff(expected.encode(), actual.encode())

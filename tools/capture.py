@@ -56,6 +56,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.handle_any(b"")
 
+    def do_HEAD(self) -> None:  # Next.js checks pages with HEAD before prefetching them
+        self.handle_any(b"")
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.handle_any(self.rfile.read(length))
@@ -99,7 +102,16 @@ class Handler(BaseHTTPRequestHandler):
         if not file.is_file():
             self.reply(404, b"not found", "text/plain")
             return
-        types = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".gif": "image/gif"}
+        types = {
+            ".html": "text/html; charset=utf-8",
+            ".js": "text/javascript",
+            ".mjs": "text/javascript",
+            ".css": "text/css",
+            ".json": "application/json",
+            ".txt": "text/plain",
+            ".svg": "image/svg+xml",
+            ".gif": "image/gif",
+        }
         self.reply(200, file.read_bytes(), types.get(file.suffix, "application/octet-stream"))
 
     def reply(self, status: int, payload: bytes, content_type: str) -> None:
@@ -113,7 +125,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
 
 class Server(ThreadingHTTPServer):

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from xdlink.facts import Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import MixpanelConfig, init_call_positions
-from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, scan_blocks, scan_head
+from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, Placement, scan_blocks, scan_head
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings
 from xdlink.source import PageError, Source, read_source
@@ -40,6 +40,7 @@ class Outcome:
     reason: str | None = None
     facts: Facts = field(default_factory=Facts)
     script: RenderedScript | None = None
+    placement: Placement | None = None
 
 
 # --- the block ------------------------------------------------------------------------
@@ -112,6 +113,8 @@ def build_page(
         return Outcome(Action.SKIPPED, reason=source)
     calls = tuple(init_call_positions(source.text))
     head = scan_head(source.text, source.start, until=max(calls, default=0) + 1)
+    if head.react_rendered and _hydrates_document(source.text):
+        head = scan_head(source.text, source.start, to_head_end=True)
     if not head.is_document:
         return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
     if not settings.built and _has_template_syntax(source.text, source.start, head.region_end):
@@ -127,17 +130,22 @@ def build_page(
     if settings.external is not None:
         src = external_src(external_file(settings.external, script), path, head.has_base)
     element = script.element(xml or head.has_xml_declaration, src)
+    done = functools.partial(Outcome, facts=facts, script=script, placement=head.placement)
     if not blocks:
-        output = source.splice(head.anchor, head.anchor, element)
-        return Outcome(Action.INJECTED, output, facts=facts, script=script)
+        return done(Action.INJECTED, source.splice(head.anchor, head.anchor, element))
     first = blocks[0]
-    if len(blocks) == 1 and head.blocks and source.text[first.start : first.end] == element:
-        return Outcome(Action.UNCHANGED, facts=facts, script=script)
-    if not head.blocks:  # only elsewhere (a body, after the head's end): moved to the head
-        output = _rewrite(source, [Block(head.anchor, head.anchor), *blocks], element)
-    else:
-        output = _rewrite(source, blocks, element)
-    return Outcome(Action.UPDATED, output, facts=facts, script=script)
+    # Only elsewhere (a body, after the head's end), or not where a framework rule puts
+    # it now: moved to the anchor.
+    moved = not head.blocks or (
+        head.placement is not Placement.HEAD and head.anchor not in (first.start, first.end)
+    )
+    if len(blocks) == 1 and not moved and source.text[first.start : first.end] == element:
+        return done(Action.UNCHANGED)
+    if moved:
+        target = Block(head.anchor, head.anchor)
+        spans = sorted([target, *blocks], key=lambda block: block.start)
+        return done(Action.UPDATED, _rewrite(source, spans, element, spans.index(target)))
+    return done(Action.UPDATED, _rewrite(source, blocks, element))
 
 
 def remove_page(data: bytes) -> Outcome:
@@ -157,12 +165,12 @@ def _all_blocks(source: Source, head: Head) -> list[Block]:
     return head.blocks
 
 
-def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
-    """Replace the first block by ``element`` (None: remove it) and remove the others."""
+def _rewrite(source: Source, blocks: list[Block], element: str | None, at: int = 0) -> bytes:
+    """Replace block ``at`` by ``element`` (None: remove it) and remove the others."""
     pieces: list[bytes] = []
     position, copied = source.start, 0
     for index, block in enumerate(blocks):
-        if index == 0 and element is not None:
+        if index == at and element is not None:
             start, end, replacement = block.start, block.end, element
         else:
             start, end = _removal_span(source.text, block, position)
@@ -171,6 +179,11 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None) -> bytes:
         position, copied = end, source.offset(end)
     pieces.append(source.data[copied:])
     return b"".join(pieces)
+
+
+def _hydrates_document(text: str) -> bool:
+    """Whether React Router or Remix hydrates the whole document (their context script)."""
+    return "__reactRouterContext" in text or "__remixContext" in text
 
 
 def _has_template_syntax(text: str, start: int, end: int) -> bool:

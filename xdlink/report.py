@@ -13,6 +13,7 @@ from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from xdlink.page import TEMPLATE_REASON, Action, Facts
+from xdlink.scan import Placement
 from xdlink.settings import Command, Settings, WarningKind
 
 EXAMPLES = 5
@@ -104,6 +105,7 @@ class PageReport:
     csp_hash: str | None = None
     diff: str | None = None
     script_file: tuple[str, FileStatus] | None = None
+    placement: str | None = None
 
 
 @dataclass
@@ -138,6 +140,8 @@ class Report:
     token_given: bool = False
     config: str | None = None
     config_warnings: tuple[str, ...] = ()
+    placements: Counter[str] = field(default_factory=Counter)
+    framework_pages: list[tuple[str, str]] = field(default_factory=list)  # (page, rule)
 
     @classmethod
     def of(cls, command: Command, root: str, settings: Settings, **options: Any) -> Report:
@@ -174,6 +178,14 @@ class Report:
             self.add_script_file(*page.script_file)
         if self.command is Command.BUILD:
             self._add_facts(page)
+            self._add_placement(page)
+
+    def _add_placement(self, page: PageReport) -> None:
+        if page.placement is None:
+            return
+        self.placements[page.placement] += 1
+        if page.placement != Placement.HEAD:
+            self.framework_pages.append((page.path, page.placement))
 
     def _add_facts(self, page: PageReport) -> None:
         facts = page.facts
@@ -308,6 +320,8 @@ class Report:
         for path in self.changed:
             verb = "changed" if self.write else "would change"
             yield Line(Level.DETAIL, f"{verb}: {self.display(path)}")
+        for path, rule in self.framework_pages:
+            yield Line(Level.DETAIL, f"placed {rule}: {self.display(path)}")
         for warning in self.warnings():
             yield Line(Level.WARNING, warning.message, warning.kind)
         yield Line(Level.SUMMARY, self.summary())
@@ -363,6 +377,7 @@ class Report:
             }
             if self.command is Command.BUILD
             else {},
+            "placements": dict(sorted(self.placements.items())),
             "interrupted": self.interrupted,
             "exit_code": int(self.return_code),
         }

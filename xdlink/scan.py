@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 WS = "\t\n\f\r "
 # Possessive quantifiers keep these linear: a name is never split to retry a match.
@@ -60,9 +61,18 @@ HEAD_ELEMENTS = frozenset(
 # Start tags "after head" puts back into the head (noscript is not among them).
 AFTER_HEAD_ELEMENTS = HEAD_ELEMENTS - {"noscript"}
 MARKER_ATTRIBUTE = "data-xdlink"
+NEXT_HEAD_COUNT = "next-head-count"
 # End tags that make the parser open the head in "before html" and "before head"; the
 # others are ignored there.
 _HEAD_IMPLYING_END_TAGS = frozenset({"head", "body", "html", "br"})
+
+
+class Placement(StrEnum):
+    """Which placement rule a page's element follows (see _HeadScanner)."""
+
+    HEAD = "early in head"
+    NEXT_HEAD_COUNT = "after next-head-count"
+    HEAD_END = "at the end of head (document hydration)"
 
 
 @dataclass(slots=True)
@@ -101,6 +111,8 @@ class Head:
     inline_scripts: list[tuple[int, int, str | None]] = field(default_factory=list)
     has_base: bool = False
     ends_in_comment: bool = False  # the file ends inside a comment before the head
+    placement: Placement = field(default_factory=lambda: Placement.HEAD)
+    react_rendered: bool = False  # a <meta charSet> as React writes it
 
 
 class UnclosedTag(ValueError):
@@ -140,10 +152,10 @@ def tag_source(text: str, start: int) -> str | None:
 
 
 def _declares_something(raw: str) -> bool:
-    """Whether a <meta> tag's text may declare a charset or an http-equiv (a lower-cased
-    copy and ``in`` cost a fraction of a case-insensitive search)."""
+    """Whether a <meta> tag's text may declare a charset, an http-equiv or Next.js's head
+    count (a lower-cased copy and ``in`` cost a fraction of a case-insensitive search)."""
     lowered = raw.lower()
-    return "charset" in lowered or "http-equiv" in lowered
+    return "charset" in lowered or "http-equiv" in lowered or NEXT_HEAD_COUNT in lowered
 
 
 def _attributes(raw: str) -> dict[str, str]:
@@ -264,6 +276,21 @@ class _HeadScanner:
     - A page that ends inside a comment before its head has no place after that comment:
       it is skipped. A page that ends inside a tag keeps its element before that tag,
       which browsers drop.
+
+    Two frameworks take over the head after load, and the element must stay out of what
+    they own (``Head.placement`` names the rule a page got):
+
+    - Next.js's Pages Router (up to 14) writes ``<meta name="next-head-count"
+      content="N">`` after the N head elements its head manager replaces on the client:
+      the element goes right after that meta, outside them.
+    - React 18 hydrating the whole document (React Router 7, Remix: the page holds
+      ``window.__reactRouterContext`` or ``__remixContext``, and React writes ``<meta
+      charSet>``) matches the head's children to its own in order, by tag name, and leaves
+      extra ones at the end alone; an element anywhere else makes it discard the page and
+      render it again. The element goes before the scripts that end the head (the
+      Mixpanel snippet, usually: React then matches the element to the snippet's script,
+      which it does not render again, and the snippet to nothing), or before ``</head>``
+      when the head does not end with a script. React 19 accepts both.
     """
 
     def __init__(self, text: str, start: int, until: int = 0) -> None:
@@ -278,6 +305,10 @@ class _HeadScanner:
         self.charset_end = start
         self.base_end = start
         self.pending_csp: list[tuple[int, str]] = []
+        self.next_head_count_end: int | None = None
+        self.to_head_end = False  # document hydration: the element goes after head's own
+        self.scripts_to_end: int | None = None  # where the scripts that end the head start
+        self.head_end: int | None = None  # where </head> stands
 
     def run(self, start: int, whole: bool) -> Head:
         position = start
@@ -316,6 +347,7 @@ class _HeadScanner:
         run = _QUIET_RUN.match(self.text, position)
         if run is None or _declares_something(run.group()):
             return position
+        self.scripts_to_end = None
         return run.end()
 
     def _spaced_tag(self, spaced: re.Match[str], whole: bool) -> int:
@@ -402,7 +434,9 @@ class _HeadScanner:
             if ends_head:
                 self._head_starts_at(tag.start)
                 return tag.end if whole else -1
-            self.after_head |= name == "head" and self.head_start is not None
+            if name == "head" and self.head_start is not None and not self.after_head:
+                self.after_head = True
+                self.head_end = tag.start
             return tag.end
         if name == "html":
             self.head.is_document = True
@@ -422,12 +456,20 @@ class _HeadScanner:
     def _head_element(self, tag: Tag) -> int:
         name = tag.name
         before_script = self.head.first_script is None
+        if not self.after_head and (name != "script" or MARKER_ATTRIBUTE not in tag.attrs):
+            if name != "script":
+                self.scripts_to_end = None
+            elif self.scripts_to_end is None:
+                self.scripts_to_end = tag.start
         if name == "meta":
             if _is_charset_meta(tag):
                 self.charset_end = tag.end
                 self.head.charset_after_script = not before_script
+                self.head.react_rendered |= "charSet" in self.text[tag.start : tag.end]
             elif _is_csp_meta(tag):
                 self.pending_csp.append((tag.end, tag.attrs.get("content", "")))
+            elif tag.attrs.get("name") == NEXT_HEAD_COUNT:
+                self.next_head_count_end = tag.end
         elif name == "base":
             self.head.has_base = True
             self.base_end = tag.end if before_script else self.base_end
@@ -468,15 +510,24 @@ class _HeadScanner:
         head = self.head
         start = self.head_start if self.head_start is not None else head.region_end
         head.anchor = max(start, self.charset_end, self.base_end)
+        if self.to_head_end and self.head_end is not None:
+            head.anchor = self.scripts_to_end or self.head_end
+            head.placement = Placement.HEAD_END
+        elif self.next_head_count_end is not None:
+            head.anchor = max(head.anchor, self.next_head_count_end)
+            head.placement = Placement.NEXT_HEAD_COUNT
         head.csp_before_anchor = [text for end, text in self.pending_csp if end <= head.anchor]
         return head
 
 
-def scan_head(text: str, start: int = 0, until: int = 0) -> Head:
+def scan_head(text: str, start: int = 0, until: int = 0, to_head_end: bool = False) -> Head:
     """Tokenize from ``start`` through the head far enough to find the anchor, the blocks
     before it and the head metadata, and at least to ``until``; ``region_end`` says
-    where the scan ended."""
-    return _HeadScanner(text, start, until).run(start, whole=False)
+    where the scan ended. ``to_head_end``: the page hydrates its whole document, and
+    the element goes after the head's own elements (see _HeadScanner)."""
+    scanner = _HeadScanner(text, start, len(text) if to_head_end else until)
+    scanner.to_head_end = to_head_end
+    return scanner.run(start, whole=False)
 
 
 def scan_blocks(text: str, start: int = 0) -> list[Block]:

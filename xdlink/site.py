@@ -192,6 +192,7 @@ def process(
         return PageReport(relative, None, error=exc.strerror or str(exc))
     diff = _diff(relative, data, outcome) if job.diff and outcome.output is not None else None
     csp = outcome.script.sha256 if outcome.script is not None else None
+    placement = None if outcome.placement is None else str(outcome.placement)
     return PageReport(
         relative,
         outcome.action,
@@ -201,6 +202,7 @@ def process(
         csp,
         diff,
         script_file,
+        placement,
     )
 
 
