@@ -431,6 +431,12 @@ class _Journey:
         refused = [line[len("refused ") :] for line in verdict if line.startswith("refused ")]
         if refused:
             return _REFUSED.get(refused[0], refused[0]).format(target=target, source=source)
+        if not adopted and any(line.startswith("held ") for line in verdict):
+            return (
+                f"{target} holds the id until the visitor opts in (its Mixpanel waits for "
+                "consent): the join happens at mixpanel.opt_in_tracking(), which verify "
+                "does not give"
+            )
         if not adopted and sent and self.param + "=" not in to_target[-1]:
             return (
                 f"the parameter did not arrive: a redirect on {target} dropped the query "

@@ -233,7 +233,7 @@ def test_opt_out_persistence_by_default(browsing: Browsing, sites: Sites, sdk: s
     assert_stored_after_consent(page, device)
 
 
-@pytest.mark.parametrize("sdk", [SDK_245, SDK])
+@pytest.mark.parametrize("sdk", RELEASES)
 def test_a_visitor_identified_on_a(browsing: Browsing, sites: Sites, sdk: str) -> None:
     """Logged in on A, the stored distinct_id is the user id; B still gets the anonymous
     distinct_id A's SDK uses for that device: bare before 2.46, "$device:" + id after."""

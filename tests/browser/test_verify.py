@@ -305,3 +305,18 @@ def test_a_landing_site_without_a_readable_init_needs_the_token(sites: dict[str,
     )
     build(sites[DOCS], "--token", "5ec0de5ec0de5ec0de5ec0de5ec0de00")
     assert pair_line(verify_sites(sites), SHOP, DOCS).startswith("joined")
+
+
+def test_a_landing_site_that_waits_for_consent_is_named(sites: dict[str, Path]) -> None:
+    for page in sites[DOCS].rglob("*.html"):
+        text = page.read_text()
+        waits = "{opt_out_tracking_by_default: true, track_pageview: true"
+        page.write_text(text.replace("{track_pageview: true", waits))
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: {DOCS} holds the id until the visitor opts in (its Mixpanel waits for "
+        "consent): the join happens at mixpanel.opt_in_tracking(), which verify does not give"
+    )
