@@ -163,6 +163,20 @@ def test_consent_after_the_ttl_joins_nobody(browsing: Browsing, sites: Sites, sd
     assert_nothing_stored(page, device)
 
 
+def assert_joined_at_accept(browsing: Browsing, sites: Sites, sdk: str) -> None:
+    """Cross to B, where Mixpanel starts when the visitor accepts (``accept()``): nothing
+    is stored before, and the first event after carries A's ids."""
+    page = browsing.page()
+    page.goto(sites.url(SITE_A))
+    device = device_on_a(sites)
+    page.click("#to-b")
+    page.wait_for_url(f"**{SITE_B}**")
+    page.wait_for_load_state("load")
+    assert_nothing_stored(page, device)
+    event = first_event_after(sites, page, "accept()", "/landing.html")
+    assert_carries(event, device, sdk)
+
+
 def banner_script(sites: Sites, sdk: str) -> str:
     """A consent banner's file that loads Mixpanel when the visitor accepts (``accept()``):
     the page itself shows no Mixpanel init."""
@@ -188,15 +202,7 @@ def test_a_banner_that_loads_mixpanel_on_accept(browsing: Browsing, sites: Sites
         token=TOKEN,
         consent=True,
     )
-    page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#to-b")
-    page.wait_for_url(f"**{SITE_B}**")
-    page.wait_for_load_state("load")
-    assert_nothing_stored(page, device)
-    event = first_event_after(sites, page, "accept()", "/landing.html")
-    assert_carries(event, device, sdk)
+    assert_joined_at_accept(browsing, sites, sdk)
 
 
 @pytest.mark.parametrize("sdk", RELEASES)
@@ -210,15 +216,7 @@ def test_an_init_a_consent_manager_enables(browsing: Browsing, sites: Sites, sdk
         "old.replaceWith(s); } }</script>"
     )
     build_sites(sites, sdk, parked + enable)
-    page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#to-b")
-    page.wait_for_url(f"**{SITE_B}**")
-    page.wait_for_load_state("load")
-    assert_nothing_stored(page, device)
-    event = first_event_after(sites, page, "accept()", "/landing.html")
-    assert_carries(event, device, sdk)
+    assert_joined_at_accept(browsing, sites, sdk)
 
 
 @pytest.mark.parametrize("sdk", RELEASES)
