@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,16 @@ from urllib.parse import urlsplit
 import pytest
 
 # ROOT, Capture and Handler are re-exported: the tests import ROOT from here.
-from tools.capture import NODE_MODULES, ROOT, SDK, Capture, Handler, Request, Server  # noqa: F401
+from tools.capture import (  # noqa: F401
+    NODE_MODULES,
+    ROOT,
+    SDK,
+    Capture,
+    Handler,
+    Request,
+    Server,
+    serving,
+)
 
 CHROMIUM = Path(os.environ.get("XDLINK_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI") == "true"
@@ -61,12 +69,8 @@ def require(condition: bool, message: str) -> None:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    httpd = Server()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Server()) as httpd:
+        yield httpd
 
 
 # --- the browser -----------------------------------------------------------------------

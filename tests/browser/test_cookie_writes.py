@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.browser.harness import SITE_A, TOKEN, Browsing, Sites
-from tests.browser.test_crossing import device_on_a
+from tests.browser.test_crossing import land_decorated
 
 pytestmark = pytest.mark.browser
 
@@ -47,11 +47,7 @@ def writes_at_landing(
         place = {"domain": stale, "path": "/"} if stale else {"url": sites.url(host)}
         context.add_cookies([{"name": NAME, "value": value, **place}])
     page = context.new_page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.wait_for_function("window.mixpanel && mixpanel.__loaded")
-    href = page.evaluate("url => xdlink.decorate(url)", sites.url(host, "/landing.html"))
-    page.goto(href, wait_until="domcontentloaded")
+    device = land_decorated(page, sites, host)
     assert not page.evaluate("!!(window.mixpanel && mixpanel.__loaded)")
     writes: list[str] = page.evaluate("cookieWrites")
     return writes, device, page

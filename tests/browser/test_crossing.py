@@ -59,6 +59,17 @@ def assert_clean_landing(page: Any, sites: Sites, expected: str = LANDING) -> No
     assert events[0]["$current_url"] == sites.url(SITE_B, expected)
 
 
+def land_decorated(page: Any, sites: Sites, host: str) -> str:
+    """Open A, then the address of ``host``'s landing page as A's script decorates it, up
+    to that page's DOMContentLoaded (its SDK may still be loading); A's device id."""
+    page.goto(sites.url(SITE_A))
+    device = device_on_a(sites)
+    page.wait_for_function("window.mixpanel && mixpanel.__loaded")
+    href = page.evaluate("url => xdlink.decorate(url)", sites.url(host, "/landing.html"))
+    page.goto(href, wait_until="domcontentloaded")
+    return device
+
+
 def link_to_b(sites: Sites, element_id: str = "to-b", path: str = LANDING) -> str:
     return f'<a id="{element_id}" href="{sites.url(SITE_B, path)}">to B</a>'
 
@@ -301,11 +312,7 @@ def test_cookie_domain_is_the_one_the_sdk_uses(
     sites.build(host, {"landing.html": "<p>B</p>"}, head=head, domains=domains)
     context = browsing.context()
     page = context.new_page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.wait_for_function("window.mixpanel && mixpanel.__loaded")
-    href = page.evaluate("url => xdlink.decorate(url)", sites.url(host, "/landing.html"))
-    page.goto(href, wait_until="domcontentloaded")
+    device = land_decorated(page, sites, host)
     name = f"mp_{TOKEN}_mixpanel"
     ours = [c["domain"] for c in context.cookies(page.url) if c["name"] == name]
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")

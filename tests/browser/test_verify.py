@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import CHROMIUM, NODE_MODULES, ROOT, SDK, require
+from tools.capture import serving
 
 SITES = ROOT / "fixtures" / "verify"
 SHOP, DOCS = "shop.example", "docs.example.org"
@@ -222,11 +222,8 @@ def deployed(sites: dict[str, Path]) -> Iterator[tuple[_Sites, dict[str, Path]]]
             for host in sites:
                 text = text.replace(f"https://{host}/", f"http://{host}:{port}/")
             page.write_text(text)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, sites
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server, sites
 
 
 def verify_deployed(server: _Sites) -> subprocess.CompletedProcess[str]:

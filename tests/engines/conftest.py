@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.engines.driver import Driver
 from tests.engines.firefox import FIREFOX, Firefox
 from tests.engines.server import EngineServer
 from tests.engines.webkit import DRIVER, WebKitDriver, Xvfb, minibrowser
+from tools.capture import serving
 
 ENGINES = ("firefox", "webkit")
 
@@ -48,12 +48,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def engine_server() -> Iterator[EngineServer]:
-    server = EngineServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(EngineServer()) as server:
+        yield server
 
 
 @pytest.fixture
