@@ -60,25 +60,27 @@ def links_to(text: str, domains: tuple[str, ...], lowered: str | None = None) ->
     left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1);
     ``lowered``, ``lower_view(text)``, when the caller has it."""
     lowered = lowered if lowered is not None else lower_view(text)
-    found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
-    last = max((links[-1][0] for links in found.values() if links), default=None)
-    if last is None:
-        return {}
-    inert = _Inert(lowered, last)
-    counts = {
-        domain: sum(not inert.covers(at) for at, _ in links) for domain, links in found.items()
-    }
-    return {domain: count for domain, count in counts.items() if count}
+    live = _live_links(text, lowered, domains)
+    return {domain: len(urls) for domain, urls in live.items() if urls}
 
 
 def link_urls(text: str, domain: str) -> list[str]:
     """The URLs of the page's link tags that lead to ``domain``, in document order."""
-    lowered = lower_view(text)
-    found = _link_candidates(text, lowered, domain)
-    if not found:
-        return []
-    inert = _Inert(lowered, found[-1][0])
-    return [url for at, url in found if not inert.covers(at)]
+    return _live_links(text, lower_view(text), (domain,))[domain]
+
+
+def _live_links(text: str, lowered: str, domains: tuple[str, ...]) -> dict[str, list[str]]:
+    """The URLs of the link tags leading to each domain, without those that are text (in
+    comments and raw-text elements): one inert pass for all the domains."""
+    found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
+    last = max((links[-1][0] for links in found.values() if links), default=None)
+    if last is None:
+        return {domain: [] for domain in domains}
+    inert = _Inert(lowered, last)
+    return {
+        domain: [url for at, url in links if not inert.covers(at)]
+        for domain, links in found.items()
+    }
 
 
 def lower_view(text: str) -> str:
