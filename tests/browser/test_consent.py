@@ -80,7 +80,9 @@ def assert_stored_after_consent(page: Any, device: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "storage", [{}, {"opt_out_persistence_by_default": True}], ids=["persistence-on", "persistence-off"]
+    "storage",
+    [{}, {"opt_out_persistence_by_default": True}],
+    ids=["persistence-on", "persistence-off"],
 )
 @pytest.mark.parametrize("sdk", RELEASES)
 def test_first_visit_accepts_on_the_landing_page(
