@@ -180,7 +180,7 @@
         // a public suffix, which browsers refuse and Firefox reports), then write one.
         const labels = host.split('.');
         const sdk = host.match(
-          /^(com|org|.{5,})$/.test(host.split('.').pop()) ? /[a-z\d][a-z\d-]*\.[a-z]+$/ : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/,
+          /^(com|org|.{5,})$/.test(labels[labels.length - 1]) ? /[a-z\d][a-z\d-]*\.[a-z]+$/ : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/,
         );
         const allowed = (domain) => /\./.test(domain) && !(mp.s || []).includes(domain.replace(/^\./, ''));
         const floor = (sdk || [host])[0].length;
@@ -292,7 +292,10 @@
         // Opted in, or tracked from the start without being asked: the SDK's first event
         // must carry the ids. Otherwise nothing is stored before consent.
         if (now == 1 || (now == null && !mp.b)) store(parts);
-        else hold(parts, (held = found));
+        else {
+          held = found;
+          hold(parts);
+        }
       }
     }
   } catch {}
