@@ -106,14 +106,14 @@ def test_page_changed_during_the_run_is_left_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_site(tmp_path, ["a.html"])
-    real_read = site_module.read_file
+    real_read = site_module.read_page
 
-    def read_then_change(path: str) -> bytes:
-        data = real_read(path)
+    def read_then_change(path: str) -> tuple[bytes, os.stat_result]:
+        read = real_read(path)
         Path(path).write_bytes(b"<!DOCTYPE html><title>new content</title>")
-        return data
+        return read
 
-    monkeypatch.setattr(site_module, "read_file", read_then_change)
+    monkeypatch.setattr(site_module, "read_page", read_then_change)
     report = build(tmp_path)
     assert "the page changed while xdlink was reading it" in report.errors[0]
     assert (tmp_path / "a.html").read_bytes() == b"<!DOCTYPE html><title>new content</title>"
@@ -237,14 +237,14 @@ def test_page_removed_during_the_run_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_site(tmp_path, ["a.html", "b.html"])
-    real_read = site_module.read_file
+    real_read = site_module.read_page
 
-    def vanish_then_read(path: str) -> bytes:
+    def vanish_then_read(path: str) -> tuple[bytes, os.stat_result]:
         if path.endswith("a.html"):
             os.unlink(path)
         return real_read(path)
 
-    monkeypatch.setattr(site_module, "read_file", vanish_then_read)
+    monkeypatch.setattr(site_module, "read_page", vanish_then_read)
     report = build(tmp_path)
     assert report.errors == [
         f"error: cannot process {tmp_path / 'a.html'}: No such file or directory"
@@ -264,3 +264,25 @@ def test_symlink_to_a_page_inside_the_site_is_processed_once(tmp_path: Path) -> 
     assert built.count(b"data-xdlink=") == 1
     assert (tmp_path / "alias.html").is_symlink()
     assert (tmp_path / "alias.html").read_bytes() == built
+
+
+def test_page_replaced_by_a_link_during_the_run_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "outside.html"
+    outside.write_bytes(PAGE)
+    site = make_site(tmp_path / "site", ["a.html"])
+    real_scan = site_module.scan_tree
+
+    def scan_then_swap(*args: object, **kwargs: object) -> site_module.Tree:
+        tree = real_scan(*args, **kwargs)  # type: ignore[arg-type]
+        (site / "a.html").unlink()
+        (site / "a.html").symlink_to(outside)
+        return tree
+
+    monkeypatch.setattr(site_module, "scan_tree", scan_then_swap)
+    report = build(site)
+    assert len(report.errors) == 1
+    assert "a.html" in report.errors[0]
+    assert outside.read_bytes() == PAGE
+    assert (site / "a.html").is_symlink()

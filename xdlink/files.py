@@ -20,6 +20,22 @@ def read_file(path: str) -> bytes:
         return handle.read()
 
 
+def read_page(path: str) -> tuple[bytes, os.stat_result]:
+    """A page's bytes and the status of the file they were read from: one open, never
+    through a symbolic link (the walk reports those), and no buffered file object."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        info = os.fstat(descriptor)
+        chunks, size = [], info.st_size + 1
+        # Until end of file: a read may return less than asked, and the file may grow.
+        while chunk := os.read(descriptor, size):
+            chunks.append(chunk)
+            size = 1 << 16
+    finally:
+        os.close(descriptor)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), info
+
+
 def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
     """Write to a temporary file beside the page and rename it over the page.
 
@@ -30,16 +46,28 @@ def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
         raise NotWritten("the page is read-only; left as it is")
     descriptor, temporary = create_temporary(os.path.dirname(path))
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
-            if os.geteuid() == 0 and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-                os.fchown(descriptor, before.st_uid, before.st_gid)
+        owner = (before.st_uid, before.st_gid)
+        chown = os.geteuid() == 0 and owner != (os.getuid(), os.getgid())
+        fill(descriptor, data, stat.S_IMODE(before.st_mode), owner if chown else None)
         check_unchanged(path, before)
         os.replace(temporary, path)
     except BaseException:
         unlink_quietly(temporary)
         raise
+
+
+def fill(descriptor: int, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> None:
+    """Write all of ``data`` to a new file, give it its mode (and owner), and close it:
+    with the descriptor alone, as a file object would only add its buffer's cost."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.fchmod(descriptor, mode)
+        if owner is not None:
+            os.fchown(descriptor, *owner)
+    finally:
+        os.close(descriptor)
 
 
 _NUMBERS = itertools.count()
@@ -104,9 +132,7 @@ def write_new_file(path: str, data: bytes, mode: int = 0o644) -> None:
     """Create or replace a file of xdlink's own through a temporary file and a rename."""
     descriptor, temporary = create_temporary(os.path.dirname(path))
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            os.fchmod(descriptor, mode)
+        fill(descriptor, data, mode)
         os.replace(temporary, path)
     except BaseException:
         unlink_quietly(temporary)

@@ -21,6 +21,7 @@ from xdlink.files import (
     TEMP_PREFIX,
     NotWritten,
     read_file,
+    read_page,
     remove_if_stale,
     replace_file,
 )
@@ -180,8 +181,7 @@ def process(
     """Read one page, run the core on it and, if it changed, replace it atomically."""
     path = os.path.join(root, relative)
     try:
-        before = os.stat(path, follow_symlinks=False)
-        data = read_file(path)
+        data, before = read_page(path)
         outcome = _run_core(data, job, relative)
         if outcome.output is not None and job.write:
             replace_file(path, outcome.output, before)
