@@ -164,6 +164,12 @@ HEAD_PIECES = st.sampled_from(
         '<style>a::after { content: "</head>" }</style>',
         '<meta name="d" content="<script>">',
         '<script data-xdlink="0.0.1 abc">old()</script>',
+        # What the scanner reads in runs: plain titles and styles, external scripts.
+        "<title>Plain</title>",
+        "<style>p { margin: 0 }</style>",
+        '<script src="/b.js">\n</script>',
+        "<SCRIPT SRC=/c.js></SCRIPT >",
+        '<script type="application/ld+json">{"a": 1}</script>',
     ]
 )
 BODY_PIECES = st.sampled_from(

@@ -26,12 +26,32 @@ _TAG_REST = rf"([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>"
 _TAG = re.compile(rf"</?+{_TAG_REST}")
 # Whitespace, then a whole tag: the common token of a head, read in one match.
 _SPACED_TAG = re.compile(rf"[\t\n\f\r ]*+(<)(/?+){_TAG_REST}")
-# A run of <link> and <meta> tags: once the head has started they only stay in it, unless
-# a <meta> declares the charset or a policy (see _quiet_run).
+
+
+def _end_tag(name: str) -> str:
+    """A whole end tag of the element ``name``, as the tokenizer reads it."""
+    return rf"</(?i:{name})(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+
+
+def _element_pattern(name: str, content: str) -> str:
+    """A whole element: start tag, ``content`` and end tag, spaces first."""
+    start = rf"[\t\n\f\r ]*+<(?i:{name})(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+    return start + content + _end_tag(name)
+
+
+_TEXT = "[^<]*+"
+_SPACES = "[\\t\\n\\f\\r ]*+"
+# A run of <link>, <meta>, <title> and <style> elements (the last two with no "<" in their
+# text, which then ends at the first "</"): once the head has started they only stay in
+# it, unless a <meta> declares the charset or a policy (see _quiet_runs).
 _QUIET_RUN = re.compile(
-    rf"(?:[\t\n\f\r ]*+<(?i:link|meta)(?=[\t\n\f\r />])[^\t\n\f\r />]*+"
-    rf"(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>)++"
+    rf"(?:[\t\n\f\r ]*+<(?i:link|meta)(?=[\t\n\f\r />])"
+    rf"(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+    rf"|{_element_pattern('title', _TEXT)}|{_element_pattern('style', _TEXT)})++"
 )
+# A run of script elements with nothing but whitespace in them (external scripts): they
+# change only where the first script and the scripts that end the head start.
+_EMPTY_SCRIPTS = re.compile(rf"(?:{_element_pattern('script', _SPACES)})++")
 _NON_WS = re.compile(r"[^\t\n\f\r ]")
 _SCRIPT_DATA = re.compile(r"<!--|-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
 _LETTER = re.compile(r"[A-Za-z]")
@@ -177,6 +197,7 @@ def raw_text_end(text: str, name: str, start: int) -> int:
 
 
 _END_TAGS: dict[str, re.Pattern[str]] = {}
+_PLAIN_RESTS: dict[str, re.Pattern[str]] = {}
 
 
 def _end_tag_pattern(name: str) -> re.Pattern[str]:
@@ -184,6 +205,16 @@ def _end_tag_pattern(name: str) -> re.Pattern[str]:
     if pattern is None:
         pattern = re.compile(rf"</{re.escape(name)}(?=[\t\n\f\r />])", re.IGNORECASE)
         _END_TAGS[name] = pattern
+    return pattern
+
+
+def _plain_rest(name: str) -> re.Pattern[str]:
+    """The rest of a raw-text element whose text holds no "<": the first "</" then starts
+    its end tag, with no escape state to follow (see _plain_script_end). Compiled when
+    first needed: most pages need two or three of them."""
+    pattern = _PLAIN_RESTS.get(name)
+    if pattern is None:
+        pattern = _PLAIN_RESTS[name] = re.compile(rf"[^<]*+({_end_tag(name)})")
     return pattern
 
 
@@ -293,8 +324,11 @@ class _HeadScanner:
       when the head does not end with a script. React 19 accepts both.
     """
 
-    def __init__(self, text: str, start: int, until: int = 0) -> None:
+    def __init__(self, text: str, start: int, until: int = 0, shortcuts: bool = True) -> None:
         self.text = text
+        # Off: every token goes through the general path one by one (the reference the
+        # tests hold the shortcuts to).
+        self.shortcuts = shortcuts
         # The scan may end after the first script once the charset prescan's 1024 bytes
         # and ``until`` are behind it: nothing later moves the anchor.
         self.stop_after = max(start + 1024, until)
@@ -314,8 +348,13 @@ class _HeadScanner:
         position = start
         text = self.text
         while True:
-            position = self._quiet_run(position)
-            spaced = _SPACED_TAG.match(text, position)
+            skipped = self._quiet_runs(position) if self.shortcuts else position
+            if skipped != position:
+                position = skipped
+                if not whole and self._enough(position):
+                    self.head.region_end = position
+                    break
+            spaced = _SPACED_TAG.match(text, position) if self.shortcuts else None
             lt = spaced.start(1) if spaced is not None else text.find("<", position)
             if spaced is None and not whole and self.template_depth == 0:
                 non_ws = _NON_WS.search(text, position, len(text) if lt < 0 else lt)
@@ -339,16 +378,32 @@ class _HeadScanner:
                 break
         return self._finish()
 
-    def _quiet_run(self, position: int) -> int:
-        """Past a run of <link> and <meta> tags in the head, in one match: they are most
-        of a head's tags, and change nothing here but a charset or CSP <meta>."""
+    def _quiet_runs(self, position: int) -> int:
+        """Past runs of quiet elements in the head, each in one match: they are most of a
+        head's tokens. A run of <link>, <meta>, <title> and <style> changes nothing here
+        but a charset or CSP <meta>; a run of external scripts (none of them xdlink's)
+        only where the scripts start."""
         if self.head_start is None or self.template_depth:
             return position
-        run = _QUIET_RUN.match(self.text, position)
-        if run is None or _declares_something(run.group()):
-            return position
-        self.scripts_to_end = None
-        return run.end()
+        while True:
+            run = _QUIET_RUN.match(self.text, position)
+            if run is not None and not _declares_something(run.group()):
+                if not self.after_head:  # as _head_element: only the head's own count
+                    self.scripts_to_end = None
+                position = run.end()
+                continue
+            scripts = _EMPTY_SCRIPTS.match(self.text, position)
+            if scripts is None or MARKER_ATTRIBUTE in scripts.group().lower():
+                return position
+            self._scripts_at(self.text.index("<", position))
+            position = scripts.end()
+
+    def _scripts_at(self, start: int) -> None:
+        """Scripts that are not xdlink's start at ``start``."""
+        if self.head.first_script is None:
+            self.head.first_script = start
+        if not self.after_head and self.scripts_to_end is None:
+            self.scripts_to_end = start
 
     def _spaced_tag(self, spaced: re.Match[str], whole: bool) -> int:
         """The common token, whitespace and then a tag, read in one match."""
@@ -478,8 +533,7 @@ class _HeadScanner:
             return tag.end
         if name not in RAW_TEXT:
             return tag.end
-        content_end = raw_text_end(self.text, name, tag.end)
-        end_tag = self._end_tag_after(content_end)
+        content_end, end_tag = self._raw_text(name, tag.end)
         if name == "script":
             self._script(tag, content_end, end_tag)
         return end_tag
@@ -503,8 +557,17 @@ class _HeadScanner:
             self.template_depth += -1 if tag.closing else 1
             return tag.end
         if not tag.closing and tag.name in RAW_TEXT:
-            return self._end_tag_after(raw_text_end(self.text, tag.name, tag.end))
+            return self._raw_text(tag.name, tag.end)[1]
         return tag.end
+
+    def _raw_text(self, name: str, start: int) -> tuple[int, int]:
+        """Where the text of a raw-text element opened before ``start`` ends, and where its
+        end tag does: in one match when the text holds no "<"."""
+        plain = _plain_rest(name).match(self.text, start) if self.shortcuts else None
+        if plain is not None:
+            return plain.start(1), plain.end()
+        content_end = raw_text_end(self.text, name, start)
+        return content_end, self._end_tag_after(content_end)
 
     def _finish(self) -> Head:
         head = self.head
@@ -520,16 +583,19 @@ class _HeadScanner:
         return head
 
 
-def scan_head(text: str, start: int = 0, until: int = 0, to_head_end: bool = False) -> Head:
+def scan_head(
+    text: str, start: int = 0, until: int = 0, to_head_end: bool = False, shortcuts: bool = True
+) -> Head:
     """Tokenize from ``start`` through the head far enough to find the anchor, the blocks
     before it and the head metadata, and at least to ``until``; ``region_end`` says
     where the scan ended. ``to_head_end``: the page hydrates its whole document, and
-    the element goes after the head's own elements (see _HeadScanner)."""
-    scanner = _HeadScanner(text, start, len(text) if to_head_end else until)
+    the element goes after the head's own elements (see _HeadScanner). ``shortcuts``
+    off: the reference scan, token by token."""
+    scanner = _HeadScanner(text, start, len(text) if to_head_end else until, shortcuts)
     scanner.to_head_end = to_head_end
     return scanner.run(start, whole=False)
 
 
-def scan_blocks(text: str, start: int = 0) -> list[Block]:
+def scan_blocks(text: str, start: int = 0, shortcuts: bool = True) -> list[Block]:
     """Every xdlink block anywhere in the page (for pages where one sits outside head)."""
-    return _HeadScanner(text, start).run(start, whole=True).blocks
+    return _HeadScanner(text, start, shortcuts=shortcuts).run(start, whole=True).blocks

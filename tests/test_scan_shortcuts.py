@@ -1,0 +1,153 @@
+"""The scanner's shortcuts (runs of quiet elements in one match, whitespace and a tag in
+one match, raw text without "<" in one match) against the reference scan, token by
+token: on every fixture page, before and after a build, and on generated documents, both
+find the same insertion point and the same facts, and a build gives the same bytes."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import FIXTURES, SETTINGS, fixture_pages
+from tests.test_properties import documents
+from xdlink import page as page_module
+from xdlink.mixpanel import init_call_positions
+from xdlink.page import Outcome, build_page, remove_page
+from xdlink.scan import Head, Tag, _HeadScanner, scan_blocks, scan_head
+from xdlink.source import read_source
+
+PAGES = fixture_pages()
+# Heads whose quiet runs each shortcut takes, and the cases where it must step aside.
+QUIET_HEADS = [
+    "<title>t</title><style>a{b:c}</style><link rel=x href=/y><meta name=a content=b>",
+    '<script src="/a.js"></script>\n<SCRIPT SRC=/b.js>\n</SCRIPT><script defer src=c></script>',
+    '<style>@charset "x"; a{}</style><meta charset=utf-8><script src=/a.js></script>',
+    '<title>A </head> title</title><style>b::after{content:"<p>"}</style><script>1</script>',
+    '<script src=/a.js></script><script data-xdlink="0.0.1 abc" src=/x.js></script>',
+    '<script type="application/ld+json">{"a": 1}</script><script>mixpanel.init("t")</script>',
+    "<link rel=a></head><link rel=b><script src=/a.js></script><style>c{}</style>",
+    "<title>t</title ><style></style x><script src=a></script/><script src=b></script >",
+    '<meta http-equiv="Content-Security-Policy" content="script-src \'self\'"><title>t</title>',
+    '<meta name="next-head-count" content="2"><title>t</title><script src=/n.js></script>',
+]
+# Where the generated documents get a quiet head's elements: in the head, after it, before
+# it and in the body.
+PLACES = [b"<head>", b"</head>", b"<html lang=en>", b"<body>"]
+DOCTYPES = ["<!doctype html><html><head>", "<!doctype html>", "<html><head>", ""]
+
+
+def _facts_of(head: Head, text: str) -> dict[str, object]:
+    """What the build reads from a scan: all of it but where the scan stopped and the
+    scripts with no code (a shortcut reads past such scripts without listing them)."""
+    scripts = [span for span in head.inline_scripts if text[span[0] : span[1]].strip()]
+    return {
+        "anchor": head.anchor,
+        "placement": head.placement,
+        "blocks": head.blocks,
+        "is_document": head.is_document,
+        "xml_declaration": head.has_xml_declaration,
+        "first_script": head.first_script,
+        "charset_after_script": head.charset_after_script,
+        "csp": head.csp_before_anchor,
+        "base": head.has_base,
+        "ends_in_comment": head.ends_in_comment,
+        "react": head.react_rendered,
+        "scripts": [span for span in scripts if span[1] <= head.region_end],
+    }
+
+
+def _same_scans(data: bytes) -> None:
+    source = read_source(data)
+    if isinstance(source, str):
+        return
+    text, start = source.text, source.start
+    until = max(init_call_positions(text), default=0) + 1
+    for to_head_end in (False, True):
+        fast = scan_head(text, start, until, to_head_end)
+        reference = scan_head(text, start, until, to_head_end, shortcuts=False)
+        fast_facts, reference_facts = _facts_of(fast, text), _facts_of(reference, text)
+        # The shortcut may read further: the scripts it lists go at least as far.
+        common = min(fast.region_end, reference.region_end)
+        for facts in (fast_facts, reference_facts):
+            scripts = facts["scripts"]
+            assert isinstance(scripts, list)
+            facts["scripts"] = [span for span in scripts if span[1] <= common]
+        assert fast_facts == reference_facts
+        assert fast.region_end >= reference.region_end
+    assert scan_blocks(text, start) == scan_blocks(text, start, shortcuts=False)
+
+
+def _outcome_fields(outcome: Outcome) -> tuple[object, ...]:
+    return (outcome.action, outcome.output, outcome.reason, outcome.facts, outcome.placement)
+
+
+def _same_builds(data: bytes) -> None:
+    fast = build_page(data, SETTINGS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(page_module, "scan_head", functools.partial(scan_head, shortcuts=False))
+        patch.setattr(page_module, "scan_blocks", functools.partial(scan_blocks, shortcuts=False))
+        reference = build_page(data, SETTINGS)
+        removed = remove_page(data)
+    assert _outcome_fields(fast) == _outcome_fields(reference)
+    assert _outcome_fields(remove_page(data)) == _outcome_fields(removed)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(FIXTURES)) for p in PAGES])
+def test_fixture_pages_scan_alike(page: Path) -> None:
+    data = page.read_bytes()
+    built = build_page(data, SETTINGS).output or data
+    for version in (data, built):
+        _same_scans(version)
+        _same_builds(version)
+
+
+@pytest.mark.parametrize("head", QUIET_HEADS)
+@pytest.mark.parametrize("doctype", DOCTYPES)
+def test_quiet_heads_scan_alike(head: str, doctype: str) -> None:
+    data = f"{doctype}{head}</head><body><p>x</p></body></html>".encode()
+    built = build_page(data, SETTINGS).output or data
+    for version in (data, built):
+        _same_scans(version)
+        _same_builds(version)
+
+
+def test_the_shortcuts_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quiet heads do take the shortcuts (a scan that stopped short of them would pass
+    the comparisons without testing them): the title, style, link, meta and the three
+    external scripts are read without a token of their own."""
+    text = "<!doctype html><head>" + QUIET_HEADS[0] + QUIET_HEADS[1] + "</head><body>"
+    tags: list[str] = []
+    original = _HeadScanner._tag
+
+    def counted(scanner: _HeadScanner, tag: Tag, whole: bool) -> int:
+        tags.append(tag.name)
+        return original(scanner, tag, whole)
+
+    monkeypatch.setattr(_HeadScanner, "_tag", counted)
+    fast = scan_head(text, until=len(text) - 8)
+    assert tags == ["head", "head", "body"]
+    tags.clear()
+    reference = scan_head(text, until=len(text) - 8, shortcuts=False)
+    quiet = ["title", "style", "link", "meta", "script", "script", "script"]
+    assert tags == ["head", *quiet, "head", "body"]
+    assert fast.first_script == reference.first_script == text.index("<script")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.sampled_from(QUIET_HEADS), st.sampled_from(PLACES))
+def test_generated_documents_scan_alike(data: bytes, quiet: str, place: bytes) -> None:
+    for version in (data, data.replace(place, place + quiet.encode(), 1)):
+        _same_scans(version)
+        _same_builds(version)
+
+
+def test_a_run_after_the_head_end_leaves_its_scripts_last() -> None:
+    """Found by the generated documents: a <link> after </head> does not change which
+    scripts end the head, in a run as token by token."""
+    text = "<head><script src=/a.js></script></head>\n<link rel=stylesheet href=/s.css>"
+    fast = scan_head(text, to_head_end=True)
+    assert fast.anchor == scan_head(text, to_head_end=True, shortcuts=False).anchor == 6
