@@ -48,7 +48,7 @@ def gather_facts(
         init=init,
         tokens=tokens,
         init_unreadable=bool(calls) and init is None,
-        links=tuple(links_to(source.text, domains, lower).items()),
+        links=tuple(links_to(source.text, domains, lower, head.region_end).items()),
         own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
         charset_after_script=head.charset_after_script,
     )

@@ -29,8 +29,24 @@ _INERT_MARK = re.compile(
 
 def url_host(url: str) -> str | None:
     """The ASCII host name of an http(s) or scheme-relative URL, or None."""
+    return _host(_through_authority(url.strip()))
+
+
+def _through_authority(url: str) -> str:
+    """The URL without what follows its authority (path, query, fragment), which cannot
+    change its host: a site's canonical URLs then share a few entries of _host's cache."""
+    authority = url.find("//")
+    end = _AUTHORITY_END.search(url, authority + 2) if authority >= 0 else None
+    return url if end is None else url[: end.start()]
+
+
+_AUTHORITY_END = re.compile(r"[/?#]")
+
+
+@functools.lru_cache(maxsize=1024)
+def _host(url: str) -> str | None:
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
         return None
@@ -55,12 +71,16 @@ def link_hosts(text: str) -> set[str]:
     return {host.lower().rstrip(".") for host in _ABSOLUTE_LINK.findall(text)}
 
 
-def links_to(text: str, domains: tuple[str, ...], lowered: str | None = None) -> dict[str, int]:
+def links_to(
+    text: str, domains: tuple[str, ...], lowered: str | None = None, markup_at: int = 0
+) -> dict[str, int]:
     """How many link tags of the page lead to each listed domain (domains with none are
     left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1);
-    ``lowered``, ``lower_view(text)``, when the caller has it."""
+    ``lowered``, ``lower_view(text)``, when the caller has it. ``markup_at``: a position
+    where the tokenizer is outside comments and raw text (where the head scan stopped),
+    from which the links after it are told from text."""
     lowered = lowered if lowered is not None else lower_view(text)
-    live = _live_links(text, lowered, domains)
+    live = _live_links(text, lowered, domains, markup_at)
     return {domain: len(urls) for domain, urls in live.items() if urls}
 
 
@@ -69,14 +89,18 @@ def link_urls(text: str, domain: str) -> list[str]:
     return _live_links(text, lower_view(text), (domain,))[domain]
 
 
-def _live_links(text: str, lowered: str, domains: tuple[str, ...]) -> dict[str, list[str]]:
+def _live_links(
+    text: str, lowered: str, domains: tuple[str, ...], markup_at: int = 0
+) -> dict[str, list[str]]:
     """The URLs of the link tags leading to each domain, without those that are text (in
-    comments and raw-text elements): one inert pass for all the domains."""
+    comments and raw-text elements): one inert pass for all the domains, from
+    ``markup_at`` when no link comes before it."""
     found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
-    last = max((links[-1][0] for links in found.values() if links), default=None)
-    if last is None:
+    starts = [links[0][0] for links in found.values() if links]
+    if not starts:
         return {domain: [] for domain in domains}
-    inert = _Inert(lowered, last)
+    last = max(links[-1][0] for links in found.values() if links)
+    inert = _Inert(lowered, last, markup_at if min(starts) >= markup_at else 0)
     return {
         domain: [url for at, url in links if not inert.covers(at)]
         for domain, links in found.items()
@@ -107,10 +131,10 @@ class _Inert:
     in one pass that jumps from each opener to its closer (linear in the page), up to the
     last position asked about."""
 
-    def __init__(self, lowered: str, until: int) -> None:
+    def __init__(self, lowered: str, until: int, start: int = 0) -> None:
         self.starts: list[int] = []
         self.ends: list[int] = []
-        position = 0
+        position = start
         while (mark := _INERT_MARK.search(lowered, position, until)) is not None:
             closer = f"</{mark.group(1)}" if mark.group(1) else "-->"
             end = lowered.find(closer, mark.end())

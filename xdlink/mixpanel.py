@@ -25,6 +25,7 @@ Persistence = Literal["cookie", "localStorage"]
 
 INIT_CALL = re.compile(r"mixpanel\s*\.\s*init\s*\(")
 _IDENTIFIER_CHAR = re.compile(r"[\w$]")
+_MENTION = re.compile(r"mixpanel(?=[.\s])")
 # Mixpanel project tokens are 32 hex characters; accept any short token-shaped value so
 # that self-hosted proxies with other token formats still work.
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -66,15 +67,17 @@ def check_token(token: str) -> str:
 
 
 def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
-    """Where ``mixpanel.init(`` stands in the text (found with str.find: a regular
-    expression that searches for it is a hundred times slower on long pages)."""
+    """Where ``mixpanel.init(`` stands in the text. The search is for the word followed by
+    what INIT_CALL needs next ("." or whitespace): most mentions of the word (the snippet
+    has a dozen) fail there, inside one regular-expression pass whose literal prefix is
+    found as fast as str.find finds it."""
     end = len(text) if end is None else end
-    position = text.find("mixpanel", start, end)
-    while position >= 0:
-        before = text[position - 1 : position]
-        if INIT_CALL.match(text, position, end) and not _IDENTIFIER_CHAR.match(before):
+    for mention in _MENTION.finditer(text, start, end):
+        position = mention.start()
+        if INIT_CALL.match(text, position, end) and not _IDENTIFIER_CHAR.match(
+            text[position - 1 : position]
+        ):
             yield position
-        position = text.find("mixpanel", position + 8, end)
 
 
 def find_init_calls(script: str, runs: bool = True) -> tuple[InitCall, ...]:

