@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from xdlink import csp
 from xdlink.domains import listed
-from xdlink.links import links_to, lower_view, own_hosts
+from xdlink.links import links_to, own_hosts
 from xdlink.mixpanel import (
     InitCall,
     MixpanelConfig,
@@ -32,6 +32,11 @@ class Facts:
     charset_after_script: bool = False
 
 
+# What a page without facts (skipped, removed, unreadable) reports: one shared instance,
+# as building a frozen dataclass per page costs more than the page's other records.
+NO_FACTS = Facts()
+
+
 def gather_facts(
     source: Source,
     head: Head,
@@ -43,7 +48,7 @@ def gather_facts(
     it names as its own address."""
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
-    lower = lower_view(source.text)
+    lower = source.lowered()
     return Facts(
         init=init,
         tokens=tokens,

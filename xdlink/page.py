@@ -6,10 +6,10 @@ import dataclasses
 import functools
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
-from xdlink.facts import Facts, csp_blocks, gather_facts
+from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import MixpanelConfig, init_call_positions
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, Placement, scan_blocks, scan_head
 from xdlink.script import RenderedScript, ScriptConfig, render
@@ -41,7 +41,7 @@ class Outcome:
     action: Action
     output: bytes | None = None
     reason: str | None = None
-    facts: Facts = field(default_factory=Facts)
+    facts: Facts = NO_FACTS
     script: RenderedScript | None = None
     placement: Placement | None = None
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
-from xdlink.page import TEMPLATE_REASON, Action, Facts
+from xdlink.facts import NO_FACTS, Facts
+from xdlink.page import TEMPLATE_REASON, Action
 from xdlink.scan import Placement
 from xdlink.settings import Command, Settings, WarningKind
 
@@ -101,7 +102,7 @@ class PageReport:
     action: Action | None
     reason: str | None = None
     error: str | None = None
-    facts: Facts = field(default_factory=Facts)
+    facts: Facts = NO_FACTS
     csp_hash: str | None = None
     diff: str | None = None
     script_file: tuple[str, FileStatus] | None = None
