@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -307,6 +306,8 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here: most runs read no configuration file
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
