@@ -6,7 +6,9 @@ find the same insertion point and the same facts, and a build gives the same byt
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from tests.helpers import FIXTURES, SETTINGS, fixture_pages
 from tests.test_properties import documents
 from xdlink import page as page_module
+from xdlink import scan as scan_module
 from xdlink.mixpanel import init_call_positions
 from xdlink.page import Outcome, build_page, remove_page
 from xdlink.scan import Head, Tag, _HeadScanner, scan_blocks, scan_head
@@ -33,6 +36,10 @@ QUIET_HEADS = [
     "<title>t</title ><style></style x><script src=a></script/><script src=b></script >",
     '<meta http-equiv="Content-Security-Policy" content="script-src \'self\'"><title>t</title>',
     '<meta name="next-head-count" content="2"><title>t</title><script src=/n.js></script>',
+    # Elements that may declare something, inside and at the end of longer runs.
+    "<link rel=a><link rel=b><style>@charset 'x'; a{}</style><link rel=c><title>t</title>",
+    "<link rel=a><meta name=x content=y><meta http-equiv=X-UA-Compatible content=IE=edge>",
+    "<link rel=a><base href=/b/><link rel=c><meta charset=utf-8><link rel=d>",
 ]
 # Where the generated documents get a quiet head's elements: in the head, after it, before
 # it and in the body.
@@ -151,3 +158,27 @@ def test_a_run_after_the_head_end_leaves_its_scripts_last() -> None:
     text = "<head><script src=/a.js></script></head>\n<link rel=stylesheet href=/s.css>"
     fast = scan_head(text, to_head_end=True)
     assert fast.anchor == scan_head(text, to_head_end=True, shortcuts=False).anchor == 6
+
+
+def test_a_long_head_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that holds an element which may declare something (a charset in a style's
+    text, a late http-equiv) is cut there, not matched again after every token."""
+    links = "".join(f"<link rel=stylesheet href=/{index}.css>" for index in range(300))
+    head = f"{links}<style>@charset 'x';</style>{links}<meta http-equiv=refresh content=9>"
+    text = f"<!doctype html><head>{head}{links}<script src=/a.js></script></head><body>"
+    read: list[int] = []  # the length of text each match took
+
+    class Counted:
+        def __init__(self, pattern: re.Pattern[str]) -> None:
+            self.pattern = pattern
+
+        def match(self, *args: Any) -> re.Match[str] | None:
+            found = self.pattern.match(*args)
+            read.append(0 if found is None else len(found.group()))
+            return found
+
+    for name in ("_QUIET_RUN", "_QUIET_ONE"):
+        monkeypatch.setattr(scan_module, name, Counted(getattr(scan_module, name)))
+    fast = scan_head(text, until=len(text) - 8)
+    assert sum(read) < 6 * len(text)  # matching the rest of the run after each token: 400x
+    assert fast.anchor == scan_head(text, until=len(text) - 8, shortcuts=False).anchor

@@ -44,11 +44,12 @@ _SPACES = "[\\t\\n\\f\\r ]*+"
 # A run of <link>, <meta>, <title> and <style> elements (the last two with no "<" in their
 # text, which then ends at the first "</"): once the head has started they only stay in
 # it, unless a <meta> declares the charset or a policy (see _quiet_runs).
-_QUIET_RUN = re.compile(
-    rf"(?:[\t\n\f\r ]*+<(?i:link|meta)(?=[\t\n\f\r />])"
-    rf"(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
-    rf"|{_element_pattern('title', _TEXT)}|{_element_pattern('style', _TEXT)})++"
+_QUIET_ELEMENT = (
+    rf"[\t\n\f\r ]*+<(?i:link|meta)(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+    rf"|{_element_pattern('title', _TEXT)}|{_element_pattern('style', _TEXT)}"
 )
+_QUIET_RUN = re.compile(rf"(?:{_QUIET_ELEMENT})++")
+_QUIET_ONE = re.compile(_QUIET_ELEMENT)
 # A run of script elements with nothing but whitespace in them (external scripts): they
 # change only where the first script and the scripts that end the head start.
 _EMPTY_SCRIPTS = re.compile(rf"(?:{_element_pattern('script', _SPACES)})++")
@@ -392,16 +393,31 @@ class _HeadScanner:
             return position
         while True:
             run = _QUIET_RUN.match(self.text, position)
-            if run is not None and not _declares_something(run.group()):
+            end = position if run is None else run.end()
+            if run is not None and _declares_something(run.group()):
+                end = self._quiet_until_declaring(position, end)
+            if end > position:
                 if not self.after_head:  # as _head_element: only the head's own count
                     self.scripts_to_end = None
-                position = run.end()
+                position = end
                 continue
             scripts = _EMPTY_SCRIPTS.match(self.text, position)
             if scripts is None or MARKER_ATTRIBUTE in scripts.group().lower():
                 return position
             self._scripts_at(self.text.index("<", position))
             position = scripts.end()
+
+    def _quiet_until_declaring(self, position: int, end: int) -> int:
+        """Where a run's elements before the first that may declare something end. That
+        one takes the general path and the run goes on after it: one element at a time,
+        as matching the rest of the run again after each token would make a long head
+        quadratic."""
+        text = self.text
+        while (one := _QUIET_ONE.match(text, position, end)) and not _declares_something(
+            one.group()
+        ):
+            position = one.end()
+        return position
 
     def _scripts_at(self, start: int) -> None:
         """Scripts that are not xdlink's start at ``start``."""
