@@ -74,7 +74,11 @@ class Connection:
         from websockets.sync.client import connect
 
         self.stack = contextlib.ExitStack()
-        self.socket = self.stack.enter_context(connect(url, max_size=None, open_timeout=30))
+        # No keepalive: its pings, sent from a thread for the whole session, draw from the
+        # random module's shared state, which hypothesis checks around each example.
+        self.socket = self.stack.enter_context(
+            connect(url, max_size=None, open_timeout=30, ping_interval=None)
+        )
         self.ids = itertools.count(1)
         self.pending: dict[int, queue.Queue[dict[str, Any]]] = {}
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
