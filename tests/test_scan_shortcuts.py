@@ -162,9 +162,12 @@ def test_a_run_after_the_head_end_leaves_its_scripts_last() -> None:
 
 def test_a_long_head_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that holds an element which may declare something (a charset in a style's
-    text, a late http-equiv) is cut there, not matched again after every token."""
+    text, a late http-equiv) or xdlink's script is cut there, not matched again after
+    every token."""
     links = "".join(f"<link rel=stylesheet href=/{index}.css>" for index in range(300))
+    scripts = "".join(f"<script src=/{index}.js></script>" for index in range(300))
     head = f"{links}<style>@charset 'x';</style>{links}<meta http-equiv=refresh content=9>"
+    head += f'{scripts}<script data-xdlink="0.0.1 abc" src=/x.js></script>{scripts}'
     text = f"<!doctype html><head>{head}{links}<script src=/a.js></script></head><body>"
     read: list[int] = []  # the length of text each match took
 
@@ -177,8 +180,10 @@ def test_a_long_head_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> 
             read.append(0 if found is None else len(found.group()))
             return found
 
-    for name in ("_QUIET_RUN", "_QUIET_ONE"):
+    for name in ("_QUIET_RUN", "_QUIET_ONE", "_EMPTY_SCRIPTS", "_EMPTY_SCRIPT_ONE"):
         monkeypatch.setattr(scan_module, name, Counted(getattr(scan_module, name)))
     fast = scan_head(text, until=len(text) - 8)
     assert sum(read) < 6 * len(text)  # matching the rest of the run after each token: 400x
-    assert fast.anchor == scan_head(text, until=len(text) - 8, shortcuts=False).anchor
+    reference = scan_head(text, until=len(text) - 8, shortcuts=False)
+    assert (fast.anchor, fast.blocks) == (reference.anchor, reference.blocks)
+    assert len(fast.blocks) == 1

@@ -9,6 +9,7 @@ run the script is found by following the WHATWG tokenizer and head insertion mod
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -52,7 +53,9 @@ _QUIET_RUN = re.compile(rf"(?:{_QUIET_ELEMENT})++")
 _QUIET_ONE = re.compile(_QUIET_ELEMENT)
 # A run of script elements with nothing but whitespace in them (external scripts): they
 # change only where the first script and the scripts that end the head start.
-_EMPTY_SCRIPTS = re.compile(rf"(?:{_element_pattern('script', _SPACES)})++")
+_EMPTY_SCRIPT = _element_pattern("script", _SPACES)
+_EMPTY_SCRIPTS = re.compile(rf"(?:{_EMPTY_SCRIPT})++")
+_EMPTY_SCRIPT_ONE = re.compile(_EMPTY_SCRIPT)
 _NON_WS = re.compile(r"[^\t\n\f\r ]")
 _SCRIPT_DATA = re.compile(r"<!--|-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
 _LETTER = re.compile(r"[A-Za-z]")
@@ -170,6 +173,23 @@ def tag_source(text: str, start: int) -> str | None:
     ends inside it: a tag's meaning depends on this text alone, so it can key a cache."""
     match = _TAG.match(text, start)
     return None if match is None else match.group()
+
+
+def _run_until(
+    element: re.Pattern[str], text: str, position: int, end: int, stop: Callable[[str], bool]
+) -> int:
+    """Where the elements of a run (up to ``end``) before the first that ``stop`` holds for
+    end. That one takes the general path and the run goes on after it: one element at a
+    time, as matching the rest of the run again after each token would make a long head
+    quadratic."""
+    while (one := element.match(text, position, end)) and not stop(one.group()):
+        position = one.end()
+    return position
+
+
+def _is_marked(raw: str) -> bool:
+    """Whether a run of scripts may hold xdlink's (its attribute, in any case)."""
+    return MARKER_ATTRIBUTE in raw.lower()
 
 
 def _declares_something(raw: str) -> bool:
@@ -395,29 +415,20 @@ class _HeadScanner:
             run = _QUIET_RUN.match(self.text, position)
             end = position if run is None else run.end()
             if run is not None and _declares_something(run.group()):
-                end = self._quiet_until_declaring(position, end)
+                end = _run_until(_QUIET_ONE, self.text, position, end, _declares_something)
             if end > position:
                 if not self.after_head:  # as _head_element: only the head's own count
                     self.scripts_to_end = None
                 position = end
                 continue
             scripts = _EMPTY_SCRIPTS.match(self.text, position)
-            if scripts is None or MARKER_ATTRIBUTE in scripts.group().lower():
+            end = position if scripts is None else scripts.end()
+            if scripts is not None and _is_marked(scripts.group()):
+                end = _run_until(_EMPTY_SCRIPT_ONE, self.text, position, end, _is_marked)
+            if end == position:
                 return position
             self._scripts_at(self.text.index("<", position))
-            position = scripts.end()
-
-    def _quiet_until_declaring(self, position: int, end: int) -> int:
-        """Where a run's elements before the first that may declare something end. That
-        one takes the general path and the run goes on after it: one element at a time,
-        as matching the rest of the run again after each token would make a long head
-        quadratic."""
-        text = self.text
-        while (one := _QUIET_ONE.match(text, position, end)) and not _declares_something(
-            one.group()
-        ):
-            position = one.end()
-        return position
+            position = end
 
     def _scripts_at(self, start: int) -> None:
         """Scripts that are not xdlink's start at ``start``."""
