@@ -25,7 +25,6 @@ Persistence = Literal["cookie", "localStorage"]
 
 INIT_CALL = re.compile(r"mixpanel\s*\.\s*init\s*\(")
 _IDENTIFIER_CHAR = re.compile(r"[\w$]")
-_MENTION = re.compile(r"mixpanel(?=[.\s])")
 # Mixpanel project tokens are 32 hex characters; accept any short token-shaped value so
 # that self-hosted proxies with other token formats still work.
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -67,17 +66,19 @@ def check_token(token: str) -> str:
 
 
 def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
-    """Where ``mixpanel.init(`` stands in the text. The search is for the word followed by
-    what INIT_CALL needs next ("." or whitespace): most mentions of the word (the snippet
-    has a dozen) fail there, inside one regular-expression pass whose literal prefix is
-    found as fast as str.find finds it."""
-    end = len(text) if end is None else end
-    for mention in _MENTION.finditer(text, start, end):
-        position = mention.start()
-        if INIT_CALL.match(text, position, end) and not _IDENTIFIER_CHAR.match(
-            text[position - 1 : position]
-        ):
-            yield position
+    """Where ``mixpanel.init(`` stands in the text."""
+    return (call.start() for call in _init_call_matches(text, start, end))
+
+
+def _init_call_matches(
+    text: str, start: int = 0, end: int | None = None
+) -> Iterator[re.Match[str]]:
+    """The ``mixpanel.init(`` calls, one regular-expression pass: its literal prefix is
+    found as fast as str.find finds it, and most mentions of the word (the snippet has a
+    dozen) fail on the character after it."""
+    for call in INIT_CALL.finditer(text, start, len(text) if end is None else end):
+        if not _IDENTIFIER_CHAR.match(text[call.start() - 1 : call.start()]):
+            yield call
 
 
 def find_init_calls(script: str, runs: bool = True) -> tuple[InitCall, ...]:
@@ -115,11 +116,9 @@ def _cached_init_calls(script: str) -> tuple[InitCall, ...]:
 
 
 def _init_calls(script: str) -> Iterator[InitCall]:
-    for position in init_call_positions(script):
-        match = INIT_CALL.match(script, position)
-        assert match is not None
+    for call in _init_call_matches(script):
         try:
-            args = read_arguments(script, match.end())
+            args = read_arguments(script, call.end())
         except ValueError:
             yield InitCall(None)
             continue
