@@ -8,6 +8,7 @@ run the script is found by following the WHATWG tokenizer and head insertion mod
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,13 +176,22 @@ def tag_source(text: str, start: int) -> str | None:
     return None if match is None else match.group()
 
 
-def _run_until(
-    element: re.Pattern[str], text: str, position: int, end: int, stop: Callable[[str], bool]
+def _run_end(
+    text: str,
+    position: int,
+    run: re.Pattern[str],
+    element: re.Pattern[str],
+    stop: Callable[[str], bool],
 ) -> int:
-    """Where the elements of a run (up to ``end``) before the first that ``stop`` holds for
-    end. That one takes the general path and the run goes on after it: one element at a
-    time, as matching the rest of the run again after each token would make a long head
-    quadratic."""
+    """Where a run of quiet elements from ``position`` ends: in one match, or, when
+    ``stop`` holds for the run's text, before the first element it holds for. That one
+    takes the general path and the run goes on after it: the elements before it are read
+    one at a time, as matching the rest of the run again after each token would make a
+    long head quadratic."""
+    found = run.match(text, position)
+    if found is None or not stop(found.group()):
+        return position if found is None else found.end()
+    end = found.end()
     while (one := element.match(text, position, end)) and not stop(one.group()):
         position = one.end()
     return position
@@ -217,26 +227,17 @@ def raw_text_end(text: str, name: str, start: int) -> int:
     return match.start() if match else len(text)
 
 
-_END_TAGS: dict[str, re.Pattern[str]] = {}
-_PLAIN_RESTS: dict[str, re.Pattern[str]] = {}
-
-
+@functools.cache
 def _end_tag_pattern(name: str) -> re.Pattern[str]:
-    pattern = _END_TAGS.get(name)
-    if pattern is None:
-        pattern = re.compile(rf"</{re.escape(name)}(?=[\t\n\f\r />])", re.IGNORECASE)
-        _END_TAGS[name] = pattern
-    return pattern
+    return re.compile(rf"</{re.escape(name)}(?=[\t\n\f\r />])", re.IGNORECASE)
 
 
+@functools.cache
 def _plain_rest(name: str) -> re.Pattern[str]:
     """The rest of a raw-text element whose text holds no "<": the first "</" then starts
     its end tag, with no escape state to follow (see _plain_script_end). Compiled when
     first needed: most pages need two or three of them."""
-    pattern = _PLAIN_RESTS.get(name)
-    if pattern is None:
-        pattern = _PLAIN_RESTS[name] = re.compile(rf"[^<]*+({_end_tag(name)})")
-    return pattern
+    return re.compile(rf"[^<]*+({_end_tag(name)})")
 
 
 def _script_end(text: str, start: int) -> int:
@@ -411,23 +412,18 @@ class _HeadScanner:
         only where the scripts start."""
         if self.head_start is None or self.template_depth:
             return position
+        text = self.text
         while True:
-            run = _QUIET_RUN.match(self.text, position)
-            end = position if run is None else run.end()
-            if run is not None and _declares_something(run.group()):
-                end = _run_until(_QUIET_ONE, self.text, position, end, _declares_something)
+            end = _run_end(text, position, _QUIET_RUN, _QUIET_ONE, _declares_something)
             if end > position:
                 if not self.after_head:  # as _head_element: only the head's own count
                     self.scripts_to_end = None
                 position = end
                 continue
-            scripts = _EMPTY_SCRIPTS.match(self.text, position)
-            end = position if scripts is None else scripts.end()
-            if scripts is not None and _is_marked(scripts.group()):
-                end = _run_until(_EMPTY_SCRIPT_ONE, self.text, position, end, _is_marked)
+            end = _run_end(text, position, _EMPTY_SCRIPTS, _EMPTY_SCRIPT_ONE, _is_marked)
             if end == position:
                 return position
-            self._scripts_at(self.text.index("<", position))
+            self._scripts_at(text.index("<", position))
             position = end
 
     def _scripts_at(self, start: int) -> None:
