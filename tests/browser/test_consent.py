@@ -36,15 +36,21 @@ def build_sites(
     sites.build(SITE_B, pages, head=head_b, **options)
 
 
+def click_to_b(page: Any, sites: Sites, wait_until: str = "load") -> str:
+    """Open A in ``page`` and click its link to B; A's device id."""
+    page.goto(sites.url(SITE_A))
+    device = device_on_a(sites)
+    page.click("#to-b")
+    page.wait_for_url(f"**{SITE_B}**", wait_until=wait_until)
+    return device
+
+
 def cross(browsing: Browsing, sites: Sites) -> tuple[Any, str]:
     """Open A, click to B; B's page once its SDK has loaded, and A's device id. B's SDK
     is held back (``delay``) to check storage before it runs: it clears its own storage
     at its start under opt_out_persistence_by_default, which would hide an early write."""
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#to-b")
-    page.wait_for_url(f"**{SITE_B}**", wait_until="domcontentloaded")
+    device = click_to_b(page, sites, wait_until="domcontentloaded")
     assert PARAM not in page.url
     assert not page.evaluate("!!(window.mixpanel && mixpanel.__loaded)")
     assert_nothing_stored(page, device)
@@ -134,10 +140,7 @@ def test_undecided_returning_visitor_accepts_after_crossing(
     before.wait_for_function("window.mixpanel && mixpanel.__loaded")
     assert before.evaluate(f"localStorage['__mp_opt_in_out_{TOKEN}']") == "0"
     page = context.new_page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#to-b")
-    page.wait_for_url(f"**{SITE_B}**")
+    device = click_to_b(page, sites)
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
     assert_nothing_stored(page, device)
     event = first_event_after(sites, page, ACCEPT, "/landing.html")
@@ -174,10 +177,7 @@ def assert_joined_at_accept(browsing: Browsing, sites: Sites, sdk: str) -> None:
     """Cross to B, where Mixpanel starts when the visitor accepts (``accept()``): nothing
     is stored before, and the first event after carries A's ids."""
     page = browsing.page()
-    page.goto(sites.url(SITE_A))
-    device = device_on_a(sites)
-    page.click("#to-b")
-    page.wait_for_url(f"**{SITE_B}**")
+    device = click_to_b(page, sites)
     page.wait_for_load_state("load")
     assert_nothing_stored(page, device)
     event = first_event_after(sites, page, "accept()", "/landing.html")
