@@ -135,6 +135,19 @@ def test_tags_that_are_text_are_not_links() -> None:
     assert links(body + '<a href="https://shop.example/">real</a>') == {"shop.example": 1}
 
 
+@pytest.mark.parametrize(
+    "element", ["iframe", "noembed", "noframes", "xmp", "style", "textarea", "title"]
+)
+def test_a_link_inside_an_element_read_as_text_is_not_counted(element: str) -> None:
+    import html5lib
+
+    body = f'<{element}><a href="https://shop.example/">text</a></{element}><p>after</p>'
+    tree = html5lib.parse(page(body=body).decode(), namespaceHTMLElements=False)
+    assert tree.findall(".//a") == [], "html5lib itself reads the tag as text"
+    assert links(body) == {}
+    assert links(body + '<a href="https://shop.example/">real</a>') == {"shop.example": 1}
+
+
 def test_svg_area_and_form_links_count() -> None:
     body = (
         '<svg><a xlink:href="https://shop.example/"><circle r="1"/></a></svg>'

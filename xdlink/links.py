@@ -18,14 +18,13 @@ from urllib.parse import urlsplit
 import idna
 
 from xdlink.domains import host_matches
-from xdlink.scan import parse_tag, tag_source
+from xdlink.scan import RAW_TEXT, parse_tag, tag_source
 from xdlink.source import lower_view
 
 _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
-# Where a tag is text, not markup: inside a comment or a raw-text element.
-_INERT_MARK = re.compile(
-    r"<!--|<(script|style|textarea|title|xmp|noscript|noembed|noframes)(?=[\t\n\f\r />])"
-)
+# Where a tag is text, not markup: inside a comment or an element the tokenizer reads as
+# text (the scanner's own list, so the two cannot drift apart).
+_INERT_MARK = re.compile(rf"<!--|<({'|'.join(sorted(RAW_TEXT))})(?=[\t\n\f\r />])")
 
 
 def url_host(url: str) -> str | None:
