@@ -297,3 +297,13 @@ def test_public_suffixes_above_the_domains_are_named_for_cookies(
 ) -> None:
     settings = make_settings(domains, token=TOKEN)
     assert script_settings("", settings=settings).get("s") == suffixes
+
+
+def test_hosts_that_look_like_a_typo_are_read_from_link_urls_only() -> None:
+    body = (
+        '<a href="https://shop.exmaple/p">typo</a><a href=//docs.exampel.org/>typo</a>'
+        "<p>see https://shop.exampel/ in the text</p>"
+        '<a href="https://shop.example/">listed</a><a href="https://unrelated.test/">far</a>'
+    )
+    facts = build_page(page(body=body), SETTINGS).facts
+    assert facts.near_hosts == frozenset({"shop.exmaple", "docs.exampel.org"})

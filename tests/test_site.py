@@ -286,3 +286,35 @@ def test_page_replaced_by_a_link_during_the_run_is_not_followed(
     assert "a.html" in report.errors[0]
     assert outside.read_bytes() == PAGE
     assert (site / "a.html").is_symlink()
+
+
+def test_a_build_opens_each_page_once_also_when_a_domain_has_no_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    from xdlink import api
+
+    typo = '<a href="https://shop.example/cart">c</a>'
+    site = tmp_path / "site"
+    for index in range(5):
+        (site / f"p{index}.html").parent.mkdir(parents=True, exist_ok=True)
+        (site / f"p{index}.html").write_text(f"<!DOCTYPE html><head></head><body>{typo}</body>")
+    opened: list[str] = []
+    real_os_open, real_open = os.open, builtins.open
+
+    def os_open(path: str, *args: object, **kwargs: object) -> int:
+        opened.append(str(path))
+        return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def open_(path: object, *args: object, **kwargs: object) -> object:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    settings = api.make_settings("shop.exmaple,docs.example.org", jobs=1)
+    report = api.build(site, settings)
+    pages = [path for path in opened if path.endswith(".html")]
+    assert sorted(pages) == sorted(str(site / f"p{i}.html") for i in range(5))
+    assert report.suggestions() == {"shop.exmaple": ("shop.example", 5)}

@@ -13,7 +13,7 @@ from xdlink.options import settings_from
 from xdlink.report import Finding, Report
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Command, Settings, WarningKind
-from xdlink.site import Job, Progress, linked_hosts, run
+from xdlink.site import Job, Progress, run
 from xdlink.sourcetree import source_hint
 
 
@@ -114,6 +114,4 @@ def _run(
     if settings.site_domain is not None:
         report.own |= listed([settings.site_domain], settings.domains)
     run(site, Job(command, settings, write=write, diff=diff), report, progress)
-    if report.unlinked() and WarningKind.UNLINKED_DOMAIN not in report.silence:
-        report.suggest(linked_hosts(site, settings))
     return report

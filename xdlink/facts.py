@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from xdlink import csp
 from xdlink.domains import listed
-from xdlink.links import links_to, own_hosts
+from xdlink.links import links_to, near_hosts, own_hosts
 from xdlink.mixpanel import (
     InitCall,
     MixpanelConfig,
@@ -29,6 +29,7 @@ class Facts:
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
     own_domains: frozenset[str] = frozenset()
+    near_hosts: frozenset[str] = frozenset()  # linked hosts that look like a domain's typo
     charset_after_script: bool = False
 
 
@@ -44,8 +45,8 @@ def gather_facts(
     calls_at: tuple[int, ...],
     domains: tuple[str, ...],
 ) -> Facts:
-    """Read the page's Mixpanel init, its links to the listed domains, and which of them
-    it names as its own address."""
+    """Read the page's Mixpanel init, its links to the listed domains, which of them it
+    names as its own address, and the hosts it links to that look like a domain's typo."""
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
     lower = source.lowered()
@@ -55,6 +56,7 @@ def gather_facts(
         init_unreadable=bool(calls) and init is None,
         links=tuple(links_to(source.text, domains, lower, head.region_end).items()),
         own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
+        near_hosts=near_hosts(lower, domains),
         charset_after_script=head.charset_after_script,
     )
 

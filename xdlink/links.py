@@ -10,6 +10,7 @@ raw-text elements (scripts, styles, ``<noscript>``, ``<textarea>``) are not link
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import html
 import re
@@ -60,15 +61,46 @@ def _host(url: str) -> str | None:
     return host.rstrip(".")
 
 
-_ABSOLUTE_LINK = re.compile(
-    r"(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*(?:https?:)?//([^/\"'\s>?#:\\]+)",
-    re.IGNORECASE,
+# What may follow "//" in an absolute or scheme-relative URL: its host, in the lowered
+# view. One search with a two-character literal prefix, cheaper than matching attributes.
+_AFTER_SLASHES = re.compile(r"//([a-z0-9\x80-\xff][a-z0-9\x80-\xff.-]*)")
+# A URL attribute's start, just before a host found by _AFTER_SLASHES.
+_URL_ATTRIBUTE_BEFORE = re.compile(
+    r"(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*(?:https?:)?\Z"
 )
+# difflib's default for a close match: a host at least this similar may be a typo.
+NEAR_RATIO = 0.8
 
 
-def link_hosts(text: str) -> set[str]:
-    """The hosts of the page's absolute links, lower-cased (a quick read, for suggestions)."""
-    return {host.lower().rstrip(".") for host in _ABSOLUTE_LINK.findall(text)}
+def near_hosts(lowered: str, domains: tuple[str, ...]) -> frozenset[str]:
+    """The hosts of the page's link URLs that look like a typo of a listed domain (close to
+    one, covered by none), for the report's "did you mean" on a domain without links.
+
+    Read in the same pass as the rest of the page: a candidate host is checked against the
+    domains once per site (cached), and only a close one has its attribute checked."""
+    found = set()
+    for match in _AFTER_SLASHES.finditer(lowered):
+        host = match.group(1).rstrip(".")
+        if _near(host, domains) and _in_url_attribute(lowered, match.start()):
+            found.add(host)
+    return frozenset(found)
+
+
+def _in_url_attribute(lowered: str, slashes: int) -> bool:
+    return _URL_ATTRIBUTE_BEFORE.search(lowered, max(0, slashes - 40), slashes) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _near(host: str, domains: tuple[str, ...]) -> bool:
+    if any(host_matches(host, domain) for domain in domains):
+        return False
+    return any(is_near(host, domain) for domain in domains)
+
+
+def is_near(host: str, domain: str) -> bool:
+    """Whether ``host`` is close enough to the listed ``domain`` to be its typo."""
+    matcher = difflib.SequenceMatcher(None, host, domain.removeprefix("*."))
+    return matcher.real_quick_ratio() >= NEAR_RATIO and matcher.ratio() >= NEAR_RATIO
 
 
 def links_to(

@@ -13,6 +13,7 @@ from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from xdlink.facts import NO_FACTS, Facts
+from xdlink.links import NEAR_RATIO
 from xdlink.page import TEMPLATE_REASON, Action
 from xdlink.scan import Placement
 from xdlink.settings import Command, Settings, WarningKind
@@ -136,7 +137,7 @@ class Report:
     script_files: dict[str, FileStatus] = field(default_factory=dict)
     template_pages: list[str] = field(default_factory=list)
     unmatched_patterns: list[str] = field(default_factory=list)
-    suggestions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    near_hosts: Counter[str] = field(default_factory=Counter)  # pages per typo-like host
     silence: frozenset[str] = frozenset()
     token_given: bool = False
     config: str | None = None
@@ -206,6 +207,7 @@ class Report:
             tally.pages += 1
             tally.example = tally.example or page.path
         self.own |= facts.own_domains
+        self.near_hosts.update(facts.near_hosts)
 
     # --- outcome ----------------------------------------------------------------------
 
@@ -244,7 +246,7 @@ class Report:
     def _page_warnings(self) -> Iterator[Finding]:
         if self.command is not Command.BUILD or not self.counts["seen"]:
             return
-        for domain, (host, pages) in self.suggestions.items():
+        for domain, (host, pages) in self.suggestions().items():
             yield Finding(
                 WarningKind.UNLINKED_DOMAIN,
                 f"no link in the site points to {domain}: did you mean {host} "
@@ -272,13 +274,16 @@ class Report:
         """Listed domains no link leads to and no page names as its own address."""
         return [d for d in self.domains if d not in self.links and d not in self.own]
 
-    def suggest(self, hosts: Counter[str]) -> None:
-        """For each unlinked domain, a host the site does link to that it could be a typo
-        of (``hosts``: pages per linked host)."""
+    def suggestions(self) -> dict[str, tuple[str, int]]:
+        """For each unlinked domain, the host the site links to that it is most likely a
+        typo of, with the number of pages that link to it."""
+        found = {}
+        hosts = list(self.near_hosts)
         for domain in self.unlinked():
-            close = difflib.get_close_matches(domain.removeprefix("*."), list(hosts), 1, 0.8)
+            close = difflib.get_close_matches(domain.removeprefix("*."), hosts, 1, NEAR_RATIO)
             if close:
-                self.suggestions[domain] = (close[0], hosts[close[0]])
+                found[domain] = (close[0], self.near_hosts[close[0]])
+        return found
 
     def _listed(self, title: str, paths: list[str]) -> str:
         shown = ", ".join(self.display(path) for path in paths[:EXAMPLES])

@@ -7,7 +7,7 @@ import functools
 import os
 import re
 import signal
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,16 +19,13 @@ from xdlink.errors import XdlinkError
 from xdlink.files import (
     TEMP_PREFIX,
     NotWritten,
-    read_file,
     read_page,
     remove_if_stale,
     replace_file,
 )
-from xdlink.links import link_hosts
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
 from xdlink.report import FileStatus, PageReport, Report
 from xdlink.settings import Command, Settings
-from xdlink.source import read_source
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -329,28 +326,6 @@ def _in_chunks(
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-
-
-def linked_hosts(root: Path, settings: Settings) -> Counter[str]:
-    """How many pages of the site link to each host: read again, only when a listed
-    domain has no link, to find what it may be a typo of."""
-    pages = scan_tree(root, settings.include, settings.exclude).pages
-    counts: Counter[str] = Counter()
-    for found in _in_chunks(_hosts_of, root, pages, settings.jobs):
-        counts.update(found)
-    return counts
-
-
-def _hosts_of(root: str, pages: list[str]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for relative in pages:
-        try:
-            source = read_source(read_file(os.path.join(root, relative)))
-        except (OSError, PageError):
-            continue
-        if not isinstance(source, str):
-            counts.update(link_hosts(source.text))
-    return counts
 
 
 def _leave_interrupts_to_parent() -> None:
