@@ -44,9 +44,11 @@ def gather_facts(
     blocks: list[Block],
     calls_at: tuple[int, ...],
     domains: tuple[str, ...],
+    typo_hints: bool = True,
 ) -> Facts:
     """Read the page's Mixpanel init, its links to the listed domains, which of them it
-    names as its own address, and the hosts it links to that look like a domain's typo."""
+    names as its own address, and (``typo_hints``, unless that warning is silenced) the
+    hosts it links to that look like a domain's typo."""
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
     lower = source.lowered()
@@ -56,7 +58,7 @@ def gather_facts(
         init_unreadable=bool(calls) and init is None,
         links=tuple(links_to(source.text, domains, lower, head.region_end).items()),
         own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
-        near_hosts=near_hosts(lower, domains),
+        near_hosts=near_hosts(lower, domains) if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,
     )
 

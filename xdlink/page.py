@@ -13,7 +13,7 @@ from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import MixpanelConfig, init_call_positions
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, Placement, scan_blocks, scan_head
 from xdlink.script import RenderedScript, ScriptConfig, render
-from xdlink.settings import Settings
+from xdlink.settings import Settings, WarningKind
 from xdlink.source import PageError, Source, read_source
 
 __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page"]
@@ -125,7 +125,8 @@ def build_page(
     if head.ends_in_comment:
         return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
     blocks = _all_blocks(source, head)
-    facts = gather_facts(source, head, blocks, calls, settings.domains)
+    typo_hints = WarningKind.UNLINKED_DOMAIN not in settings.silence
+    facts = gather_facts(source, head, blocks, calls, settings.domains, typo_hints)
     script = _script(settings, facts.init)
     if csp_blocks(head, script.sha256, settings.external is not None):
         facts = dataclasses.replace(facts, csp_blocks=True)

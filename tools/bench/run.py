@@ -34,6 +34,8 @@ from tools.bench import measure, peers, report, sitegen
 from tools.bench.measure import Sample
 
 REPO = Path(__file__).resolve().parents[2]
+# A listed domain of the generated site's own that none of its pages links to.
+OWN_DOMAINS = (sitegen.DOMAINS[0], "handbook.example.net")
 MARKER = re.compile(rb'<script data-xdlink="[^"]*">.*?</script>', re.DOTALL)
 
 
@@ -60,6 +62,7 @@ class Workspace:
     folder: Path
     pristine: Path
     built: Path
+    built_own: Path
     scale_sites: dict[int, Path]
     pages: list[str]
     element: bytes = b""
@@ -122,8 +125,24 @@ def xdlink_command() -> list[str]:
 
 
 def build_command(_: Workspace, site: Path) -> list[str]:
-    domains = ",".join(sitegen.DOMAINS)
-    return [*xdlink_command(), "build", str(site), "--domains", domains, "--format", "json"]
+    return _build(site, sitegen.DOMAINS)
+
+
+def build_own_command(_: Workspace, site: Path) -> list[str]:
+    """The configuration most sites run: their own domain listed beside the other one, and
+    no page that links to it by absolute URL (relative links, no canonical)."""
+    return _build(site, OWN_DOMAINS)
+
+
+def build_own_silenced_command(_: Workspace, site: Path) -> list[str]:
+    """The same with the warning about a domain without links silenced: the difference
+    is what that warning costs."""
+    return [*_build(site, OWN_DOMAINS), "--silence", "xdlink.unlinked-domain"]
+
+
+def _build(site: Path, domains: tuple[str, ...]) -> list[str]:
+    listed = ",".join(domains)
+    return [*xdlink_command(), "build", str(site), "--domains", listed, "--format", "json"]
 
 
 def remove_command(_: Workspace, site: Path) -> list[str]:
@@ -171,6 +190,8 @@ def check_build(space: Workspace, site: Path, sample: Sample, _: int) -> dict[st
 
 def check_rebuild(space: Workspace, site: Path, sample: Sample, _: int) -> dict[str, object]:
     counts = _counts(sample)
+    if counts["injected"] or counts["updated"]:
+        raise BenchError(f"a second build changed pages: {dict(counts)}")
     return {"unchanged": counts["unchanged"], "changed": len(space.pages) - counts["unchanged"]}
 
 
@@ -200,6 +221,19 @@ CONTENDERS = (
     Contender("build", "xdlink build (first run)", "pristine", build_command, check_build),
     Contender("rebuild", "xdlink build (again)", "built", build_command, check_rebuild),
     Contender("remove", "xdlink remove", "built", remove_command, check_remove),
+    Contender(
+        "build_own", "build, own domain unlinked", "pristine", build_own_command, check_build
+    ),
+    Contender(
+        "rebuild_own", "build again, own unlinked", "built_own", build_own_command, check_rebuild
+    ),
+    Contender(
+        "build_own_silenced",
+        "build, own, hint silenced",
+        "pristine",
+        build_own_silenced_command,
+        check_build,
+    ),
     Contender("sed", "sed -i one-liner", "pristine", sed_command, check_peer),
     Contender("lxml", "naive lxml, 1 process", "pristine", peer_command("lxml"), check_peer),
     Contender("lxml2", "naive lxml, 2 processes", "pristine", peer_command("lxml2"), check_peer),
@@ -255,7 +289,7 @@ def prepare(options: Options, folder: Path) -> tuple[Workspace, dict[str, object
     scale = {n: folder / f"site-{n}" for n in scale_sizes(options.pages)[:-1]}
     for pages, path in scale.items():
         sitegen.generate(path, pages, options.seed)
-    space = Workspace(folder, folder / "site", folder / "built", scale, [])
+    space = Workspace(folder, folder / "site", folder / "built", folder / "built-own", scale, [])
     space.pages = _pages_under(space.pristine)
     space.env = {**os.environ, "PYTHONPATH": str(REPO)}
     copy_site(space.pristine, space.built)
@@ -263,6 +297,10 @@ def prepare(options: Options, folder: Path) -> tuple[Workspace, dict[str, object
     if warm.returncode != 0:
         raise BenchError(f"xdlink build failed: {warm.stderr[-2000:]}")
     take_script(space)
+    copy_site(space.pristine, space.built_own)
+    own = measure.run(build_own_command(space, space.built_own), folder, space.env)
+    if own.returncode != 0:
+        raise BenchError(f"xdlink build failed: {own.stderr[-2000:]}")
     site = {**asdict(stats), "generate_seconds": round(generated, 2)}
     return space, site
 
@@ -292,7 +330,7 @@ def start_site(space: Workspace, start: str | None) -> Path | None:
         return None
     if start.startswith("scale:"):
         return space.scale_sites[int(start.split(":")[1])]
-    return space.built if start == "built" else space.pristine
+    return {"built": space.built, "built_own": space.built_own}.get(start, space.pristine)
 
 
 def run_step(space: Workspace, contender: Contender, round_: int) -> dict[str, object]:
@@ -300,7 +338,7 @@ def run_step(space: Workspace, contender: Contender, round_: int) -> dict[str, o
     site = space.folder / "work" if source is not None else space.pristine
     if source is not None:
         copy_site(source, site)
-    before = snapshot(site) if contender.key == "rebuild" else None
+    before = snapshot(site) if contender.key.startswith("rebuild") else None
     sample = measure.run(contender.command(space, site), space.folder, space.env)
     if sample.returncode != 0:
         raise BenchError(f"{contender.label} exited {sample.returncode}: {sample.stderr[-2000:]}")
