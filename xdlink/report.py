@@ -18,6 +18,8 @@ from xdlink.scan import Placement
 from xdlink.settings import Command, Settings, WarningKind
 
 EXAMPLES = 5
+# How a page's patch says it is binary to git (a page with NUL bytes: UTF-16).
+BINARY_PATCH = b"GIT binary patch\n"
 
 
 class ExitCode(IntEnum):
@@ -104,7 +106,7 @@ class PageReport:
     error: str | None = None
     facts: Facts = NO_FACTS
     csp_hash: str | None = None
-    diff: str | None = None
+    diff: bytes | None = None  # the page's patch, in its own bytes
     script_file: tuple[str, FileStatus] | None = None
     placement: str | None = None
 
@@ -131,7 +133,7 @@ class Report:
     hashes: Counter[str] = field(default_factory=Counter)
     links: dict[str, LinkTally] = field(default_factory=dict)
     own: set[str] = field(default_factory=set)
-    diffs: list[str] = field(default_factory=list)
+    diffs: list[bytes] = field(default_factory=list)
     interrupted: bool = False
     script_files: dict[str, FileStatus] = field(default_factory=dict)
     template_pages: list[str] = field(default_factory=list)
@@ -175,6 +177,11 @@ class Report:
             self.changed.append(page.path)
         if page.diff:
             self.diffs.append(page.diff)
+            if BINARY_PATCH in page.diff:
+                self.notices.append(
+                    f"the patch of {self.display(page.path)} is binary to git (its text has "
+                    "NUL bytes, as UTF-16 has): git apply takes it, patch does not"
+                )
         if page.script_file is not None:
             self.add_script_file(*page.script_file)
         if self.command is Command.BUILD:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import functools
+import hashlib
+import io
 import os
 import re
 import signal
+import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +30,7 @@ from xdlink.files import (
 )
 from xdlink.links import link_hosts
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
-from xdlink.report import FileStatus, PageReport, Report
+from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report
 from xdlink.settings import Command, Settings
 from xdlink.source import read_source
 
@@ -226,11 +230,61 @@ def _script_file(
     return done[key]
 
 
-def _diff(relative: str, data: bytes, outcome: Outcome) -> str:
+def _diff(relative: str, data: bytes, outcome: Outcome) -> bytes:
+    """The page's patch as ``git diff --binary`` writes it: in the page's own bytes (its
+    encoding, its line endings), lines split at LF alone, a last line without one marked;
+    for a page git sees as binary (NUL bytes: UTF-16), a GIT binary patch."""
     assert outcome.output is not None
-    old = data.decode("utf-8", "replace").splitlines(keepends=True)
-    new = outcome.output.decode("utf-8", "replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, f"a/{relative}", f"b/{relative}"))
+    names = _patch_name(f"a/{relative}"), _patch_name(f"b/{relative}")
+    header = b"diff --git %s %s\n" % names
+    if b"\0" in data or b"\0" in outcome.output:
+        return header + _binary_patch(data, outcome.output)
+    old, new = io.BytesIO(data).readlines(), io.BytesIO(outcome.output).readlines()
+    # git ends a name with a space by a tab on these lines.
+    old_label, new_label = (name + b"\t" if b" " in name else name for name in names)
+    lines = difflib.diff_bytes(difflib.unified_diff, old, new, old_label, new_label)
+    return header + b"".join(
+        line if line.endswith(b"\n") else line + b"\n\\ No newline at end of file\n"
+        for line in lines
+    )
+
+
+def _patch_name(name: str) -> bytes:
+    """A path as git writes it in a patch: C-quoted when it holds a quote, a backslash or
+    a control character."""
+    raw = os.fsencode(name)
+    if not any(byte < 0x20 or byte in b'"\\\x7f' for byte in raw):
+        return raw
+    return b'"' + b"".join(_QUOTED.get(byte, bytes([byte])) for byte in raw) + b'"'
+
+
+_QUOTED = {
+    **{byte: b"\\%03o" % byte for byte in [*range(0x20), 0x7F]},
+    **dict(zip(b'\a\b\t\n\v\f\r"\\', [b"\\" + bytes([c]) for c in b'abtnvfr"\\'], strict=True)),
+}
+
+
+def _binary_patch(old: bytes, new: bytes) -> bytes:
+    """The body of a GIT binary patch: the full object ids (git applies a binary patch
+    only to the page it was made from) and both pages whole, the new one first."""
+    index = b"index %s..%s\n" % (_blob_id(old), _blob_id(new))
+    return index + BINARY_PATCH + _literal(new) + _literal(old)
+
+
+def _blob_id(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest().encode()
+
+
+def _literal(data: bytes) -> bytes:
+    """One hunk of a binary patch: the bytes deflated, in lines of 52 bytes in git's
+    base85, each led by its length (A-Z: 1-26, a-z: 27-52); an empty line ends it."""
+    deflated = zlib.compress(data)
+    lines = [b"literal %d\n" % len(data)]
+    for start in range(0, len(deflated), 52):
+        chunk = deflated[start : start + 52]
+        length = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[len(chunk) - 1]
+        lines.append(bytes([length]) + base64.b85encode(chunk, pad=True) + b"\n")
+    return b"".join(lines) + b"\n"
 
 
 # --- the whole site ------------------------------------------------------------------
