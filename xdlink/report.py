@@ -72,6 +72,10 @@ class Finding:
     kind: WarningKind
     message: str
 
+    def __str__(self) -> str:
+        """As the command line prints it after ``warning:``."""
+        return f"{self.message} [{self.kind}]"
+
 
 _NO_INIT = (
     "pages with no Mixpanel init found (they carry visitors onward but cannot take one in; "

@@ -16,17 +16,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from xdlink import external
 from xdlink.errors import XdlinkError
 from xdlink.files import (
     TEMP_PREFIX,
     NotWritten,
+    is_stale,
     read_file,
     read_page,
-    remove_if_stale,
     replace_file,
+    unlink_quietly,
 )
 from xdlink.links import link_hosts
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
@@ -79,19 +81,23 @@ class Tree:
     script_files: list[str] = field(default_factory=list)
     pages_seen: int = 0  # pages before the patterns
     unmatched: list[str] = field(default_factory=list)  # patterns that matched no page
+    stale: list[str] = field(default_factory=list)  # temporary files left, when not tidied
 
 
-def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Tree:
+def scan_tree(
+    root: Path, include: Iterable[str] = (), exclude: Iterable[str] = (), tidy: bool = False
+) -> Tree:
     """Walk the site in sorted order; symbolic links are reported, never followed.
 
     Temporary files left by an xdlink process that no longer runs (one killed mid-write)
-    are deleted on the way, so that they are never deployed.
+    are deleted when ``tidy`` (a run that writes), so that they are never deployed; else
+    listed in ``stale``.
     """
     patterns = [("include", pattern, _glob(pattern)) for pattern in include]
     patterns += [("exclude", pattern, _glob(pattern)) for pattern in exclude]
     matched: set[str] = set()
     tree = Tree()
-    for entry in _walk(str(root), ""):
+    for entry in _walk(str(root), "", tree.stale):
         relative = entry.relative
         if SCRIPT_FILE.fullmatch(relative.rpartition("/")[2]) and entry.skip is None:
             tree.script_files.append(relative)
@@ -108,10 +114,14 @@ def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = 
             else:
                 tree.reported.append(entry)
     tree.unmatched = [f"{kind} {pat!r}" for kind, pat, _ in patterns if pat not in matched]
+    if tidy:
+        for relative in tree.stale:
+            unlink_quietly(os.path.join(root, relative))
+        tree.stale = []
     return tree
 
 
-def _walk(root: str, prefix: str) -> Iterator[Entry]:
+def _walk(root: str, prefix: str, stale: list[str]) -> Iterator[Entry]:
     try:
         with os.scandir(os.path.join(root, prefix)) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
@@ -121,12 +131,13 @@ def _walk(root: str, prefix: str) -> Iterator[Entry]:
     for entry in entries:
         relative = f"{prefix}{entry.name}"
         if entry.name.startswith(TEMP_PREFIX):
-            remove_if_stale(entry.path, entry.name)
+            if is_stale(entry.name):
+                stale.append(relative)
         elif entry.is_symlink():
             folder = _is_folder(entry.path)
             yield Entry(relative, skip="symbolic link to a folder" if folder else "symbolic link")
         elif entry.is_dir(follow_symlinks=False):
-            yield from _walk(root, relative + "/")
+            yield from _walk(root, relative + "/", stale)
         elif entry.is_file(follow_symlinks=False):
             yield Entry(relative)
 
@@ -297,10 +308,15 @@ def run(
     progress: Progress | None = None,
 ) -> Report:
     """Process every page of the site, in parallel when jobs > 1, feeding the report."""
-    tree = scan_tree(root, job.settings.include, job.settings.exclude)
+    tree = scan_tree(root, job.settings.include, job.settings.exclude, tidy=job.write)
     pages = tree.pages
     _check_pages(root, tree)
     report.unmatched_patterns = tree.unmatched
+    for relative in tree.stale:
+        report.notices.append(
+            f"{report.display(relative)} is a temporary file of a killed xdlink run: "
+            "a run that writes deletes it"
+        )
     for entry in tree.reported:
         if entry.error is not None:
             report.add(PageReport(entry.relative, None, error=entry.error))
@@ -308,19 +324,21 @@ def run(
             report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
     if progress is not None:
         progress.start(len(pages))
-    try:
-        for page in _map(root, pages, job):
-            report.add(page)
-            if progress is not None:
-                progress.advance()
-    except KeyboardInterrupt:
-        # Every page is old or new: writes are renames, and workers finish the page
-        # they are on. What was done is reported; the caller sets the exit code.
-        report.interrupted = True
-        return report
-    if len(pages) == tree.pages_seen:
-        # Pages left out by the patterns may still use a file: only a whole run tidies.
-        _tidy_script_files(str(root), tree, job, report)
+    with _Interrupts() as interrupts:
+        try:
+            for page in _map(root, pages, job, interrupts.stopped):
+                report.add(page)
+                if progress is not None:
+                    progress.advance()
+            if len(pages) == tree.pages_seen and not interrupts.signalled:
+                # Pages left out by the patterns may still use a file: only a whole run
+                # tidies.
+                _tidy_script_files(str(root), tree, job, report)
+        except KeyboardInterrupt:
+            interrupts.signalled = True
+    # Every page is old or new: writes are renames, and the chunks under way are
+    # finished and reported. The caller sets the exit code.
+    report.interrupted = interrupts.signalled
     return report
 
 
@@ -352,23 +370,30 @@ def _tidy_script_files(root: str, tree: Tree, job: Job, report: Report) -> None:
         report.add_script_file(relative, status)
 
 
-def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
+def _map(
+    root: Path, pages: list[str], job: Job, stopped: Callable[[], bool]
+) -> Iterator[PageReport]:
     """Page reports in walk order."""
     work = functools.partial(process_chunk, job=job)
-    for reports in _in_chunks(work, root, pages, job.settings.jobs):
+    for reports in _in_chunks(work, root, pages, job.settings.jobs, stopped):
         yield from reports
 
 
 def _in_chunks(
-    work: Callable[[str, list[str]], T], root: Path, pages: list[str], jobs: int
+    work: Callable[[str, list[str]], T],
+    root: Path,
+    pages: list[str],
+    jobs: int,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> Iterator[T]:
     """``work(root, chunk)`` for the chunks of pages, in order: in worker processes when it
-    pays, a few chunks ahead of the caller, so that results do not pile up in memory."""
+    pays, a few chunks ahead of the caller, so that results do not pile up in memory.
+    Once ``stopped()``, no chunk starts, and those under way are finished and given."""
     chunks = deque(pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK))
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(pages) < 2 * CHUNK:
-        for chunk in chunks:
-            yield work(str(root), chunk)
+        while chunks and not stopped():
+            yield work(str(root), chunks.popleft())
         return
     # Imported here: a fifth of the start-up time, for runs that use no worker.
     from concurrent.futures import ProcessPoolExecutor
@@ -377,9 +402,15 @@ def _in_chunks(
         running: deque[Future[T]] = deque()
         try:
             while chunks or running:
+                if stopped():
+                    # Chunks a worker has taken run to their end: their pages are written.
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    yield from (future.result() for future in running if not future.cancelled())
+                    return
                 while chunks and len(running) < 4 * jobs:
                     running.append(pool.submit(work, str(root), chunks.popleft()))
-                yield running.popleft().result()
+                yield running[0].result()
+                running.popleft()
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -405,6 +436,38 @@ def _hosts_of(root: str, pages: list[str]) -> Counter[str]:
         if not isinstance(source, str):
             counts.update(link_hosts(source.text))
     return counts
+
+
+class _Interrupts:
+    """Ctrl-C and SIGTERM, where they would raise KeyboardInterrupt (Python's own handler,
+    which the command line gives SIGTERM too), held to a point where nothing is half
+    done: a signal is noted, the runner starts nothing more, and what the workers have
+    begun is finished and reported. A second signal raises at once."""
+
+    def __init__(self) -> None:
+        self.signalled = False
+        self.previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+
+    def stopped(self) -> bool:
+        return self.signalled
+
+    def __enter__(self) -> _Interrupts:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is signal.default_int_handler:
+                try:
+                    self.previous[signum] = signal.signal(signum, self._note)
+                except ValueError:  # not the main thread: signals are its business
+                    return self
+        return self
+
+    def _note(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.signalled:
+            raise KeyboardInterrupt
+        self.signalled = True
+
+    def __exit__(self, *_exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 def _leave_interrupts_to_parent() -> None:
