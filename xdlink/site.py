@@ -308,6 +308,24 @@ def run(
     progress: Progress | None = None,
 ) -> Report:
     """Process every page of the site, in parallel when jobs > 1, feeding the report."""
+    with _Interrupts() as interrupts:
+        try:
+            _run(root, job, report, progress, interrupts.stopped)
+        except KeyboardInterrupt:  # a second signal
+            interrupts.signalled = True
+    # Every page is old or new: writes are renames, and the chunks under way are
+    # finished and reported. The caller sets the exit code.
+    report.interrupted = interrupts.signalled
+    return report
+
+
+def _run(
+    root: Path,
+    job: Job,
+    report: Report,
+    progress: Progress | None,
+    stopped: Callable[[], bool],
+) -> None:
     tree = scan_tree(root, job.settings.include, job.settings.exclude, tidy=job.write)
     pages = tree.pages
     _check_pages(root, tree)
@@ -324,22 +342,13 @@ def run(
             report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
     if progress is not None:
         progress.start(len(pages))
-    with _Interrupts() as interrupts:
-        try:
-            for page in _map(root, pages, job, interrupts.stopped):
-                report.add(page)
-                if progress is not None:
-                    progress.advance()
-            if len(pages) == tree.pages_seen and not interrupts.signalled:
-                # Pages left out by the patterns may still use a file: only a whole run
-                # tidies.
-                _tidy_script_files(str(root), tree, job, report)
-        except KeyboardInterrupt:
-            interrupts.signalled = True
-    # Every page is old or new: writes are renames, and the chunks under way are
-    # finished and reported. The caller sets the exit code.
-    report.interrupted = interrupts.signalled
-    return report
+    for page in _map(root, pages, job, stopped):
+        report.add(page)
+        if progress is not None:
+            progress.advance()
+    if len(pages) == tree.pages_seen and not stopped():
+        # Pages left out by the patterns may still use a file: only a whole run tidies.
+        _tidy_script_files(str(root), tree, job, report)
 
 
 def _check_pages(root: Path, tree: Tree) -> None:
