@@ -116,6 +116,10 @@ def test_diff_applies_with_git_in_every_encoding(tmp_path: Path) -> None:
     assert git(site, "apply", "-", data=patch).returncode == 0
     for name in pages:
         assert (site / name).read_bytes() == (built / name).read_bytes(), name
+    back = git(site, "apply", "-", data=invoke("remove", site, "--diff").stdout_bytes)
+    assert back.returncode == 0, back.stderr.decode()
+    for name, data in pages.items():
+        assert (site / name).read_bytes() == data, name
 
 
 @promise("With `--diff`, stdout holds the patch alone (`git apply` takes it)")
@@ -642,6 +646,46 @@ def test_json_write_key(tmp_path: Path, flag: str | None, write: bool) -> None:
     site = make_site(tmp_path / "site", {"a.html": PAGE})
     result = invoke("build", site, "-d", DOMAINS, "--format", "json", *([flag] if flag else []))
     assert json.loads(result.stdout)["write"] is write
+
+
+@promise("A URL given by mistake (`https://shop.example/`) is reduced to its host with a notice;")
+def test_a_url_for_a_domain_is_reduced_to_its_host(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"a.html": PAGE})
+    result = invoke("build", site, "-d", "https://shop.example/,docs.example.org")
+    assert result.exit_code == 0, output_of(result)
+    assert "notice:" in result.stderr
+    assert "shop.example" in result.stderr
+    assert "links to shop.example:" in result.stdout
+
+
+@promise("| `-j, --jobs N` | Worker processes (default: one per CPU). |")
+def test_workers_change_nothing_but_the_time(tmp_path: Path) -> None:
+    names = [f"d{index % 7}/p{index}.html" for index in range(300)]
+    results = []
+    for jobs in ("1", "2"):
+        site = make_site(tmp_path / jobs, dict.fromkeys(names, PAGE))
+        report = json.loads(
+            invoke("build", site, "-d", DOMAINS, "-j", jobs, "--format", "json").stdout
+        )
+        results.append((report["changed"], report["counts"], snapshot(site).keys()))
+        assert {data for data, _ in snapshot(site).values()} != {PAGE}
+    assert results[0] == results[1]
+
+
+@promise(
+    "Only the command line narrows it (`--include`, `--exclude`): the configuration file's "
+    "`include` and `exclude` do not apply to `remove`, so a page excluded after it was built is "
+    "cleaned too."
+)
+def test_remove_cleans_pages_the_configuration_excludes(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"a.html": PAGE, "drafts/b.html": PAGE})
+    assert invoke("build", site, "-d", DOMAINS).exit_code == 0
+    (tmp_path / "xdlink.toml").write_text('domains = ["shop.example"]\nexclude = ["drafts/**"]\n')
+    assert invoke("remove", site, cwd=tmp_path).exit_code == 0
+    assert (site / "drafts" / "b.html").read_bytes() == PAGE
+    assert invoke("build", site, "-d", DOMAINS, "--exclude", "drafts/**").exit_code == 0
+    assert invoke("remove", site, "--exclude", "drafts/**").exit_code == 0
+    assert (site / "a.html").read_bytes() == PAGE
 
 
 # --- the quotes ------------------------------------------------------------------------------

@@ -240,14 +240,14 @@ def _template_outside_scripts(text: str, start: int, end: int, implied: bool) ->
     position = start
     while (found := _TEMPLATE_OR_TAG.search(text, position, end)) is not None:
         at, name = found.start(), found.group(1)
-        if name is None and found.group() != "<!--":
-            return True
-        if name is None:  # a comment
+        if found.group() == "<!--":
             close = text.find("-->", found.end(), end)
             position = end if close < 0 else close + 3
             if _template_in(text, at, position):
                 return True
             continue
+        if name is None:
+            return True
         name = name.lower()
         if implied and name not in _HEAD_TAGS:
             return False
