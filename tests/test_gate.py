@@ -214,10 +214,10 @@ def test_diff_writes_a_patch_git_applies(site: Path) -> None:
     subprocess.run(["git", "init", "-q", str(site)], check=True)
     result = invoke("build", site, "-d", DOMAINS, "--diff")
     assert result.exit_code == 0, output_of(result)
-    assert result.stdout.startswith("--- a/")
+    assert result.stdout.startswith("diff --git a/")
     assert "pages seen" in result.stderr
     assert "pages seen" not in result.stdout
-    (site / "change.patch").write_text(result.stdout)
+    (site / "change.patch").write_bytes(result.stdout_bytes)
     applied = subprocess.run(
         ["git", "apply", "change.patch"], cwd=site, capture_output=True, text=True, check=False
     )

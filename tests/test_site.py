@@ -119,11 +119,12 @@ def test_page_changed_during_the_run_is_left_alone(
     assert (tmp_path / "a.html").read_bytes() == b"<!DOCTYPE html><title>new content</title>"
 
 
-def test_unsupported_encoding_is_an_error_not_a_change(tmp_path: Path) -> None:
+def test_unsupported_encoding_is_skipped_not_changed(tmp_path: Path) -> None:
     page = tmp_path / "a.html"
     page.write_bytes(b'<!DOCTYPE html><meta charset="utf-7"><title>+AGA-</title>')
     report = build(tmp_path)
-    assert report.errors == [f"error: cannot process {page}: encoding utf-7 is not supported"]
+    assert report.errors == []
+    assert report.skipped == {"encoding utf-7 (a byte-level splice is unsafe)": 1}
     assert page.read_bytes().endswith(b"+AGA-</title>")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from xdlink.domains import listed
 from xdlink.errors import XdlinkError
-from xdlink.options import settings_from
+from xdlink.options import options_of, settings_from
 from xdlink.report import Finding, Report
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Command, Settings, WarningKind
@@ -21,8 +22,15 @@ def make_settings(domains: str | Iterable[str] = (), **options: Any) -> Settings
     """Validated settings: ``domains`` as a list or a comma-separated string, and any
     other option by its long name (``ttl=300``, ``fragment=True``, ``exclude=["404.html"]``).
 
-    Raises XdlinkError naming the first bad value.
+    Raises XdlinkError naming the first bad value, or an option ``xdlink build`` does not
+    take (with the option it may be a typo of).
     """
+    known = [option.name for option in options_of(Command.BUILD)]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, 1)
+            hint = f": did you mean {close[0]}=?" if close else f" (it takes {', '.join(known)})"
+            raise XdlinkError(f"make_settings: xdlink build has no option {name!r}{hint}")
     values = {"domains": (domains,) if isinstance(domains, str) else tuple(domains), **options}
     return settings_from(values, Command.BUILD)
 

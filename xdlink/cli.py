@@ -219,7 +219,8 @@ def _print(report: Report, run: RunOptions) -> None:
 
 def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) -> None:
     flags = {"write": not run.dry_run, "check": run.check, "diff": run.diff}
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM (a CI job cancelled) stops the run like Ctrl-C: cleanly, with a report.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with _usage_errors(), _progress(run.quiet) as progress:
             report = runner(site, settings, progress=progress, **flags)
@@ -227,11 +228,6 @@ def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) ->
         signal.signal(signal.SIGTERM, previous)
     _print(report, run)
     sys.exit(int(report.return_code))
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    """SIGTERM (a CI job cancelled) stops the run like Ctrl-C: cleanly, with a report."""
-    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

@@ -106,11 +106,10 @@ def unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
-def remove_if_stale(path: str, name: str) -> None:
+def is_stale(name: str) -> bool:
+    """Whether a file is a temporary file of an xdlink process that no longer runs."""
     match = re.fullmatch(re.escape(TEMP_PREFIX) + r"(\d+)-\d+\.tmp", name)
-    if match is None or process_exists(int(match.group(1))):
-        return
-    unlink_quietly(path)
+    return match is not None and not process_exists(int(match.group(1)))
 
 
 def process_exists(pid: int) -> bool:

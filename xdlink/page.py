@@ -11,7 +11,20 @@ from enum import StrEnum
 
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import MixpanelConfig, init_call_positions
-from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, Placement, scan_blocks, scan_head
+from xdlink.scan import (
+    HEAD_ELEMENTS,
+    MARKER_ATTRIBUTE,
+    RAW_TEXT,
+    WS,
+    Block,
+    Head,
+    Placement,
+    UnclosedTag,
+    parse_tag,
+    raw_text_end,
+    scan_blocks,
+    scan_head,
+)
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings, WarningKind
 from xdlink.source import PageError, Source, read_source
@@ -20,12 +33,15 @@ __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page
 
 
 TEMPLATE_REASON = "template syntax in <head>"
-# Go templates, Jinja, Liquid, Nunjucks, Handlebars: in a tag (lang="{{ .Lang }}") or as
-# the first thing after one ({{ partial "head.html" . }}). A built page has neither.
-_TEMPLATE = re.compile(r"<[^<>]*\{[{%][^<>]*>|>[\t\n\f\r ]*\{[{%]")
-# What every match of _TEMPLATE holds: a search for it (its literal first character
-# lets the regex engine skip ahead) costs a fifth of two str.find of two characters.
+# The template syntax of the generators' languages: Jinja, Nunjucks, Liquid and Twig
+# ({% %}, {{ }}), Go templates and Handlebars ({{ }}), ERB and EJS (<% %>). A built page
+# has none in its head but in its scripts' text. Searched for as two literals: a pattern
+# with alternatives that start with other characters is ten times slower.
 _TEMPLATE_HINT = re.compile(r"\{[{%]")
+_ERB_HINT = re.compile(r"<%")
+_HEAD_END = re.compile(r"</(?i:head)|<(?i:body)[\t\n\f\r />]")
+_TEMPLATE_OR_TAG = re.compile(r"\{[{%]|<%|<!--|<([A-Za-z][^\t\n\f\r />]*+)")
+_HEAD_TAGS = HEAD_ELEMENTS | {"html", "head"}
 
 
 class Action(StrEnum):
@@ -120,7 +136,7 @@ def build_page(
         head = scan_head(source.text, source.start, to_head_end=True)
     if not head.is_document:
         return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
-    if not settings.built and _has_template_syntax(source.text, source.start, head.region_end):
+    if not settings.built and _has_template_syntax(source.text, source.start, head):
         return Outcome(Action.SKIPPED, reason=TEMPLATE_REASON)
     if head.ends_in_comment:
         return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
@@ -190,10 +206,63 @@ def _hydrates_document(text: str) -> bool:
     return "__reactRouterContext" in text or "__remixContext" in text
 
 
-def _has_template_syntax(text: str, start: int, end: int) -> bool:
-    if _TEMPLATE_HINT.search(text, start, end) is None:
-        return False
-    return _TEMPLATE.search(text, start, end) is not None
+def _has_template_syntax(text: str, start: int, head: Head) -> bool:
+    """Whether the head holds template syntax anywhere but in a script's text: in a tag,
+    as text of its own, in the title. Template text ends the head for an HTML parser, and
+    so the head scan: the head is read on to ``</head>`` or ``<body>``. A page without
+    template syntax costs a search for that end and two literal searches between the
+    inline scripts the scan found (scripts are where a head's braces are)."""
+    found = _HEAD_END.search(text, head.region_end)
+    end = len(text) if found is None else found.start()
+    position = start
+    for script_start, script_end, _ in head.inline_scripts:
+        if _template_in(text, position, script_start):
+            break
+        position = script_end
+    else:
+        if not _template_in(text, position, end):
+            return False
+    return _template_outside_scripts(text, start, end, implied=found is None)
+
+
+def _template_in(text: str, start: int, end: int) -> bool:
+    return (
+        _TEMPLATE_HINT.search(text, start, end) is not None
+        or _ERB_HINT.search(text, start, end) is not None
+    )
+
+
+def _template_outside_scripts(text: str, start: int, end: int, implied: bool) -> bool:
+    """Template syntax from ``start`` to ``end``, tag by tag: a script's text does not
+    count (JSON-LD and code hold braces), its tag does; the text of the other raw-text
+    elements (title, style, noscript) and of comments does. ``implied``: the page has
+    neither ``</head>`` nor ``<body>``, and its head ends at the first tag that is not a
+    head element."""
+    position = start
+    while (found := _TEMPLATE_OR_TAG.search(text, position, end)) is not None:
+        at, name = found.start(), found.group(1)
+        if found.group() == "<!--":
+            close = text.find("-->", found.end(), end)
+            position = end if close < 0 else close + 3
+            if _template_in(text, at, position):
+                return True
+            continue
+        if name is None:
+            return True
+        name = name.lower()
+        if implied and name not in _HEAD_TAGS:
+            return False
+        if name not in RAW_TEXT:
+            position = found.end()  # the search goes on through the tag's attributes
+            continue
+        try:
+            tag_end = parse_tag(text, at).end
+        except UnclosedTag:
+            return _template_in(text, at, end)
+        position = raw_text_end(text, name, tag_end)
+        if _template_in(text, at, tag_end if name == "script" else min(position, end)):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=64)

@@ -19,6 +19,8 @@ from xdlink.scan import Placement
 from xdlink.settings import Command, Settings, WarningKind
 
 EXAMPLES = 5
+# How a page's patch says it is binary to git (a page with NUL bytes: UTF-16).
+BINARY_PATCH = b"GIT binary patch\n"
 
 
 class ExitCode(IntEnum):
@@ -71,6 +73,10 @@ class Finding:
     kind: WarningKind
     message: str
 
+    def __str__(self) -> str:
+        """As the command line prints it after ``warning:``."""
+        return f"{self.message} [{self.kind}]"
+
 
 _NO_INIT = (
     "pages with no Mixpanel init found (they carry visitors onward but cannot take one in; "
@@ -105,7 +111,7 @@ class PageReport:
     error: str | None = None
     facts: Facts = NO_FACTS
     csp_hash: str | None = None
-    diff: str | None = None
+    diff: bytes | None = None  # the page's patch, in its own bytes
     script_file: tuple[str, FileStatus] | None = None
     placement: str | None = None
 
@@ -132,7 +138,7 @@ class Report:
     hashes: Counter[str] = field(default_factory=Counter)
     links: dict[str, LinkTally] = field(default_factory=dict)
     own: set[str] = field(default_factory=set)
-    diffs: list[str] = field(default_factory=list)
+    diffs: list[bytes] = field(default_factory=list)
     interrupted: bool = False
     script_files: dict[str, FileStatus] = field(default_factory=dict)
     template_pages: list[str] = field(default_factory=list)
@@ -176,6 +182,11 @@ class Report:
             self.changed.append(page.path)
         if page.diff:
             self.diffs.append(page.diff)
+            if BINARY_PATCH in page.diff:
+                self.notices.append(
+                    f"the patch of {self.display(page.path)} is binary to git (its text has "
+                    "NUL bytes, as UTF-16 has): git apply takes it, patch does not"
+                )
         if page.script_file is not None:
             self.add_script_file(*page.script_file)
         if self.command is Command.BUILD:
@@ -277,7 +288,9 @@ class Report:
     def suggestions(self) -> dict[str, tuple[str, int]]:
         """For each unlinked domain, the host the site links to that it is most likely a
         typo of, with the number of pages that link to it."""
-        found = {}
+        found: dict[str, tuple[str, int]] = {}
+        if self.interrupted:  # not every link was seen
+            return found
         hosts = list(self.near_hosts)
         for domain in self.unlinked():
             close = difflib.get_close_matches(domain.removeprefix("*."), hosts, 1, NEAR_RATIO)

@@ -18,6 +18,7 @@ DEFAULT_PARAM = "_xdl"
 DEFAULT_TTL = 120
 MAX_TTL = 3600
 _PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+_PATH_PART = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class Command(StrEnum):
@@ -122,10 +123,13 @@ def check_jobs(jobs: int) -> int:
 
 
 def check_external(path: str) -> str:
-    """A path inside the site, written with '/', for the script file of ``--external``."""
+    """A path inside the site, written with '/', for the script file of ``--external``: of
+    letters, digits, '_', '-' and '.', as it goes into the pages' ``src`` attribute."""
     parts = PurePosixPath(path.replace("\\", "/")).parts
     if not parts or parts[0] == "/" or ".." in parts or not parts[-1].endswith(".js"):
         raise ValueError("give a .js path inside the site, such as 'assets/xdlink.js'")
+    if not all(_PATH_PART.fullmatch(part) for part in parts):
+        raise ValueError("use letters, digits, '_', '-', '.' and '/' only")
     return "/".join(part for part in parts if part != ".")
 
 

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import functools
+import hashlib
+import io
 import os
 import re
 import signal
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from xdlink import external
 from xdlink.errors import XdlinkError
 from xdlink.files import (
     TEMP_PREFIX,
     NotWritten,
+    is_stale,
     read_page,
-    remove_if_stale,
     replace_file,
+    unlink_quietly,
 )
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
-from xdlink.report import FileStatus, PageReport, Report
+from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report
 from xdlink.settings import Command, Settings
 
 if TYPE_CHECKING:
@@ -72,19 +78,23 @@ class Tree:
     script_files: list[str] = field(default_factory=list)
     pages_seen: int = 0  # pages before the patterns
     unmatched: list[str] = field(default_factory=list)  # patterns that matched no page
+    stale: list[str] = field(default_factory=list)  # temporary files left, when not tidied
 
 
-def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> Tree:
+def scan_tree(
+    root: Path, include: Iterable[str] = (), exclude: Iterable[str] = (), tidy: bool = False
+) -> Tree:
     """Walk the site in sorted order; symbolic links are reported, never followed.
 
     Temporary files left by an xdlink process that no longer runs (one killed mid-write)
-    are deleted on the way, so that they are never deployed.
+    are deleted when ``tidy`` (a run that writes), so that they are never deployed; else
+    listed in ``stale``.
     """
     patterns = [("include", pattern, _glob(pattern)) for pattern in include]
     patterns += [("exclude", pattern, _glob(pattern)) for pattern in exclude]
     matched: set[str] = set()
     tree = Tree()
-    for entry in _walk(str(root), ""):
+    for entry in _walk(str(root), "", tree.stale):
         relative = entry.relative
         if SCRIPT_FILE.fullmatch(relative.rpartition("/")[2]) and entry.skip is None:
             tree.script_files.append(relative)
@@ -101,10 +111,14 @@ def scan_tree(root: Path, include: Iterable[str] = (), exclude: Iterable[str] = 
             else:
                 tree.reported.append(entry)
     tree.unmatched = [f"{kind} {pat!r}" for kind, pat, _ in patterns if pat not in matched]
+    if tidy:
+        for relative in tree.stale:
+            unlink_quietly(os.path.join(root, relative))
+        tree.stale = []
     return tree
 
 
-def _walk(root: str, prefix: str) -> Iterator[Entry]:
+def _walk(root: str, prefix: str, stale: list[str]) -> Iterator[Entry]:
     try:
         with os.scandir(os.path.join(root, prefix)) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
@@ -114,12 +128,13 @@ def _walk(root: str, prefix: str) -> Iterator[Entry]:
     for entry in entries:
         relative = f"{prefix}{entry.name}"
         if entry.name.startswith(TEMP_PREFIX):
-            remove_if_stale(entry.path, entry.name)
+            if is_stale(entry.name):
+                stale.append(relative)
         elif entry.is_symlink():
             folder = _is_folder(entry.path)
             yield Entry(relative, skip="symbolic link to a folder" if folder else "symbolic link")
         elif entry.is_dir(follow_symlinks=False):
-            yield from _walk(root, relative + "/")
+            yield from _walk(root, relative + "/", stale)
         elif entry.is_file(follow_symlinks=False):
             yield Entry(relative)
 
@@ -223,11 +238,61 @@ def _script_file(
     return done[key]
 
 
-def _diff(relative: str, data: bytes, outcome: Outcome) -> str:
+def _diff(relative: str, data: bytes, outcome: Outcome) -> bytes:
+    """The page's patch as ``git diff --binary`` writes it: in the page's own bytes (its
+    encoding, its line endings), lines split at LF alone, a last line without one marked;
+    for a page git sees as binary (NUL bytes: UTF-16), a GIT binary patch."""
     assert outcome.output is not None
-    old = data.decode("utf-8", "replace").splitlines(keepends=True)
-    new = outcome.output.decode("utf-8", "replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, f"a/{relative}", f"b/{relative}"))
+    names = _patch_name(f"a/{relative}"), _patch_name(f"b/{relative}")
+    header = b"diff --git %s %s\n" % names
+    if b"\0" in data or b"\0" in outcome.output:
+        return header + _binary_patch(data, outcome.output)
+    old, new = io.BytesIO(data).readlines(), io.BytesIO(outcome.output).readlines()
+    # git ends a name with a space by a tab on these lines.
+    old_label, new_label = (name + b"\t" if b" " in name else name for name in names)
+    lines = difflib.diff_bytes(difflib.unified_diff, old, new, old_label, new_label)
+    return header + b"".join(
+        line if line.endswith(b"\n") else line + b"\n\\ No newline at end of file\n"
+        for line in lines
+    )
+
+
+def _patch_name(name: str) -> bytes:
+    """A path as git writes it in a patch: C-quoted when it holds a quote, a backslash or
+    a control character."""
+    raw = os.fsencode(name)
+    if not any(byte < 0x20 or byte in b'"\\\x7f' for byte in raw):
+        return raw
+    return b'"' + b"".join(_QUOTED.get(byte, bytes([byte])) for byte in raw) + b'"'
+
+
+_QUOTED = {
+    **{byte: b"\\%03o" % byte for byte in [*range(0x20), 0x7F]},
+    **dict(zip(b'\a\b\t\n\v\f\r"\\', [b"\\" + bytes([c]) for c in b'abtnvfr"\\'], strict=True)),
+}
+
+
+def _binary_patch(old: bytes, new: bytes) -> bytes:
+    """The body of a GIT binary patch: the full object ids (git applies a binary patch
+    only to the page it was made from) and both pages whole, the new one first."""
+    index = b"index %s..%s\n" % (_blob_id(old), _blob_id(new))
+    return index + BINARY_PATCH + _literal(new) + _literal(old)
+
+
+def _blob_id(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest().encode()
+
+
+def _literal(data: bytes) -> bytes:
+    """One hunk of a binary patch: the bytes deflated, in lines of 52 bytes in git's
+    base85, each led by its length (A-Z: 1-26, a-z: 27-52); an empty line ends it."""
+    deflated = zlib.compress(data)
+    lines = [b"literal %d\n" % len(data)]
+    for start in range(0, len(deflated), 52):
+        chunk = deflated[start : start + 52]
+        length = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[len(chunk) - 1]
+        lines.append(bytes([length]) + base64.b85encode(chunk, pad=True) + b"\n")
+    return b"".join(lines) + b"\n"
 
 
 # --- the whole site ------------------------------------------------------------------
@@ -240,10 +305,33 @@ def run(
     progress: Progress | None = None,
 ) -> Report:
     """Process every page of the site, in parallel when jobs > 1, feeding the report."""
-    tree = scan_tree(root, job.settings.include, job.settings.exclude)
+    with _Interrupts() as interrupts:
+        try:
+            _run(root, job, report, progress, interrupts.stopped)
+        except KeyboardInterrupt:  # a second signal
+            interrupts.signalled = True
+    # Every page is old or new: writes are renames, and the chunks under way are
+    # finished and reported. The caller sets the exit code.
+    report.interrupted = interrupts.signalled
+    return report
+
+
+def _run(
+    root: Path,
+    job: Job,
+    report: Report,
+    progress: Progress | None,
+    stopped: Callable[[], bool],
+) -> None:
+    tree = scan_tree(root, job.settings.include, job.settings.exclude, tidy=job.write)
     pages = tree.pages
     _check_pages(root, tree)
     report.unmatched_patterns = tree.unmatched
+    for relative in tree.stale:
+        report.notices.append(
+            f"{report.display(relative)} is a temporary file of a killed xdlink run: "
+            "a run that writes deletes it"
+        )
     for entry in tree.reported:
         if entry.error is not None:
             report.add(PageReport(entry.relative, None, error=entry.error))
@@ -251,20 +339,13 @@ def run(
             report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
     if progress is not None:
         progress.start(len(pages))
-    try:
-        for page in _map(root, pages, job):
-            report.add(page)
-            if progress is not None:
-                progress.advance()
-    except KeyboardInterrupt:
-        # Every page is old or new: writes are renames, and workers finish the page
-        # they are on. What was done is reported; the caller sets the exit code.
-        report.interrupted = True
-        return report
-    if len(pages) == tree.pages_seen:
+    for page in _map(root, pages, job, stopped):
+        report.add(page)
+        if progress is not None:
+            progress.advance()
+    if len(pages) == tree.pages_seen and not stopped():
         # Pages left out by the patterns may still use a file: only a whole run tidies.
         _tidy_script_files(str(root), tree, job, report)
-    return report
 
 
 def _check_pages(root: Path, tree: Tree) -> None:
@@ -295,23 +376,30 @@ def _tidy_script_files(root: str, tree: Tree, job: Job, report: Report) -> None:
         report.add_script_file(relative, status)
 
 
-def _map(root: Path, pages: list[str], job: Job) -> Iterator[PageReport]:
+def _map(
+    root: Path, pages: list[str], job: Job, stopped: Callable[[], bool]
+) -> Iterator[PageReport]:
     """Page reports in walk order."""
     work = functools.partial(process_chunk, job=job)
-    for reports in _in_chunks(work, root, pages, job.settings.jobs):
+    for reports in _in_chunks(work, root, pages, job.settings.jobs, stopped):
         yield from reports
 
 
 def _in_chunks(
-    work: Callable[[str, list[str]], T], root: Path, pages: list[str], jobs: int
+    work: Callable[[str, list[str]], T],
+    root: Path,
+    pages: list[str],
+    jobs: int,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> Iterator[T]:
     """``work(root, chunk)`` for the chunks of pages, in order: in worker processes when it
-    pays, a few chunks ahead of the caller, so that results do not pile up in memory."""
+    pays, a few chunks ahead of the caller, so that results do not pile up in memory.
+    Once ``stopped()``, no chunk starts, and those under way are finished and given."""
     chunks = deque(pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK))
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(pages) < 2 * CHUNK:
-        for chunk in chunks:
-            yield work(str(root), chunk)
+        while chunks and not stopped():
+            yield work(str(root), chunks.popleft())
         return
     # Imported here: a fifth of the start-up time, for runs that use no worker.
     from concurrent.futures import ProcessPoolExecutor
@@ -320,12 +408,50 @@ def _in_chunks(
         running: deque[Future[T]] = deque()
         try:
             while chunks or running:
+                if stopped():
+                    # Chunks a worker has taken run to their end: their pages are written.
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    yield from (future.result() for future in running if not future.cancelled())
+                    return
                 while chunks and len(running) < 4 * jobs:
                     running.append(pool.submit(work, str(root), chunks.popleft()))
-                yield running.popleft().result()
+                yield running[0].result()
+                running.popleft()
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+class _Interrupts:
+    """Ctrl-C and SIGTERM, where they would raise KeyboardInterrupt (Python's own handler,
+    which the command line gives SIGTERM too), held to a point where nothing is half
+    done: a signal is noted, the runner starts nothing more, and what the workers have
+    begun is finished and reported. A second signal raises at once."""
+
+    def __init__(self) -> None:
+        self.signalled = False
+        self.previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+
+    def stopped(self) -> bool:
+        return self.signalled
+
+    def __enter__(self) -> _Interrupts:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is signal.default_int_handler:
+                try:
+                    self.previous[signum] = signal.signal(signum, self._note)
+                except ValueError:  # not the main thread: signals are its business
+                    return self
+        return self
+
+    def _note(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.signalled:
+            raise KeyboardInterrupt
+        self.signalled = True
+
+    def __exit__(self, *_exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 def _leave_interrupts_to_parent() -> None:

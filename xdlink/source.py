@@ -96,7 +96,7 @@ def read_source(data: bytes) -> Source | str:
         return "not text (NUL bytes)"
     declared = _declared_encoding(data)
     if declared is not None and declared.startswith(_UNSPLICEABLE):
-        raise PageError(f"encoding {declared} is not supported")
+        return f"encoding {declared} (a byte-level splice is unsafe)"
     return Source(data, data.decode("latin-1"), 0, "latin-1", declared)
 
 
