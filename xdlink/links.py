@@ -74,7 +74,7 @@ NEAR_RATIO = 0.8
 
 def near_hosts(lowered: str, domains: tuple[str, ...]) -> frozenset[str]:
     """The hosts of the page's link URLs that look like a typo of a listed domain (close to
-    one, covered by none), for the report's "did you mean" on a domain without links.
+    one that does not cover it), for the report's "did you mean" on a domain without links.
 
     Read in the same pass as the rest of the page: a candidate host is checked against the
     domains once per site (cached), and only a close one has its attribute checked."""
@@ -92,9 +92,8 @@ def _in_url_attribute(lowered: str, slashes: int) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _near(host: str, domains: tuple[str, ...]) -> bool:
-    if any(host_matches(host, domain) for domain in domains):
-        return False
-    return any(is_near(host, domain) for domain in domains)
+    # A listed domain's own host counts: "shopp.example" listed beside "shop.example".
+    return any(is_near(host, domain) and not host_matches(host, domain) for domain in domains)
 
 
 def is_near(host: str, domain: str) -> bool:
