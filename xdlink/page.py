@@ -20,6 +20,7 @@ __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page
 
 
 TEMPLATE_REASON = "template syntax in <head>"
+AMP_REASON = "AMP page (AMP allows no author script)"
 # Go templates, Jinja, Liquid, Nunjucks, Handlebars: in a tag (lang="{{ .Lang }}") or as
 # the first thing after one ({{ partial "head.html" . }}). A built page has neither.
 _TEMPLATE = re.compile(r"<[^<>]*\{[{%][^<>]*>|>[\t\n\f\r ]*\{[{%]")
@@ -125,6 +126,11 @@ def build_page(
     if head.ends_in_comment:
         return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
     blocks = _all_blocks(source, head)
+    if head.amp:
+        # An element an earlier build put there goes: it makes the page invalid AMP.
+        if blocks:
+            return Outcome(Action.REMOVED, _rewrite(source, blocks, None), reason=AMP_REASON)
+        return Outcome(Action.SKIPPED, reason=AMP_REASON)
     facts = gather_facts(source, head, blocks, calls, settings.domains)
     script = _script(settings, facts.init)
     if csp_blocks(head, script.sha256, settings.external is not None):

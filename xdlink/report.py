@@ -293,6 +293,9 @@ class Report:
         parts = [f"{self.counts['seen']} pages seen"]
         actions = ("injected", "updated") if self.command is Command.BUILD else ("removed",)
         parts += [f"{self.counts[action]} {verb}{action}" for action in actions]
+        if self.command is Command.BUILD and self.counts["removed"]:
+            # An AMP page keeps no script: one an earlier build put there is taken out.
+            parts.append(f"{self.counts['removed']} {verb}removed from AMP pages")
         parts.append(f"{self.counts['unchanged']} unchanged")
         skipped = sum(self.skipped.values())
         if skipped:
