@@ -429,6 +429,7 @@ def test_json_report_keys_are_stable(site: Path) -> None:
         "warnings",
         "csp_hashes",
         "script_files",
+        "csp_files",
         "tokens",
         "links",
         "placements",

@@ -39,6 +39,8 @@ class FileStatus(StrEnum):
     WOULD_BE_WRITTEN = "would be written"
     REMOVED = "removed"
     WOULD_BE_REMOVED = "would be removed"
+    UPDATED = "updated"
+    WOULD_BE_UPDATED = "would be updated"
 
     @property
     def changes(self) -> bool:
@@ -107,6 +109,9 @@ class PageReport:
     diff: str | None = None
     script_file: tuple[str, FileStatus] | None = None
     placement: str | None = None
+    csp_rules: tuple[int, ...] = ()  # the header-file rules that set a policy on the page
+    csp_blocking: tuple[int, ...] = ()  # those of them whose policy blocks its script
+    old_hashes: tuple[str, ...] = ()  # the CSP hashes of the scripts the page held
 
 
 @dataclass
@@ -143,6 +148,14 @@ class Report:
     config_warnings: tuple[str, ...] = ()
     placements: Counter[str] = field(default_factory=Counter)
     framework_pages: list[tuple[str, str]] = field(default_factory=list)  # (page, rule)
+    # The site's header files (see cspfiles): per rule, the hashes of the pages it covers
+    # and the pages whose script it blocks; the hashes pages held; what became of the files.
+    csp_rule_names: list[str] = field(default_factory=list)  # "FILE (PATTERN)" by rule
+    csp_covered: dict[int, set[str]] = field(default_factory=dict)
+    csp_blocking: dict[int, list[str]] = field(default_factory=dict)
+    old_hashes: set[str] = field(default_factory=set)
+    csp_files: dict[str, FileStatus] = field(default_factory=dict)
+    external: bool = False
 
     @classmethod
     def of(cls, command: Command, root: str, settings: Settings, **options: Any) -> Report:
@@ -175,6 +188,11 @@ class Report:
             self.changed.append(page.path)
         if page.diff:
             self.diffs.append(page.diff)
+        self.old_hashes.update(page.old_hashes)
+        for rule in page.csp_rules:
+            self.csp_covered.setdefault(rule, set()).add(page.csp_hash or "")
+        for rule in page.csp_blocking:
+            self.csp_blocking.setdefault(rule, []).append(page.path)
         if page.script_file is not None:
             self.add_script_file(*page.script_file)
         if self.command is Command.BUILD:
@@ -218,6 +236,7 @@ class Report:
     @property
     def would_change(self) -> int:
         files = [path for path, status in self.script_files.items() if status.changes]
+        files += [path for path, status in self.csp_files.items() if status.changes]
         return len(self.changed) + len(files)
 
     @property
@@ -262,11 +281,23 @@ class Report:
         for kind, paths, title in listed:
             if paths:
                 yield Finding(kind, self._listed(title, paths))
+        for rule, paths in sorted(self.csp_blocking.items()):
+            if paths:
+                yield Finding(WarningKind.CSP_BLOCKS, self._listed(self._header_csp(rule), paths))
         if len(self.tokens) > 1:
             where = ", ".join(f"{token} ({self.display(p)})" for token, p in self.tokens.items())
             yield Finding(
                 WarningKind.SEVERAL_TOKENS, f"more than one Mixpanel token across the site: {where}"
             )
+
+    def _header_csp(self, rule: int) -> str:
+        where = self.csp_rule_names[rule]
+        if self.external:
+            return f"pages whose Content-Security-Policy in {where} blocks the script file"
+        return (
+            f"pages whose Content-Security-Policy in {where} blocks the inline script "
+            "(--update-csp writes its hash there; or allow it by hand, or use --external)"
+        )
 
     def unlinked(self) -> list[str]:
         """Listed domains no link leads to and no page names as its own address."""
@@ -334,6 +365,8 @@ class Report:
                 yield Line(Level.SUMMARY, self.link_line(domain))
         for path, status in sorted(self.script_files.items()):
             yield Line(Level.SUMMARY, f"script file {self.display(path)}: {status}")
+        for path, status in self.csp_files.items():
+            yield Line(Level.SUMMARY, f"Content-Security-Policy in {path}: {status}")
         if self.command is Command.BUILD and not self.script_files:
             for digest in self.csp_hashes():
                 yield Line(Level.SUMMARY, f"script CSP hash: {digest}")
@@ -374,6 +407,7 @@ class Report:
             "warnings": [{"kind": w.kind.value, "message": w.message} for w in self.warnings()],
             "csp_hashes": self.csp_hashes(),
             "script_files": self.script_files,
+            "csp_files": self.csp_files,
             "tokens": sorted(self.tokens),
             "links": {
                 domain: dataclasses.asdict(self.links.get(domain, LinkTally()))

@@ -18,6 +18,8 @@ from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
 
 TEMPLATE = "xdlink.js.j2"
+# What wraps the script in a page served as XML.
+CDATA = ("/*<![CDATA[*/", "/*]]>*/")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class RenderedScript:
         marker = f'{MARKER_ATTRIBUTE}="{__version__} {self.fingerprint}"'
         if src is not None:
             return f'<script {marker} src="{html.escape(src)}"></script>'
-        code = f"/*<![CDATA[*/{self.code}/*]]>*/" if xml else self.code
+        code = f"{CDATA[0]}{self.code}{CDATA[1]}" if xml else self.code
         return f"<script {marker}>{code}</script>"
 
 

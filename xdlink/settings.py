@@ -194,6 +194,13 @@ class Settings:
         check=check_external,
         metavar="FILE",
     )
+    update_csp: bool = option(
+        False,
+        "Write the script's CSP hashes into the Content-Security-Policy of the site's header "
+        "files (SITE/_headers, netlify.toml, vercel.json) where it would block the script; "
+        "remove takes them out again.",
+        WALK,
+    )
     site_domain: str | None = option(
         None,
         "The domain this site is served on, when its pages do not say it "

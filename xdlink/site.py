@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from xdlink import external
+from xdlink import cspfiles, external
 from xdlink.errors import XdlinkError
 from xdlink.files import (
     TEMP_PREFIX,
@@ -27,6 +27,8 @@ from xdlink.files import (
 from xdlink.links import link_hosts
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
 from xdlink.report import FileStatus, PageReport, Report
+from xdlink.scan import scan_blocks
+from xdlink.script import CDATA, RenderedScript
 from xdlink.settings import Command, Settings
 from xdlink.source import read_source
 
@@ -54,6 +56,10 @@ class Job:
     settings: Settings
     write: bool = True
     diff: bool = False
+    # The rules of the site's header files (see cspfiles), and whether the hashes of the
+    # scripts a page held are wanted (to take them out of those files).
+    csp_rules: tuple[cspfiles.Rule, ...] = ()
+    old_hashes: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ def process(
     diff = _diff(relative, data, outcome) if job.diff and outcome.output is not None else None
     csp = outcome.script.sha256 if outcome.script is not None else None
     placement = None if outcome.placement is None else str(outcome.placement)
+    covered, blocked = _csp_rules(job, relative, csp)
     return PageReport(
         relative,
         outcome.action,
@@ -205,7 +212,37 @@ def process(
         diff,
         script_file,
         placement,
+        csp_rules=covered,
+        csp_blocking=blocked,
+        old_hashes=inline_hashes(data) if job.old_hashes else (),
     )
+
+
+def _csp_rules(
+    job: Job, relative: str, csp_hash: str | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The header-file rules that set a policy on the page and those that block its script."""
+    if not job.csp_rules or job.command is Command.REMOVE or csp_hash is None:
+        return (), ()
+    covered = cspfiles.covering(job.csp_rules, relative)
+    external = job.settings.external is not None
+    blocks = cspfiles.blocks
+    return covered, tuple(i for i in covered if blocks(job.csp_rules[i], csp_hash, external))
+
+
+def inline_hashes(data: bytes) -> tuple[str, ...]:
+    """The CSP hashes of the inline xdlink scripts a page holds."""
+    source = read_source(data)
+    if isinstance(source, str):
+        return ()
+    hashes = []
+    for block in scan_blocks(source.text, source.start):
+        if block.src is None:
+            element = source.decoded(block.start, block.end)
+            code = element[element.index(">") + 1 : element.rindex("<")]
+            code = code.removeprefix(CDATA[0]).removesuffix(CDATA[1])
+            hashes.append(RenderedScript(code).sha256)
+    return tuple(hashes)
 
 
 def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
