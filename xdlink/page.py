@@ -11,7 +11,17 @@ from enum import StrEnum
 
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import MixpanelConfig, init_call_positions
-from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, Placement, scan_blocks, scan_head
+from xdlink.scan import (
+    MARKER_ATTRIBUTE,
+    WS,
+    Block,
+    Head,
+    Placement,
+    UnclosedTag,
+    parse_tag,
+    scan_blocks,
+    scan_head,
+)
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings
 from xdlink.source import PageError, Source, read_source
@@ -21,6 +31,10 @@ __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page
 
 TEMPLATE_REASON = "template syntax in <head>"
 AMP_REASON = "AMP page (AMP allows no author script)"
+# Why a page changes, for --check: the three causes a CI gate can have.
+NEW_PAGE = "page changed: it has no xdlink script"
+SETTINGS_CHANGED = "settings changed"
+MISPLACED = "page changed: its xdlink script is out of place"
 # Go templates, Jinja, Liquid, Nunjucks, Handlebars: in a tag (lang="{{ .Lang }}") or as
 # the first thing after one ({{ partial "head.html" . }}). A built page has neither.
 _TEMPLATE = re.compile(r"<[^<>]*\{[{%][^<>]*>|>[\t\n\f\r ]*\{[{%]")
@@ -45,6 +59,7 @@ class Outcome:
     facts: Facts = NO_FACTS
     script: RenderedScript | None = None
     placement: Placement | None = None
+    why: str | None = None  # why the page changes, for --check
 
 
 # --- the block ------------------------------------------------------------------------
@@ -129,7 +144,8 @@ def build_page(
     if head.amp:
         # An element an earlier build put there goes: it makes the page invalid AMP.
         if blocks:
-            return Outcome(Action.REMOVED, _rewrite(source, blocks, None), reason=AMP_REASON)
+            output = _rewrite(source, blocks, None)
+            return Outcome(Action.REMOVED, output, reason=AMP_REASON, why=AMP_REASON)
         return Outcome(Action.SKIPPED, reason=AMP_REASON)
     facts = gather_facts(source, head, blocks, calls, settings.domains)
     script = _script(settings, facts.init)
@@ -141,7 +157,8 @@ def build_page(
     element = script.element(xml or head.has_xml_declaration, src)
     done = functools.partial(Outcome, facts=facts, script=script, placement=head.placement)
     if not blocks:
-        return done(Action.INJECTED, source.splice(head.anchor, head.anchor, element))
+        output = source.splice(head.anchor, head.anchor, element)
+        return done(Action.INJECTED, output, why=NEW_PAGE)
     first = blocks[0]
     # Only elsewhere (a body, after the head's end), or not where a framework rule puts
     # it now: moved to the anchor.
@@ -153,8 +170,32 @@ def build_page(
     if moved:
         target = Block(head.anchor, head.anchor)
         spans = sorted([target, *blocks], key=lambda block: block.start)
-        return done(Action.UPDATED, _rewrite(source, spans, element, spans.index(target)))
-    return done(Action.UPDATED, _rewrite(source, blocks, element))
+        output = _rewrite(source, spans, element, spans.index(target))
+        return done(Action.UPDATED, output, why=_why(source, blocks, element, moved))
+    output = _rewrite(source, blocks, element)
+    return done(Action.UPDATED, output, why=_why(source, blocks, element))
+
+
+def _why(source: Source, blocks: list[Block], element: str, moved: bool = False) -> str:
+    """Why a page's script is replaced: another version of xdlink wrote it, other settings
+    (or the page's own mixpanel.init) made it, or the page moved or doubled it."""
+    marker = _marker(source.text, blocks[0].start)
+    wanted = _marker(element, 0)
+    if marker[0] != wanted[0]:
+        return f"script version changed ({marker[0] or 'unknown'} to {wanted[0]})"
+    if marker != wanted or (len(blocks) == 1 and not moved):
+        return SETTINGS_CHANGED
+    return MISPLACED
+
+
+def _marker(text: str, start: int) -> tuple[str, str]:
+    """(version, fingerprint) of the xdlink element whose start tag opens at ``start``."""
+    try:
+        value = parse_tag(text, start).attrs.get(MARKER_ATTRIBUTE, "")
+    except UnclosedTag:
+        value = ""
+    version, _, fingerprint = value.strip().partition(" ")
+    return version, fingerprint.strip()
 
 
 def remove_page(data: bytes) -> Outcome:

@@ -28,6 +28,7 @@ class ExitCode(IntEnum):
     NOT_JOINED = 1  # xdlink verify: a pair of sites does not join
     USAGE = 2
     FILE_ERRORS = 3
+    WARNINGS = 4  # --strict: the run gave a warning
     INTERRUPTED = 130
 
 
@@ -50,7 +51,7 @@ class FileStatus(StrEnum):
 class Level(Enum):
     """Where a report line goes: the CLI's streams, or a generator's log levels."""
 
-    ERROR = "error"  # a file that could not be processed: the run fails
+    ERROR = "error"  # a file that could not be processed, a failed --check: the run fails
     WARNING = "warning"  # worth a look; a strict build fails on it
     NOTICE = "notice"  # a value was read other than it was written
     SUMMARY = "summary"  # what was done
@@ -112,6 +113,7 @@ class PageReport:
     csp_rules: tuple[int, ...] = ()  # the header-file rules that set a policy on the page
     csp_blocking: tuple[int, ...] = ()  # those of them whose policy blocks its script
     old_hashes: tuple[str, ...] = ()  # the CSP hashes of the scripts the page held
+    why: str | None = None  # why the page changes
 
 
 @dataclass
@@ -144,6 +146,7 @@ class Report:
     suggestions: dict[str, tuple[str, int]] = field(default_factory=dict)
     silence: frozenset[str] = frozenset()
     token_given: bool = False
+    strict: bool = False
     config: str | None = None
     config_warnings: tuple[str, ...] = ()
     placements: Counter[str] = field(default_factory=Counter)
@@ -156,6 +159,8 @@ class Report:
     old_hashes: set[str] = field(default_factory=set)
     csp_files: dict[str, FileStatus] = field(default_factory=dict)
     external: bool = False
+    change_reasons: Counter[str] = field(default_factory=Counter)  # why pages change
+    change_examples: list[tuple[str, str]] = field(default_factory=list)  # the first few
 
     @classmethod
     def of(cls, command: Command, root: str, settings: Settings, **options: Any) -> Report:
@@ -166,6 +171,7 @@ class Report:
             settings.domains,
             silence=frozenset(settings.silence),
             token_given=settings.token is not None,
+            strict=settings.strict,
             config=settings.config,
             config_warnings=settings.config_warnings,
             notices=list(settings.notices),
@@ -186,6 +192,12 @@ class Report:
             return
         if page.action in (Action.INJECTED, Action.UPDATED, Action.REMOVED):
             self.changed.append(page.path)
+            why = page.why or (
+                "it holds the xdlink script" if page.action is Action.REMOVED else ""
+            )
+            self.change_reasons[why] += 1
+            if len(self.change_examples) < EXAMPLES:
+                self.change_examples.append((page.path, why))
         if page.diff:
             self.diffs.append(page.diff)
         self.old_hashes.update(page.old_hashes)
@@ -247,6 +259,8 @@ class Report:
             return ExitCode.FILE_ERRORS
         if self.check and self.would_change:
             return ExitCode.WOULD_CHANGE
+        if self.strict and self.warnings():
+            return ExitCode.WARNINGS
         return ExitCode.OK
 
     def warnings(self) -> list[Finding]:
@@ -352,8 +366,8 @@ class Report:
             yield Line(Level.NOTICE, notice)
         for error in self.errors:
             yield Line(Level.ERROR, error)
+        verb = "changed" if self.write else "would change"
         for path in self.changed:
-            verb = "changed" if self.write else "would change"
             yield Line(Level.DETAIL, f"{verb}: {self.display(path)}")
         for path, rule in self.framework_pages:
             yield Line(Level.DETAIL, f"placed {rule}: {self.display(path)}")
@@ -371,8 +385,29 @@ class Report:
             for digest in self.csp_hashes():
                 yield Line(Level.SUMMARY, f"script CSP hash: {digest}")
         if self.check and self.would_change:
-            message = f"{self.would_change} pages would change; run without --check"
-            yield Line(Level.ADVICE, message)
+            # An error line: printed under --quiet too, so a failed gate always says why.
+            yield Line(Level.ERROR, self.check_failure())
+        if self.return_code is ExitCode.WARNINGS:
+            count = len(self.warnings())
+            yield Line(Level.ERROR, f"--strict: the run gave {count} warnings (exit status 4)")
+
+    def check_failure(self) -> str:
+        """Why --check fails: how many pages would change and why, the first of them, and
+        the files that would change."""
+        parts = []
+        if self.changed:
+            reasons = ", ".join(
+                f"{count} {why}" for why, count in self.change_reasons.most_common()
+            )
+            shown = ", ".join(f"{self.display(path)} ({why})" for path, why in self.change_examples)
+            more = len(self.changed) - len(self.change_examples)
+            shown += f" and {more} more" if more > 0 else ""
+            parts.append(f"{len(self.changed)} pages would change ({reasons}): {shown}")
+        changing = [self.display(path) for path, st in self.script_files.items() if st.changes]
+        changing += [path for path, status in self.csp_files.items() if status.changes]
+        if changing:
+            parts.append(f"{len(changing)} files would change: {', '.join(changing)}")
+        return f"--check failed: {'; '.join(parts)}; run without --check to write them"
 
     def link_line(self, domain: str) -> str:
         tally = self.links.get(domain)

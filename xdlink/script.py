@@ -36,7 +36,8 @@ class ScriptConfig:
     def of(cls, settings: Settings, init: MixpanelConfig | None = None) -> ScriptConfig:
         """The script's settings: the site's options plus one page's Mixpanel storage."""
         return cls(
-            domains=settings.domains,
+            # In one order whatever order they were given in: the same domains, the same script.
+            domains=tuple(sorted(settings.domains)),
             param=settings.param,
             ttl=settings.ttl,
             fragment=settings.fragment,

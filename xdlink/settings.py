@@ -237,6 +237,11 @@ class Settings:
         check=check_kinds,
         metavar="KIND",
     )
+    strict: bool = option(
+        False,
+        "Exit with status 4 when the run gives a warning (its work is done all the same).",
+        frozenset({Command.BUILD, Command.VERIFY}),
+    )
     jobs: int = option(
         0, "Worker processes (default: one per CPU).", WALK, check=check_jobs, short="-j"
     )

@@ -215,6 +215,7 @@ def process(
         csp_rules=covered,
         csp_blocking=blocked,
         old_hashes=inline_hashes(data) if job.old_hashes else (),
+        why=outcome.why,
     )
 
 

@@ -118,12 +118,21 @@ class VerifyReport:
     pairs: list[PairResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     answered: int = 0  # Mixpanel requests answered inside the browser
+    strict: bool = False  # warnings make the exit status 4
 
     @property
     def return_code(self) -> ExitCode:
         joined = [pair for pair in self.pairs if pair.status is Status.JOINED]
         failed = [pair for pair in self.pairs if pair.status is Status.NOT_JOINED]
-        return ExitCode.OK if joined and not failed else ExitCode.NOT_JOINED
+        if not joined or failed:
+            return ExitCode.NOT_JOINED
+        return ExitCode.WARNINGS if self.strict and self.warnings() else ExitCode.OK
+
+    def warnings(self) -> list[str]:
+        """What --strict fails on: a site that is not a listed domain, a pair of sites with
+        no link between them (nothing was checked there)."""
+        found = [note for note in self.notes if note.startswith("note:")]
+        return found + [pair.line() for pair in self.pairs if pair.status is Status.NO_LINK]
 
     def lines(self) -> Iterator[str]:
         yield from self.notes
@@ -133,11 +142,14 @@ class VerifyReport:
             f"nothing was sent to Mixpanel: {self.answered} tracking requests were answered "
             "inside the browser"
         )
+        if self.return_code is ExitCode.WARNINGS:
+            yield f"--strict: the run gave {len(self.warnings())} warnings (exit status 4)"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pairs": [asdict(pair) for pair in self.pairs],
             "notes": self.notes,
+            "warnings": self.warnings(),
             "sent_to_mixpanel": 0,
             "answered_in_browser": self.answered,
             "exit_code": int(self.return_code),
@@ -159,7 +171,8 @@ def verify(targets: list[Target], settings: Settings, options: Options) -> Verif
         ) from None
     if len(targets) < 2:
         raise XdlinkError("give at least two sites: --site HOST=DIR twice, or two URLs")
-    report = VerifyReport(notes=[*_unlisted(targets, settings), *_link_lines(targets, settings)])
+    notes = [*_unlisted(targets, settings), *_link_lines(targets, settings)]
+    report = VerifyReport(notes=notes, strict=settings.strict)
     with Journeys(targets, settings, options) as journeys:
         for source in targets:
             for target in targets:
