@@ -118,3 +118,29 @@ def test_pre_commit_hook_checks_the_built_site(tmp_path: Path) -> None:
     assert "page changed: it has no xdlink script" in line
     subprocess.run([BIN / "xdlink", "build", site, "-d", DOMAINS, "-q"], check=True)
     assert run().returncode == 0
+
+
+def test_action_passes_accept_and_strict_to_verify(tmp_path: Path) -> None:
+    stub = tmp_path / "bin" / "xdlink"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\nfor arg in "$@"; do echo "[$arg]"; done\n')
+    stub.chmod(0o755)
+    inputs = {
+        "verify": "shop.example=public\ndocs.example.org=docs",
+        "accept": "#accept-all\n\nbutton[data-consent='yes']\n",
+        "strict": "true",
+    }
+    ran = run_step("xdlink verify", inputs, PATH=f"{stub.parent}:{os.environ['PATH']}")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [
+        "[verify]",
+        "[--site]",
+        "[shop.example=public]",
+        "[--site]",
+        "[docs.example.org=docs]",
+        "[--accept]",
+        "[#accept-all]",
+        "[--accept]",
+        "[button[data-consent='yes']]",
+        "[--strict]",
+    ]

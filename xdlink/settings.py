@@ -266,6 +266,16 @@ class Settings:
         check=check_resolve,
         metavar="HOST:ADDRESS",
     )
+    accept: tuple[str, ...] = option(
+        (),
+        "A CSS selector of a consent banner's accept button: on every page it opens, verify "
+        "clicks the first element it matches, if any, before it checks (repeatable).",
+        IN_BROWSER,
+        metavar="SELECTOR",
+    )
+    headed: bool = option(
+        False, "Show the browser in a visible window, for a person to watch the run.", IN_BROWSER
+    )
     pages: int = option(
         30,
         "Pages of a deployed site to visit when looking for a link to the other site.",
