@@ -70,6 +70,11 @@ def test_action_build_step(tmp_path: Path) -> None:
         {"site": str(site), "domains": DOMAINS, "args": "--ttl 300", "check": "true"},
     )
     assert again.returncode == 0, again.stdout + again.stderr
+    # strict: a warning (a listed domain no link leads to, a typo) fails the step with 4.
+    typo = {"site": str(site), "domains": DOMAINS + ",docs.exmaple.org", "strict": "true"}
+    strict = run_step("xdlink build", {**typo, "args": "--ttl 300"})
+    assert strict.returncode == 4, strict.stdout + strict.stderr
+    assert "[xdlink.unlinked-domain]" in strict.stderr
 
 
 def test_action_verify_step(tmp_path: Path) -> None:
@@ -101,9 +106,41 @@ def test_pre_commit_hook_checks_the_built_site(tmp_path: Path) -> None:
     command = [*shlex.split(hook["entry"]), str(site), "--domains", DOMAINS]
     environment = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
 
-    def run() -> int:
-        return subprocess.run(command, env=environment, capture_output=True, check=False).returncode
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
 
-    assert run() == 1
+    failed = run()
+    assert failed.returncode == 1
+    # A failed commit says why, in one line, under the hook's --quiet.
+    assert failed.stdout == ""
+    (line,) = failed.stderr.splitlines()
+    assert line.startswith("--check failed: ")
+    assert "page changed: it has no xdlink script" in line
     subprocess.run([BIN / "xdlink", "build", site, "-d", DOMAINS, "-q"], check=True)
-    assert run() == 0
+    assert run().returncode == 0
+
+
+def test_action_passes_accept_and_strict_to_verify(tmp_path: Path) -> None:
+    stub = tmp_path / "bin" / "xdlink"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\nfor arg in "$@"; do echo "[$arg]"; done\n')
+    stub.chmod(0o755)
+    inputs = {
+        "verify": "shop.example=public\ndocs.example.org=docs",
+        "accept": "#accept-all\n\nbutton[data-consent='yes']\n",
+        "strict": "true",
+    }
+    ran = run_step("xdlink verify", inputs, PATH=f"{stub.parent}:{os.environ['PATH']}")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [
+        "[verify]",
+        "[--site]",
+        "[shop.example=public]",
+        "[--site]",
+        "[docs.example.org=docs]",
+        "[--accept]",
+        "[#accept-all]",
+        "[--accept]",
+        "[button[data-consent='yes']]",
+        "[--strict]",
+    ]

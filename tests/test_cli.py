@@ -79,7 +79,9 @@ def test_check_exits_1_and_writes_nothing(site: Path) -> None:
     result = invoke("build", site, "--domains", DOMAINS, "--check", cwd=site)
     assert result.exit_code == 1, output_of(result)
     assert "2 would be injected" in result.stdout
-    assert "2 pages would change; run without --check" in result.stderr
+    assert "--check failed: 2 pages would change (2 page changed: it has no xdlink script)" in (
+        result.stderr
+    )
     assert snapshot(site) == before
 
 
@@ -429,6 +431,7 @@ def test_json_report_keys_are_stable(site: Path) -> None:
         "warnings",
         "csp_hashes",
         "script_files",
+        "csp_files",
         "tokens",
         "links",
         "placements",

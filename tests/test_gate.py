@@ -110,6 +110,28 @@ def test_mkdocs_and_sphinx_sources_are_named(tmp_path: Path) -> None:
         assert f"looks like the source of a {generator} site ({config} is there)" in result.stderr
 
 
+def test_sphinx_split_layout_is_known(tmp_path: Path) -> None:
+    """sphinx-quickstart --sep: conf.py in source/, the site in build/html."""
+    root = make_site(tmp_path / "docs", {"source/conf.py": "", "source/index.html": page()})
+    (root / "build").mkdir()
+    (root / "Makefile").write_text("SOURCEDIR = source\nBUILDDIR = build\n")
+    source = root / "source"
+    result = invoke("build", source, "-d", DOMAINS)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert f"({root / 'build' / 'html'} by default)" in message
+    assert "_build" not in message
+    # The project's root, with conf.py in source/, is refused too.
+    result = invoke("build", root, "-d", DOMAINS)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "looks like the source of a Sphinx site (source/conf.py is there)" in message
+    assert f"({root / 'build' / 'html'} by default)" in message
+    # Its output is not.
+    make_site(root / "build" / "html", {"index.html": page()})
+    assert invoke("build", root / "build" / "html", "-d", DOMAINS).exit_code == 0
+
+
 # --- remove and the script files ---------------------------------------------------------
 
 

@@ -308,3 +308,64 @@ def test_sphinx_suppresses_one_kind(sphinx_site: Path) -> None:
     assert built.returncode == 0, built.stderr
     other = "suppress_warnings=xdlink.no-init"
     assert sphinx(sphinx_site, "html", "-W", "-D", domains, "-D", other).returncode == 1
+
+
+# --- one configuration for every entry point -------------------------------------------------
+
+
+def test_mkdocs_reads_xdlink_toml_for_what_mkdocs_yml_does_not_set(mkdocs_site: Path) -> None:
+    edit(
+        mkdocs_site / "mkdocs.yml",
+        "  - xdlink:\n      domains: [shop.example, docs.example.org]",
+        "  - xdlink",
+    )
+    (mkdocs_site / "xdlink.toml").write_text(f'domains = "{DOMAINS}"\nttl = 300\n')
+    built = run("-m", "mkdocs", "build", "--strict", cwd=mkdocs_site)
+    assert built.returncode == 0, built.stderr
+    assert (
+        f"xdlink: settings that mkdocs.yml does not set are read from {mkdocs_site / 'xdlink.toml'}"
+        in built.stderr
+    )
+    assert '"t":300' in (mkdocs_site / "site" / "index.html").read_text()
+    assert_built(mkdocs_site / "site", pages=3)
+    # What mkdocs.yml sets wins.
+    edit(mkdocs_site / "mkdocs.yml", "  - xdlink", "  - xdlink:\n      ttl: 60")
+    again = run("-m", "mkdocs", "build", "--strict", cwd=mkdocs_site)
+    assert again.returncode == 0, again.stderr
+    assert '"t":60' in (mkdocs_site / "site" / "index.html").read_text()
+
+
+def test_mkdocs_strict_option_fails_on_warnings(mkdocs_site: Path) -> None:
+    edit(mkdocs_site / "mkdocs.yml", "[shop.example,", "[shopp.example, shop.example,")
+    (mkdocs_site / "xdlink.toml").write_text("strict = true\n")
+    built = run("-m", "mkdocs", "build", cwd=mkdocs_site)
+    assert built.returncode != 0
+    assert "xdlink: strict is set and the build gave 1 warnings" in built.stderr
+
+
+def test_sphinx_reads_pyproject_for_what_conf_py_does_not_set(sphinx_site: Path) -> None:
+    edit(sphinx_site / "conf.py", 'xdlink_domains = ["shop.example", "docs.example.org"]\n', "")
+    (sphinx_site / "pyproject.toml").write_text(
+        f'[project]\nname = "docs"\n\n[tool.xdlink]\ndomains = "{DOMAINS}"\nttl = 300\n'
+    )
+    built = sphinx(sphinx_site, "html", "-W")
+    assert built.returncode == 0, built.stderr
+    line = (
+        f"xdlink: settings that conf.py does not set are read from {sphinx_site / 'pyproject.toml'}"
+    )
+    assert line in built.stdout
+    out = sphinx_site.parent / "out-html"
+    assert '"t":300' in (out / "index.html").read_text()
+    # conf.py and -D win over the file.
+    again = sphinx(sphinx_site, "html", "-W", "-D", "xdlink_ttl=60")
+    assert again.returncode == 0, again.stderr
+    assert '"t":60' in (out / "index.html").read_text()
+
+
+def test_sphinx_speaks_in_its_own_option_names(sphinx_site: Path) -> None:
+    shutil.rmtree(sphinx_site / "_templates")  # pages without a Mixpanel init: a warning
+    edit(sphinx_site / "conf.py", 'templates_path = ["_templates"]\n', "")
+    built = sphinx(sphinx_site, "html")
+    assert built.returncode == 0, built.stderr
+    assert "xdlink_token gives the token" in built.stderr
+    assert "--token" not in built.stdout + built.stderr

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xdlink import cspfiles
 from xdlink.domains import listed
 from xdlink.errors import XdlinkError
+from xdlink.files import NotWritten
 from xdlink.options import options_of, settings_from
-from xdlink.report import Finding, Report
+from xdlink.report import FileStatus, Finding, Report
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Command, Settings, WarningKind
-from xdlink.site import Job, Progress, run
+from xdlink.site import Job, Progress, patch, run
 from xdlink.sourcetree import source_hint
 
 
@@ -101,6 +103,49 @@ _NO_TOKEN = (
 )
 
 
+def _update_csp(
+    header_files: list[cspfiles.HeaderFile],
+    rules: tuple[cspfiles.Rule, ...],
+    report: Report,
+    write: bool,
+    diff: bool,
+    whole: bool,
+) -> None:
+    """Write the hashes of the site's scripts into the policies of its header files that
+    would block them, and (``whole``: a run over every page) take out those of the
+    scripts its pages no longer hold."""
+    stale = report.old_hashes - set(report.hashes) if whole else set()
+    for number, header_file in enumerate(header_files):
+        changes: dict[cspfiles.Value, list[cspfiles.Edit]] = {}
+        ours = [index for index, rule in enumerate(rules) if rule.file == number]
+        for index in ours:
+            wanted = sorted(report.csp_covered.get(index, set()) - {""})
+            for value in rules[index].values:
+                edits = cspfiles.removing(value.text, stale) + cspfiles.adding(value.text, wanted)
+                if edits:
+                    changes[value] = edits
+        if not changes:
+            continue
+        try:
+            text = cspfiles.edit(header_file, changes)
+            if write:
+                cspfiles.write(header_file, text)
+        except (OSError, NotWritten, XdlinkError) as exc:
+            message = getattr(exc, "strerror", None) or str(exc)
+            report.errors.append(f"error: cannot update {header_file.name}: {message}")
+            continue
+        for index in ours:
+            report.csp_blocking.pop(index, None)  # the policies allow the script now
+        if diff:
+            report.diffs.append(_file_diff(header_file.name, header_file.text, text))
+        status = FileStatus.UPDATED if write else FileStatus.WOULD_BE_UPDATED
+        report.csp_files[header_file.name] = status
+
+
+def _file_diff(name: str, old: str, new: str) -> bytes:
+    return patch(name, old.encode("utf-8"), new.encode("utf-8"))
+
+
 def _run(
     command: Command,
     site: Path,
@@ -121,5 +166,14 @@ def _run(
     report = Report.of(command, str(site), settings, write=write, check=check)
     if settings.site_domain is not None:
         report.own |= listed([settings.site_domain], settings.domains)
-    run(site, Job(command, settings, write=write, diff=diff), report, progress)
+    header_files, unread = cspfiles.find(site, strict=settings.update_csp)
+    report.notices += unread
+    rules = tuple(rule for header_file in header_files for rule in header_file.rules)
+    report.csp_rule_names = [f"{header_files[rule.file].name} ({rule.pattern})" for rule in rules]
+    report.external = settings.external is not None
+    job = Job(command, settings, write, diff, rules, bool(rules) and settings.update_csp)
+    run(site, job, report, progress)
+    if settings.update_csp and not report.interrupted and settings.external is None:
+        whole = not (settings.include or settings.exclude)
+        _update_csp(header_files, rules, report, write, diff, whole)
     return report

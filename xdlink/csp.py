@@ -11,6 +11,11 @@ def blocks_inline(policies: Iterable[str], csp_hash: str) -> bool:
     return any(_policy_blocks(html.unescape(policy), csp_hash) for policy in policies)
 
 
+def policy_blocks(policy: str, csp_hash: str) -> bool:
+    """True when one policy (as a header sends it) refuses an inline script with this hash."""
+    return _policy_blocks(policy, csp_hash)
+
+
 def _policy_blocks(policy: str, csp_hash: str) -> bool:
     directives: dict[str, list[str]] = {}
     for directive in policy.split(";"):
@@ -23,7 +28,9 @@ def _policy_blocks(policy: str, csp_hash: str) -> bool:
             break
     else:
         return False
-    if csp_hash in sources:
+    # The algorithm's name is case-insensitive, its base64 digest is not.
+    digest = csp_hash.lower().partition("-")[0], csp_hash.partition("-")[2]
+    if any((s.lower().partition("-")[0], s.partition("-")[2]) == digest for s in sources):
         return False
     lowered = [source.lower() for source in sources]
     # A nonce, a hash or 'strict-dynamic' makes browsers ignore 'unsafe-inline'.

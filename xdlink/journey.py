@@ -107,6 +107,12 @@ class _Watch:
     events: list[_Event] = field(default_factory=list)
     console: list[tuple[str | None, str]] = field(default_factory=list)  # (host, text)
     navigations: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # navigations: (url, error)
+    sdk_failure: str | None = None  # why the Mixpanel SDK could not be fetched
+    statuses: dict[str, int] = field(default_factory=dict)  # navigations: url -> status
+
+    def failure_to(self, host: str) -> tuple[str, str] | None:
+        return next(((url, error) for url, error in self.failures if url_host(url) == host), None)
 
     def lines(self, host: str, prefix: str) -> list[str]:
         return [
@@ -219,7 +225,9 @@ class Journeys:
         rules = ",".join(f"MAP {host} {address}" for host, address in self.options.resolve)
         args = _ARGS + ([f"--host-resolver-rules={rules}"] if rules else [])
         try:
-            self.browser = self._playwright.chromium.launch(executable_path=executable, args=args)
+            self.browser = self._playwright.chromium.launch(
+                executable_path=executable, args=args, headless=not self.options.headed
+            )
         except PlaywrightError as exc:
             self._playwright.stop()
             first = str(exc).strip().splitlines()[0]
@@ -249,6 +257,8 @@ class Journeys:
             context.route("**/*", router)
             context.on("console", lambda message: _console(watch, message))
             context.on("request", lambda request: _navigation(watch, request))
+            context.on("requestfailed", lambda request: _failed(watch, request))
+            context.on("response", lambda response: _status(watch, response))
             found = self._find_link(context, source, target, folder_link)
             if found is None:
                 result.status = Status.NO_LINK
@@ -277,6 +287,30 @@ def _console(watch: _Watch, message: Any) -> None:
 def _navigation(watch: _Watch, request: Any) -> None:
     if request.is_navigation_request() and request.frame.parent_frame is None:
         watch.navigations.append(request.url)
+
+
+def _failed(watch: _Watch, request: Any) -> None:
+    error = str(request.failure or "failed")
+    parts = urlsplit(request.url)
+    if (parts.hostname or "").endswith("mxpnl.com") or _SDK_PATH.search(parts.path):
+        watch.sdk_failure = watch.sdk_failure or error
+    elif request.is_navigation_request() and request.frame.parent_frame is None:
+        watch.failures.append((request.url, error))
+
+
+def _status(watch: _Watch, response: Any) -> None:
+    request = response.request
+    if request.is_navigation_request() and request.frame.parent_frame is None:
+        watch.statuses[response.url] = response.status
+
+
+_NET_ERROR = re.compile(r"net::ERR_[A-Z_]+")
+
+
+def _net_error(error: Exception | str) -> str:
+    """The browser's own name of a failed navigation (net::ERR_CONNECTION_REFUSED)."""
+    found = _NET_ERROR.search(str(error))
+    return found.group() if found else str(error).strip().splitlines()[0]
 
 
 def _crawl(context: Any, source: Target, target: Target, limit: int) -> tuple[str, str] | None:
@@ -323,14 +357,17 @@ class _Journey:
         self.source = source
         self.target = target
         self.result = result
+        self.accepted: set[str] = set()  # the hosts where an --accept selector was clicked
 
     def run(self) -> None:
         result = self.result
         assert result.page is not None
         assert result.link is not None
         page = self.context.new_page()
-        page.goto(result.page, wait_until="load")
-        problem = self._sender_problem(page)
+        problem = self._open(page, result.page, self.source)
+        if not problem:
+            self._accept(page, self.source.host)
+            problem = self._sender_problem(page)
         if problem:
             result.reason = problem
             return
@@ -341,6 +378,33 @@ class _Journey:
         if not result.reason:
             result.status = Status.JOINED
 
+    def _open(self, page: Any, url: str, site: Target) -> str:
+        """Load a page; what went wrong, in the browser's words, or ""."""
+        try:
+            response = page.goto(url, wait_until="load")
+        except PlaywrightError as exc:
+            return f"the navigation to {url} failed: {_net_error(exc)}"
+        if response is not None and response.status == 404:
+            return _not_found(url, site)
+        return ""
+
+    def _accept(self, page: Any, host: str) -> None:
+        """Click the first element each --accept selector matches, if any (a consent
+        banner's accept button); a banner drawn just after load gets a second."""
+        deadline = time.monotonic() + min(1.0, self.options.timeout)
+        while self.options.accept:
+            for selector in self.options.accept:
+                try:
+                    found = page.locator(selector)
+                    if found.count():
+                        self._press(found.first)
+                        self.accepted.add(host)
+                except PlaywrightError:  # a selector the page cannot take
+                    continue
+            if host in self.accepted or time.monotonic() > deadline:
+                return
+            page.wait_for_timeout(100)
+
     def _sender_problem(self, page: Any) -> str:
         host = self.source.host
         problem = self._script_problem(page, host)
@@ -348,9 +412,14 @@ class _Journey:
             return problem
         state = self._wait_for_sdk(page)
         if state["state"] != "loaded":
-            return _sdk_problem(host, state["state"], self.options.mixpanel_sdk is not None)
+            return self._sdk_problem(page, host, state["state"])
         if state["opted_out"]:
-            return f"the visitor has opted out of tracking on {host}: nothing is carried"
+            hint = (
+                ""
+                if host in self.accepted
+                else " (a consent banner? pass --accept with the banner's accept button)"
+            )
+            return f"the visitor has opted out of tracking on {host}: nothing is carried{hint}"
         self.result.sender = {"$device_id": state["device_id"], "distinct_id": state["distinct_id"]}
         return ""
 
@@ -376,6 +445,8 @@ class _Journey:
         deadline = time.monotonic() + self.options.timeout
         state: dict[str, str] = page.evaluate(_SDK_STATE)
         while state["state"] != "loaded" and time.monotonic() < deadline:
+            if self.watch.sdk_failure is not None:  # said now, not after the timeout
+                break
             page.wait_for_timeout(100)
             state = page.evaluate(_SDK_STATE)
         return state
@@ -395,14 +466,26 @@ class _Journey:
         else:
             landing = page
             self._press(link)
+        host = self.target.host
+        deadline = time.monotonic() + self.options.timeout
         try:
-            landing.wait_for_url(lambda url: url_host(url) == self.target.host)
+            while url_host(landing.url) != host:
+                failed = self.watch.failure_to(host)
+                if failed is not None:  # said at once, in the browser's words
+                    url = _without(failed[0], self.param)
+                    self.result.reason = f"the navigation to {url} failed: {failed[1]}"
+                    return None
+                if time.monotonic() > deadline:
+                    raise PlaywrightError("timeout")
+                landing.wait_for_timeout(50)
             landing.wait_for_load_state("load")
         except PlaywrightError:  # a timeout, said in plain words
-            self.result.reason = (
-                f"clicking the link on {self.source.host} did not reach {self.target.host}"
-            )
+            self.result.reason = f"clicking the link on {self.source.host} did not reach {host}"
             return None
+        if self.watch.statuses.get(landing.url) == 404:
+            self.result.reason = _not_found(landing.url, self.target)
+            return None
+        self._accept(landing, host)
         return landing
 
     def _press(self, link: Any) -> None:
@@ -429,13 +512,24 @@ class _Journey:
         verdict = self.watch.lines(target, "xdlink: ")
         adopted = [line for line in verdict if line.startswith("adopted ")]
         refused = [line[len("refused ") :] for line in verdict if line.startswith("refused ")]
+        if (
+            refused
+            and refused[0] == "no-token"
+            and landing.evaluate(_SDK_STATE)["state"] == "absent"
+        ):
+            return f"this page loads no Mixpanel ({landing.url}): {target} has nothing to join"
         if refused:
             return _REFUSED.get(refused[0], refused[0]).format(target=target, source=source)
-        if not adopted and any(line.startswith("held ") for line in verdict):
+        held = any(line.startswith("held ") for line in verdict)
+        if not adopted and (held or self._opted_out(landing)) and target not in self.accepted:
+            if self.options.accept:
+                return (
+                    f"Mixpanel on {target} is opted out until consent, and no --accept "
+                    f"selector matched there ({', '.join(self.options.accept)})"
+                )
             return (
-                f"{target} holds the id until the visitor opts in (its Mixpanel waits for "
-                "consent): the join happens at mixpanel.opt_in_tracking(), which verify "
-                "does not give"
+                f"Mixpanel on {target} is opted out until consent: pass --accept with the "
+                "banner's accept button"
             )
         if not adopted and sent and self.param + "=" not in to_target[-1]:
             return (
@@ -446,13 +540,26 @@ class _Journey:
             return f"the parameter did not arrive on {target}"
         return self._compare_ids(landing)
 
+    def _opted_out(self, landing: Any) -> bool:
+        state = self._wait_for_sdk(landing)
+        return state["state"] == "loaded" and bool(state["opted_out"])
+
+    def _sdk_problem(self, page: Any, host: str, state: str) -> str:
+        if state == "absent":
+            return f"this page loads no Mixpanel ({page.url}): nothing on {host} to join"
+        if self.watch.sdk_failure is not None and self.options.mixpanel_sdk is None:
+            return (
+                f"the Mixpanel SDK could not be fetched from its CDN (no network?): pass "
+                f"--mixpanel-sdk FILE ({host}: {_net_error(self.watch.sdk_failure)})"
+            )
+        return _sdk_problem(host, state, self.options.mixpanel_sdk is not None)
+
     def _compare_ids(self, landing: Any) -> str:
         event = self._first_event(landing)
         if event is None:
             state = landing.evaluate(_SDK_STATE)
             if state["state"] != "loaded":
-                has_sdk = self.options.mixpanel_sdk is not None
-                return _sdk_problem(self.target.host, state["state"], has_sdk)
+                return self._sdk_problem(landing, self.target.host, state["state"])
             landed = {"$device_id": state["device_id"], "distinct_id": state["distinct_id"]}
         else:
             landed = {"$device_id": event.device_id or "", "distinct_id": event.distinct_id or ""}
@@ -492,6 +599,16 @@ _REFUSED = {
     "malformed": "{target} refused the id: the parameter was malformed",
     "doubled": "{target} refused the id: the parameter was given twice",
 }
+
+
+def _without(url: str, param: str) -> str:
+    """The URL without xdlink's parameter (in the query or the fragment)."""
+    return re.sub(rf"([?&#]){re.escape(param)}=[^&#]*&?", r"\1", url).rstrip("?&#")
+
+
+def _not_found(url: str, site: Target) -> str:
+    hint = " (is the site folder one level too high?)" if site.folder is not None else ""
+    return f"{url} answered 404{hint}"
 
 
 def _sdk_problem(host: str, state: str, has_sdk: bool) -> str:

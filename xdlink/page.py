@@ -33,6 +33,11 @@ __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page
 
 
 TEMPLATE_REASON = "template syntax in <head>"
+AMP_REASON = "AMP page (AMP allows no author script)"
+# Why a page changes, for --check: the three causes a CI gate can have.
+NEW_PAGE = "page changed: it has no xdlink script"
+SETTINGS_CHANGED = "settings changed"
+MISPLACED = "page changed: its xdlink script is out of place"
 # The template syntax of the generators' languages: Jinja, Nunjucks, Liquid and Twig
 # ({% %}, {{ }}), Go templates and Handlebars ({{ }}), ERB and EJS (<% %>). A built page
 # has none in its head but in its scripts' text. Searched for as two literals: a pattern
@@ -60,6 +65,7 @@ class Outcome:
     facts: Facts = NO_FACTS
     script: RenderedScript | None = None
     placement: Placement | None = None
+    why: str | None = None  # why the page changes, for --check
 
 
 # --- the block ------------------------------------------------------------------------
@@ -141,6 +147,12 @@ def build_page(
     if head.ends_in_comment:
         return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
     blocks = _all_blocks(source, head)
+    if head.amp:
+        # An element an earlier build put there goes: it makes the page invalid AMP.
+        if blocks:
+            output = _rewrite(source, blocks, None)
+            return Outcome(Action.REMOVED, output, reason=AMP_REASON, why=AMP_REASON)
+        return Outcome(Action.SKIPPED, reason=AMP_REASON)
     typo_hints = WarningKind.UNLINKED_DOMAIN not in settings.silence
     facts = gather_facts(source, head, blocks, calls, settings.domains, typo_hints)
     script = _script(settings, facts.init)
@@ -152,7 +164,8 @@ def build_page(
     element = script.element(xml or head.has_xml_declaration, src)
     done = functools.partial(Outcome, facts=facts, script=script, placement=head.placement)
     if not blocks:
-        return done(Action.INJECTED, source.splice(head.anchor, head.anchor, element))
+        output = source.splice(head.anchor, head.anchor, element)
+        return done(Action.INJECTED, output, why=NEW_PAGE)
     first = blocks[0]
     # Only elsewhere (a body, after the head's end), or not where a framework rule puts
     # it now: moved to the anchor.
@@ -164,8 +177,32 @@ def build_page(
     if moved:
         target = Block(head.anchor, head.anchor)
         spans = sorted([target, *blocks], key=lambda block: block.start)
-        return done(Action.UPDATED, _rewrite(source, spans, element, spans.index(target)))
-    return done(Action.UPDATED, _rewrite(source, blocks, element))
+        output = _rewrite(source, spans, element, spans.index(target))
+        return done(Action.UPDATED, output, why=_why(source, blocks, element, moved))
+    output = _rewrite(source, blocks, element)
+    return done(Action.UPDATED, output, why=_why(source, blocks, element))
+
+
+def _why(source: Source, blocks: list[Block], element: str, moved: bool = False) -> str:
+    """Why a page's script is replaced: another version of xdlink wrote it, other settings
+    (or the page's own mixpanel.init) made it, or the page moved or doubled it."""
+    marker = _marker(source.text, blocks[0].start)
+    wanted = _marker(element, 0)
+    if marker[0] != wanted[0]:
+        return f"script version changed ({marker[0] or 'unknown'} to {wanted[0]})"
+    if marker != wanted or (len(blocks) == 1 and not moved):
+        return SETTINGS_CHANGED
+    return MISPLACED
+
+
+def _marker(text: str, start: int) -> tuple[str, str]:
+    """(version, fingerprint) of the xdlink element whose start tag opens at ``start``."""
+    try:
+        value = parse_tag(text, start).attrs.get(MARKER_ATTRIBUTE, "")
+    except UnclosedTag:
+        value = ""
+    version, _, fingerprint = value.strip().partition(" ")
+    return version, fingerprint.strip()
 
 
 def remove_page(data: bytes) -> Outcome:

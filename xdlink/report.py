@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     NOT_JOINED = 1  # xdlink verify: a pair of sites does not join
     USAGE = 2
     FILE_ERRORS = 3
+    WARNINGS = 4  # --strict: the run gave a warning
     INTERRUPTED = 130
 
 
@@ -42,6 +43,8 @@ class FileStatus(StrEnum):
     WOULD_BE_WRITTEN = "would be written"
     REMOVED = "removed"
     WOULD_BE_REMOVED = "would be removed"
+    UPDATED = "updated"
+    WOULD_BE_UPDATED = "would be updated"
 
     @property
     def changes(self) -> bool:
@@ -51,7 +54,7 @@ class FileStatus(StrEnum):
 class Level(Enum):
     """Where a report line goes: the CLI's streams, or a generator's log levels."""
 
-    ERROR = "error"  # a file that could not be processed: the run fails
+    ERROR = "error"  # a file that could not be processed, a failed --check: the run fails
     WARNING = "warning"  # worth a look; a strict build fails on it
     NOTICE = "notice"  # a value was read other than it was written
     SUMMARY = "summary"  # what was done
@@ -114,6 +117,10 @@ class PageReport:
     diff: bytes | None = None  # the page's patch, in its own bytes
     script_file: tuple[str, FileStatus] | None = None
     placement: str | None = None
+    csp_rules: tuple[int, ...] = ()  # the header-file rules that set a policy on the page
+    csp_blocking: tuple[int, ...] = ()  # those of them whose policy blocks its script
+    old_hashes: tuple[str, ...] = ()  # the CSP hashes of the scripts the page held
+    why: str | None = None  # why the page changes
 
 
 @dataclass
@@ -146,10 +153,21 @@ class Report:
     near_hosts: Counter[str] = field(default_factory=Counter)  # pages per typo-like host
     silence: frozenset[str] = frozenset()
     token_given: bool = False
+    strict: bool = False
     config: str | None = None
     config_warnings: tuple[str, ...] = ()
     placements: Counter[str] = field(default_factory=Counter)
     framework_pages: list[tuple[str, str]] = field(default_factory=list)  # (page, rule)
+    # The site's header files (see cspfiles): per rule, the hashes of the pages it covers
+    # and the pages whose script it blocks; the hashes pages held; what became of the files.
+    csp_rule_names: list[str] = field(default_factory=list)  # "FILE (PATTERN)" by rule
+    csp_covered: dict[int, set[str]] = field(default_factory=dict)
+    csp_blocking: dict[int, list[str]] = field(default_factory=dict)
+    old_hashes: set[str] = field(default_factory=set)
+    csp_files: dict[str, FileStatus] = field(default_factory=dict)
+    external: bool = False
+    change_reasons: Counter[str] = field(default_factory=Counter)  # why pages change
+    change_examples: list[tuple[str, str]] = field(default_factory=list)  # the first few
 
     @classmethod
     def of(cls, command: Command, root: str, settings: Settings, **options: Any) -> Report:
@@ -160,6 +178,7 @@ class Report:
             settings.domains,
             silence=frozenset(settings.silence),
             token_given=settings.token is not None,
+            strict=settings.strict,
             config=settings.config,
             config_warnings=settings.config_warnings,
             notices=list(settings.notices),
@@ -180,6 +199,12 @@ class Report:
             return
         if page.action in (Action.INJECTED, Action.UPDATED, Action.REMOVED):
             self.changed.append(page.path)
+            why = page.why or (
+                "it holds the xdlink script" if page.action is Action.REMOVED else ""
+            )
+            self.change_reasons[why] += 1
+            if len(self.change_examples) < EXAMPLES:
+                self.change_examples.append((page.path, why))
         if page.diff:
             self.diffs.append(page.diff)
             if BINARY_PATCH in page.diff:
@@ -187,6 +212,11 @@ class Report:
                     f"the patch of {self.display(page.path)} is binary to git (its text has "
                     "NUL bytes, as UTF-16 has): git apply takes it, patch does not"
                 )
+        self.old_hashes.update(page.old_hashes)
+        for rule in page.csp_rules:
+            self.csp_covered.setdefault(rule, set()).add(page.csp_hash or "")
+        for rule in page.csp_blocking:
+            self.csp_blocking.setdefault(rule, []).append(page.path)
         if page.script_file is not None:
             self.add_script_file(*page.script_file)
         if self.command is Command.BUILD:
@@ -231,6 +261,7 @@ class Report:
     @property
     def would_change(self) -> int:
         files = [path for path, status in self.script_files.items() if status.changes]
+        files += [path for path, status in self.csp_files.items() if status.changes]
         return len(self.changed) + len(files)
 
     @property
@@ -241,6 +272,8 @@ class Report:
             return ExitCode.FILE_ERRORS
         if self.check and self.would_change:
             return ExitCode.WOULD_CHANGE
+        if self.strict and self.warnings():
+            return ExitCode.WARNINGS
         return ExitCode.OK
 
     def warnings(self) -> list[Finding]:
@@ -275,11 +308,23 @@ class Report:
         for kind, paths, title in listed:
             if paths:
                 yield Finding(kind, self._listed(title, paths))
+        for rule, paths in sorted(self.csp_blocking.items()):
+            if paths:
+                yield Finding(WarningKind.CSP_BLOCKS, self._listed(self._header_csp(rule), paths))
         if len(self.tokens) > 1:
             where = ", ".join(f"{token} ({self.display(p)})" for token, p in self.tokens.items())
             yield Finding(
                 WarningKind.SEVERAL_TOKENS, f"more than one Mixpanel token across the site: {where}"
             )
+
+    def _header_csp(self, rule: int) -> str:
+        where = self.csp_rule_names[rule]
+        if self.external:
+            return f"pages whose Content-Security-Policy in {where} blocks the script file"
+        return (
+            f"pages whose Content-Security-Policy in {where} blocks the inline script "
+            "(--update-csp writes its hash there; or allow it by hand, or use --external)"
+        )
 
     def unlinked(self) -> list[str]:
         """Listed domains no link leads to and no page names as its own address."""
@@ -311,6 +356,9 @@ class Report:
         parts = [f"{self.counts['seen']} pages seen"]
         actions = ("injected", "updated") if self.command is Command.BUILD else ("removed",)
         parts += [f"{self.counts[action]} {verb}{action}" for action in actions]
+        if self.command is Command.BUILD and self.counts["removed"]:
+            # An AMP page keeps no script: one an earlier build put there is taken out.
+            parts.append(f"{self.counts['removed']} {verb}removed from AMP pages")
         parts.append(f"{self.counts['unchanged']} unchanged")
         skipped = sum(self.skipped.values())
         if skipped:
@@ -336,8 +384,8 @@ class Report:
             yield Line(Level.NOTICE, notice)
         for error in self.errors:
             yield Line(Level.ERROR, error)
+        verb = "changed" if self.write else "would change"
         for path in self.changed:
-            verb = "changed" if self.write else "would change"
             yield Line(Level.DETAIL, f"{verb}: {self.display(path)}")
         for path, rule in self.framework_pages:
             yield Line(Level.DETAIL, f"placed {rule}: {self.display(path)}")
@@ -349,12 +397,35 @@ class Report:
                 yield Line(Level.SUMMARY, self.link_line(domain))
         for path, status in sorted(self.script_files.items()):
             yield Line(Level.SUMMARY, f"script file {self.display(path)}: {status}")
+        for path, status in self.csp_files.items():
+            yield Line(Level.SUMMARY, f"Content-Security-Policy in {path}: {status}")
         if self.command is Command.BUILD and not self.script_files:
             for digest in self.csp_hashes():
                 yield Line(Level.SUMMARY, f"script CSP hash: {digest}")
         if self.check and self.would_change:
-            message = f"{self.would_change} pages would change; run without --check"
-            yield Line(Level.ADVICE, message)
+            # An error line: printed under --quiet too, so a failed gate always says why.
+            yield Line(Level.ERROR, self.check_failure())
+        if self.return_code is ExitCode.WARNINGS:
+            count = len(self.warnings())
+            yield Line(Level.ERROR, f"--strict: the run gave {count} warnings (exit status 4)")
+
+    def check_failure(self) -> str:
+        """Why --check fails: how many pages would change and why, the first of them, and
+        the files that would change."""
+        parts = []
+        if self.changed:
+            reasons = ", ".join(
+                f"{count} {why}" for why, count in self.change_reasons.most_common()
+            )
+            shown = ", ".join(f"{self.display(path)} ({why})" for path, why in self.change_examples)
+            more = len(self.changed) - len(self.change_examples)
+            shown += f" and {more} more" if more > 0 else ""
+            parts.append(f"{len(self.changed)} pages would change ({reasons}): {shown}")
+        changing = [self.display(path) for path, st in self.script_files.items() if st.changes]
+        changing += [path for path, status in self.csp_files.items() if status.changes]
+        if changing:
+            parts.append(f"{len(changing)} files would change: {', '.join(changing)}")
+        return f"--check failed: {'; '.join(parts)}; run without --check to write them"
 
     def link_line(self, domain: str) -> str:
         tally = self.links.get(domain)
@@ -389,6 +460,7 @@ class Report:
             "warnings": [{"kind": w.kind.value, "message": w.message} for w in self.warnings()],
             "csp_hashes": self.csp_hashes(),
             "script_files": self.script_files,
+            "csp_files": self.csp_files,
             "tokens": sorted(self.tokens),
             "links": {
                 domain: dataclasses.asdict(self.links.get(domain, LinkTally()))

@@ -87,6 +87,15 @@ HEAD_ELEMENTS = frozenset(
 AFTER_HEAD_ELEMENTS = HEAD_ELEMENTS - {"noscript"}
 MARKER_ATTRIBUTE = "data-xdlink"
 NEXT_HEAD_COUNT = "next-head-count"
+# The root element's attributes that make a page AMP, as the AMP validator reads them (its
+# type identifiers, any case): AMP pages, AMP for ads, AMP for email. Each as decoded text
+# and as the latin-1 view of its UTF-8 bytes (see ``source``).
+AMP_ATTRIBUTES = frozenset(
+    spelling
+    for prefix in ("amp", "\u26a1", "\u26a1\ufe0f")
+    for suffix in ("", "4ads", "4email")
+    for spelling in (prefix + suffix, (prefix + suffix).encode().decode("latin-1"))
+)
 # End tags that make the parser open the head in "before html" and "before head"; the
 # others are ignored there.
 _HEAD_IMPLYING_END_TAGS = frozenset({"head", "body", "html", "br"})
@@ -138,6 +147,7 @@ class Head:
     ends_in_comment: bool = False  # the file ends inside a comment before the head
     placement: Placement = field(default_factory=lambda: Placement.HEAD)
     react_rendered: bool = False  # a <meta charSet> as React writes it
+    amp: bool = False  # the root element says AMP (<html ⚡>, <html amp4email> ...)
 
 
 class UnclosedTag(ValueError):
@@ -163,7 +173,7 @@ def _tag_of(
     name: str, raw: str, start: int, end: int, closing: bool, every_attribute: bool = False
 ) -> Tag:
     name = name.lower()
-    wanted = every_attribute or name == "script" or name == "base"
+    wanted = every_attribute or name == "script" or name == "base" or name == "html"
     wanted = wanted or (name == "meta" and _declares_something(raw))
     attrs = _attributes(raw) if wanted and not closing else {}
     return Tag(name, start, end, closing, attrs)
@@ -522,7 +532,9 @@ class _HeadScanner:
                 self.head_end = tag.start
             return tag.end
         if name == "html":
+            # Every <html> tag's attributes go to the root element: one may say AMP.
             self.head.is_document = True
+            self.head.amp = self.head.amp or not AMP_ATTRIBUTES.isdisjoint(tag.attrs)
             return tag.end
         if name == "head":
             self.head.is_document = True

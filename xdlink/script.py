@@ -18,6 +18,8 @@ from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
 
 TEMPLATE = "xdlink.js.j2"
+# What wraps the script in a page served as XML.
+CDATA = ("/*<![CDATA[*/", "/*]]>*/")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class ScriptConfig:
     def of(cls, settings: Settings, init: MixpanelConfig | None = None) -> ScriptConfig:
         """The script's settings: the site's options plus one page's Mixpanel storage."""
         return cls(
-            domains=settings.domains,
+            # In one order whatever order they were given in: the same domains, the same script.
+            domains=tuple(sorted(settings.domains)),
             param=settings.param,
             ttl=settings.ttl,
             fragment=settings.fragment,
@@ -71,7 +74,7 @@ class RenderedScript:
         marker = f'{MARKER_ATTRIBUTE}="{__version__} {self.fingerprint}"'
         if src is not None:
             return f'<script {marker} src="{html.escape(src)}"></script>'
-        code = f"/*<![CDATA[*/{self.code}/*]]>*/" if xml else self.code
+        code = f"{CDATA[0]}{self.code}{CDATA[1]}" if xml else self.code
         return f"<script {marker}>{code}</script>"
 
 

@@ -198,6 +198,13 @@ class Settings:
         check=check_external,
         metavar="FILE",
     )
+    update_csp: bool = option(
+        False,
+        "Write the script's CSP hashes into the Content-Security-Policy of the site's header "
+        "files (SITE/_headers, netlify.toml, vercel.json) where it would block the script; "
+        "remove takes them out again.",
+        WALK,
+    )
     site_domain: str | None = option(
         None,
         "The domain this site is served on, when its pages do not say it "
@@ -234,6 +241,11 @@ class Settings:
         check=check_kinds,
         metavar="KIND",
     )
+    strict: bool = option(
+        False,
+        "Exit with status 4 when the run gives a warning (its work is done all the same).",
+        frozenset({Command.BUILD, Command.VERIFY}),
+    )
     jobs: int = option(
         0, "Worker processes (default: one per CPU).", WALK, check=check_jobs, short="-j"
     )
@@ -257,6 +269,16 @@ class Settings:
         IN_BROWSER,
         check=check_resolve,
         metavar="HOST:ADDRESS",
+    )
+    accept: tuple[str, ...] = option(
+        (),
+        "A CSS selector of a consent banner's accept button: on every page it opens, verify "
+        "clicks the first element it matches, if any, before it checks (repeatable).",
+        IN_BROWSER,
+        metavar="SELECTOR",
+    )
+    headed: bool = option(
+        False, "Show the browser in a visible window, for a person to watch the run.", IN_BROWSER
     )
     pages: int = option(
         30,

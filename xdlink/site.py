@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from xdlink import external
+from xdlink import cspfiles, external
 from xdlink.errors import XdlinkError
 from xdlink.files import (
     TEMP_PREFIX,
@@ -31,7 +31,10 @@ from xdlink.files import (
 )
 from xdlink.page import Action, Outcome, PageError, build_page, remove_page
 from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report
+from xdlink.scan import scan_blocks
+from xdlink.script import CDATA, RenderedScript
 from xdlink.settings import Command, Settings
+from xdlink.source import read_source
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -57,6 +60,10 @@ class Job:
     settings: Settings
     write: bool = True
     diff: bool = False
+    # The rules of the site's header files (see cspfiles), and whether the hashes of the
+    # scripts a page held are wanted (to take them out of those files).
+    csp_rules: tuple[cspfiles.Rule, ...] = ()
+    old_hashes: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,6 +214,7 @@ def process(
     diff = _diff(relative, data, outcome) if job.diff and outcome.output is not None else None
     csp = outcome.script.sha256 if outcome.script is not None else None
     placement = None if outcome.placement is None else str(outcome.placement)
+    covered, blocked = _csp_rules(job, relative, csp)
     return PageReport(
         relative,
         outcome.action,
@@ -217,7 +225,38 @@ def process(
         diff,
         script_file,
         placement,
+        csp_rules=covered,
+        csp_blocking=blocked,
+        old_hashes=inline_hashes(data) if job.old_hashes else (),
+        why=outcome.why,
     )
+
+
+def _csp_rules(
+    job: Job, relative: str, csp_hash: str | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The header-file rules that set a policy on the page and those that block its script."""
+    if not job.csp_rules or job.command is Command.REMOVE or csp_hash is None:
+        return (), ()
+    covered = cspfiles.covering(job.csp_rules, relative)
+    external = job.settings.external is not None
+    blocks = cspfiles.blocks
+    return covered, tuple(i for i in covered if blocks(job.csp_rules[i], csp_hash, external))
+
+
+def inline_hashes(data: bytes) -> tuple[str, ...]:
+    """The CSP hashes of the inline xdlink scripts a page holds."""
+    source = read_source(data)
+    if isinstance(source, str):
+        return ()
+    hashes = []
+    for block in scan_blocks(source.text, source.start):
+        if block.src is None:
+            element = source.decoded(block.start, block.end)
+            code = element[element.index(">") + 1 : element.rindex("<")]
+            code = code.removeprefix(CDATA[0]).removesuffix(CDATA[1])
+            hashes.append(RenderedScript(code).sha256)
+    return tuple(hashes)
 
 
 def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
@@ -239,15 +278,19 @@ def _script_file(
 
 
 def _diff(relative: str, data: bytes, outcome: Outcome) -> bytes:
-    """The page's patch as ``git diff --binary`` writes it: in the page's own bytes (its
-    encoding, its line endings), lines split at LF alone, a last line without one marked;
-    for a page git sees as binary (NUL bytes: UTF-16), a GIT binary patch."""
     assert outcome.output is not None
+    return patch(relative, data, outcome.output)
+
+
+def patch(relative: str, data: bytes, output: bytes) -> bytes:
+    """A file's patch as ``git diff --binary`` writes it: in the file's own bytes (its
+    encoding, its line endings), lines split at LF alone, a last line without one marked;
+    for a file git sees as binary (NUL bytes: UTF-16), a GIT binary patch."""
     names = _patch_name(f"a/{relative}"), _patch_name(f"b/{relative}")
     header = b"diff --git %s %s\n" % names
-    if b"\0" in data or b"\0" in outcome.output:
-        return header + _binary_patch(data, outcome.output)
-    old, new = io.BytesIO(data).readlines(), io.BytesIO(outcome.output).readlines()
+    if b"\0" in data or b"\0" in output:
+        return header + _binary_patch(data, output)
+    old, new = io.BytesIO(data).readlines(), io.BytesIO(output).readlines()
     # git ends a name with a space by a tab on these lines.
     old_label, new_label = (name + b"\t" if b" " in name else name for name in names)
     lines = difflib.diff_bytes(difflib.unified_diff, old, new, old_label, new_label)

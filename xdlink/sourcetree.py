@@ -41,8 +41,14 @@ _OLD_HUGO = ("config.toml", "config.yaml", "config.json")
 _HUGO_FOLDERS = ("layouts", "archetypes", "content")
 
 
+# Sphinx's split layout (sphinx-quickstart --sep): conf.py in source/, output in build/html.
+SPHINX_SPLIT = Generator("Sphinx", ("source/conf.py",), "build/html/")
+
+
 def source_of(folder: Path) -> tuple[Generator, str] | None:
     """The generator whose source ``folder`` is, and the file that shows it; or None."""
+    if (folder / "source" / "conf.py").is_file():
+        return SPHINX_SPLIT, "source/conf.py"
     for generator in GENERATORS:
         for pattern in generator.configs:
             found = sorted(folder.glob(pattern))
@@ -61,8 +67,24 @@ def source_hint(folder: Path) -> str | None:
     if found is None:
         return None
     generator, file = found
+    output = folder / generator.output
+    if generator.name == "Sphinx" and file == "conf.py" and _split_source(folder):
+        output = folder.parent / SPHINX_SPLIT.output  # conf.py in source/, output beside it
     return (
         f"{folder} looks like the source of a {generator.name} site ({file} is there), not "
-        f"its output: run xdlink on the folder the generator writes ({folder / generator.output} "
-        f"by default), or pass --built if {folder} really is the built site"
+        f"its output: run xdlink on the folder the generator writes ({output} by default), "
+        f"or pass --built if {folder} really is the built site"
+    )
+
+
+def _split_source(folder: Path) -> bool:
+    """Whether a Sphinx source folder is the source/ of a split layout (a build/ beside it,
+    or the Makefile of sphinx-quickstart --sep naming it)."""
+    if folder.resolve().name != "source":
+        return False
+    parent = folder.resolve().parent
+    return (
+        (parent / "build").is_dir()
+        or (parent / "Makefile").is_file()
+        or (parent / "make.bat").is_file()
     )

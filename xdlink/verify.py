@@ -77,12 +77,22 @@ class Options:
     pages: int = 30  # how many pages of a deployed site to visit when looking for a link
     timeout: float = 10.0  # seconds to wait for a page, the SDK or an event
     resolve: tuple[tuple[str, str], ...] = ()  # (host, address): DNS for the browser
+    accept: tuple[str, ...] = ()  # selectors of consent banners' accept buttons
+    headed: bool = False  # a visible window
 
     @classmethod
     def of(cls, settings: Settings) -> Options:
         rules = tuple(rule.partition(":")[::2] for rule in settings.resolve)
         sdk = Path(settings.mixpanel_sdk) if settings.mixpanel_sdk else None
-        return cls(settings.browser, sdk, settings.pages, settings.timeout, rules)
+        return cls(
+            settings.browser,
+            sdk,
+            settings.pages,
+            settings.timeout,
+            rules,
+            settings.accept,
+            settings.headed,
+        )
 
 
 class Status(StrEnum):
@@ -118,26 +128,42 @@ class VerifyReport:
     pairs: list[PairResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     answered: int = 0  # Mixpanel requests answered inside the browser
+    strict: bool = False  # warnings make the exit status 4
 
     @property
     def return_code(self) -> ExitCode:
         joined = [pair for pair in self.pairs if pair.status is Status.JOINED]
         failed = [pair for pair in self.pairs if pair.status is Status.NOT_JOINED]
-        return ExitCode.OK if joined and not failed else ExitCode.NOT_JOINED
+        if not joined or failed:
+            return ExitCode.NOT_JOINED
+        return ExitCode.WARNINGS if self.strict and self.warnings() else ExitCode.OK
+
+    def warnings(self) -> list[str]:
+        """What --strict fails on: a site that is not a listed domain, a pair of sites with
+        no link between them (nothing was checked there)."""
+        found = [note for note in self.notes if note.startswith("note:")]
+        return found + [pair.line() for pair in self.pairs if pair.status is Status.NO_LINK]
 
     def lines(self) -> Iterator[str]:
         yield from self.notes
         for pair in self.pairs:
             yield pair.line()
-        yield (
-            f"nothing was sent to Mixpanel: {self.answered} tracking requests were answered "
-            "inside the browser"
-        )
+        joined = [pair for pair in self.pairs if pair.status is Status.JOINED]
+        if joined:
+            yield (
+                f"proven for {len(joined)} of {len(self.pairs)} pairs: the link was decorated "
+                "at the click, the parameter left the landing site's address bar, and the first "
+                "Mixpanel event there carried the first site's $device_id and distinct_id"
+            )
+        yield "nothing was sent to Mixpanel: its tracking requests were answered inside the browser"
+        if self.return_code is ExitCode.WARNINGS:
+            yield f"--strict: the run gave {len(self.warnings())} warnings (exit status 4)"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pairs": [asdict(pair) for pair in self.pairs],
             "notes": self.notes,
+            "warnings": self.warnings(),
             "sent_to_mixpanel": 0,
             "answered_in_browser": self.answered,
             "exit_code": int(self.return_code),
@@ -159,14 +185,58 @@ def verify(targets: list[Target], settings: Settings, options: Options) -> Verif
         ) from None
     if len(targets) < 2:
         raise XdlinkError("give at least two sites: --site HOST=DIR twice, or two URLs")
-    report = VerifyReport(notes=[*_unlisted(targets, settings), *_link_lines(targets, settings)])
+    notes = [*_unlisted(targets, settings), *_link_lines(targets, settings)]
+    report = VerifyReport(notes=notes, strict=settings.strict)
+    missing = {target.host: _start_missing(target) for target in targets}
     with Journeys(targets, settings, options) as journeys:
         for source in targets:
             for target in targets:
-                if source is not target:
+                if source is target:
+                    continue
+                broken = missing[source.host] or missing[target.host]
+                if broken:  # no browser needed to say so
+                    reason = broken
+                    report.pairs.append(
+                        PairResult(source.host, target.host, Status.NOT_JOINED, reason)
+                    )
+                else:
                     report.pairs.append(journeys.run(source, target, _folder_link))
         report.answered = journeys.answered
+    _swapped(targets, report)
     return report
+
+
+def _start_missing(target: Target) -> str:
+    """Why a built folder cannot serve its start page, or ""."""
+    if target.folder is None:
+        return ""
+    relative = urlsplit(target.start).path.lstrip("/")
+    candidates = (relative, os.path.join(relative, "index.html"), relative + ".html")
+    if any((target.folder / name).is_file() for name in candidates if name):
+        return ""
+    return (
+        f"the start page {target.start} answered 404 (is the site folder one level too high? "
+        f"{target.folder} has no {relative or 'index.html'})"
+    )
+
+
+def _swapped(targets: list[Target], report: VerifyReport) -> None:
+    """Two built folders given under each other's host names: neither links to the other,
+    and each links to the host it is served as, as to another site."""
+    for pair in report.pairs:
+        back = [p for p in report.pairs if (p.source, p.target) == (pair.target, pair.source)]
+        if pair.status is not Status.NO_LINK or not back or back[0].status is not Status.NO_LINK:
+            continue
+        by_host = {target.host: target for target in targets}
+        source, target = by_host[pair.source], by_host[pair.target]
+        if source.folder is None or target.folder is None:
+            continue
+        if _folder_link(source, source) and _folder_link(target, target):
+            pair.status = Status.NOT_JOINED
+            pair.reason = (
+                f"the pages served as {source.host} link to {source.host} as another site: "
+                "are the --site hosts swapped?"
+            )
 
 
 def _unlisted(targets: list[Target], settings: Settings) -> Iterator[str]:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -278,7 +279,8 @@ def test_an_opted_out_visitor_is_not_carried(sites: dict[str, Path]) -> None:
     result = verify_sites(sites)
     assert result.returncode == 1
     assert pair_line(result, SHOP, DOCS) == (
-        f"NOT joined: the visitor has opted out of tracking on {SHOP}: nothing is carried"
+        f"NOT joined: the visitor has opted out of tracking on {SHOP}: nothing is carried (a "
+        "consent banner? pass --accept with the banner's accept button)"
     )
 
 
@@ -304,16 +306,167 @@ def test_a_landing_site_without_a_readable_init_needs_the_token(sites: dict[str,
     assert pair_line(verify_sites(sites), SHOP, DOCS).startswith("joined")
 
 
-def test_a_landing_site_that_waits_for_consent_is_named(sites: dict[str, Path]) -> None:
-    for page in sites[DOCS].rglob("*.html"):
+BANNER = (
+    '<div id="consent">We use Mixpanel. <button id="accept" '
+    'onclick="mixpanel.opt_in_tracking(); this.parentNode.remove()">Accept</button></div>'
+)
+
+
+def gate(folder: Path) -> None:
+    """A consent banner: Mixpanel opted out until the visitor clicks "Accept"."""
+    for page in folder.rglob("*.html"):
         text = page.read_text()
         waits = "{opt_out_tracking_by_default: true, track_pageview: true"
-        page.write_text(text.replace("{track_pageview: true", waits))
+        text = text.replace("{track_pageview: true", waits)
+        page.write_text(text.replace("<body>", f"<body>\n    {BANNER}"))
+
+
+def test_a_landing_site_that_waits_for_consent_passes_with_accept(sites: dict[str, Path]) -> None:
+    gate(sites[DOCS])
     for folder in sites.values():
         build(folder)
     result = verify_sites(sites)
     assert result.returncode == 1
     assert pair_line(result, SHOP, DOCS) == (
-        f"NOT joined: {DOCS} holds the id until the visitor opts in (its Mixpanel waits for "
-        "consent): the join happens at mixpanel.opt_in_tracking(), which verify does not give"
+        f"NOT joined: Mixpanel on {DOCS} is opted out until consent: pass --accept with the "
+        "banner's accept button"
     )
+    accepted = verify_sites(sites, "--accept", "#accept")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert pair_line(accepted, SHOP, DOCS).startswith("joined")
+    assert pair_line(accepted, DOCS, SHOP).startswith("joined")
+    # A selector that matches nothing there is named.
+    other = verify_sites(sites, "--accept", "#agree")
+    assert "no --accept selector matched there (#agree)" in pair_line(other, SHOP, DOCS)
+
+
+def test_both_sites_behind_a_banner_join_with_accept_from_the_configuration(
+    sites: dict[str, Path], tmp_path: Path
+) -> None:
+    for folder in sites.values():
+        gate(folder)
+        build(folder)
+    result = verify_sites(sites)
+    assert "pass --accept with the banner's accept button" in pair_line(result, SHOP, DOCS)
+    config = tmp_path / "xdlink.toml"
+    config.write_text('accept = ["#accept"]\n')
+    accepted = verify_sites(sites, "--config", str(config))
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def test_a_site_folder_one_level_too_high_is_named(sites: dict[str, Path]) -> None:
+    for folder in sites.values():
+        build(folder)
+    parent = sites[DOCS].parent
+    started = time.monotonic()
+    result = verify(f"--site={SHOP}={sites[SHOP]}", f"--site={DOCS}={parent}")
+    assert result.returncode == 1
+    line = pair_line(result, SHOP, DOCS)
+    assert line.startswith(
+        f"NOT joined: the start page https://{DOCS}/ answered 404 (is the site folder one "
+        "level too high?"
+    ), line
+    assert time.monotonic() - started < 20
+
+
+def test_a_landing_page_without_mixpanel_is_named(sites: dict[str, Path]) -> None:
+    snippet = re.compile(r"<script type=\"text/javascript\">.*?</script>", re.S)
+    for page in sites[DOCS].rglob("*.html"):
+        page.write_text(snippet.sub("", page.read_text()))
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    line = pair_line(result, SHOP, DOCS)
+    assert f"this page loads no Mixpanel (https://{DOCS}/guide/)" in line, line
+    assert "--token" not in line
+    assert "this page loads no Mixpanel" in pair_line(result, DOCS, SHOP)
+
+
+def test_swapped_site_hosts_are_named(sites: dict[str, Path]) -> None:
+    for folder in sites.values():
+        build(folder)
+    result = verify(f"--site={SHOP}={sites[DOCS]}", f"--site={DOCS}={sites[SHOP]}")
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: the pages served as {SHOP} link to {SHOP} as another site: are the "
+        "--site hosts swapped?"
+    )
+
+
+def test_an_sdk_that_cannot_be_fetched_is_named_at_once(sites: dict[str, Path]) -> None:
+    for folder in sites.values():
+        build(folder)
+    started = time.monotonic()
+    result = xdlink(
+        "verify", *(f"--site={host}={folder}" for host, folder in sites.items()),
+        "--browser", CHROMIUM, "--timeout", "10",
+        "--resolve", "cdn.mxpnl.com:127.0.0.1",  # nothing answers there: as offline
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS).startswith(
+        "NOT joined: the Mixpanel SDK could not be fetched from its CDN (no network?): pass "
+        "--mixpanel-sdk FILE"
+    )
+    assert took < 12, f"{took:.1f} s: the SDK's failure waited for the timeout"
+
+
+def test_the_success_line_says_what_was_proven(sites: dict[str, Path]) -> None:
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites, "--strict")
+    assert result.returncode == 0, result.stdout
+    assert (
+        "proven for 2 of 2 pairs: the link was decorated at the click, the parameter left the "
+        "landing site's address bar, and the first Mixpanel event there carried the first "
+        "site's $device_id and distinct_id"
+    ) in result.stdout
+    assert "0 tracking requests" not in result.stdout
+
+
+def test_strict_fails_on_a_pair_with_nothing_to_check(sites: dict[str, Path]) -> None:
+    guide = sites[DOCS] / "guide" / "index.html"
+    guide.write_text(guide.read_text().replace("https://shop.example/pricing/", "/"))
+    for folder in sites.values():
+        build(folder)
+    assert verify_sites(sites).returncode == 0
+    strict = verify_sites(sites, "--strict")
+    assert strict.returncode == 4, strict.stdout
+    assert "--strict: the run gave 1 warnings (exit status 4)" in strict.stdout
+
+
+def test_headed_shows_a_window(sites: dict[str, Path]) -> None:
+    require(shutil.which("xvfb-run") is not None, "no xvfb-run: apt-get install -y xvfb xauth")
+    for folder in sites.values():
+        build(folder)
+    command = [
+        "xvfb-run", "-a", sys.executable, "-m", "xdlink", "verify",
+        *(f"--site={host}={folder}" for host, folder in sites.items()),
+        "--browser", str(CHROMIUM), "--mixpanel-sdk", str(SDK_FILE), "--headed",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert pair_line(result, SHOP, DOCS).startswith("joined")
+
+
+def test_a_click_that_cannot_reach_the_other_site_names_the_browsers_error(
+    deployed: tuple[_Sites, dict[str, Path]],
+) -> None:
+    server, sites = deployed
+    port = server.server_address[1]
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    pricing = sites[SHOP] / "pricing" / "index.html"
+    guide = f"http://{DOCS}:{closed}/guide/"
+    pricing.write_text(pricing.read_text().replace(f"http://{DOCS}:{port}/guide/", guide))
+    for folder in sites.values():
+        build(folder)
+    started = time.monotonic()
+    result = verify_deployed(server)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: the navigation to {guide} failed: net::ERR_CONNECTION_REFUSED"
+    )
+    assert time.monotonic() - started < 20

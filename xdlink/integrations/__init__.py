@@ -46,13 +46,15 @@ turns them into a failed build and ``suppress_warnings = ["xdlink"]`` silences t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from xdlink.domains import normalize_domain
 from xdlink.errors import XdlinkError
-from xdlink.options import Spelling, options_of
+from xdlink.options import Configuration, Spelling, find_configuration, options_of
 from xdlink.options import settings_from as _settings_from
 from xdlink.report import Level, Line, Report
 from xdlink.settings import Command, Settings
@@ -62,13 +64,28 @@ OPTIONS = options_of(Command.BUILD)
 
 
 def settings_from(
-    values: Mapping[str, Any], prefix: str = "", site_url: str | None = None
+    values: Mapping[str, Any],
+    prefix: str = "",
+    site_url: str | None = None,
+    configuration: Configuration | None = None,
+    given: Collection[str] | None = None,
 ) -> Settings:
     """Validated settings from a generator's configuration values, keyed by long option
     name; errors name the option as the user wrote it (``prefix + name``). ``site_url``,
     the generator's own address for the site, names the site's domain unless
-    ``site_domain`` does."""
+    ``site_domain`` does. ``configuration`` (xdlink.toml or [tool.xdlink]) gives the
+    values of the options not in ``given``, the names the generator's configuration sets."""
+    values = dict(values)
+    if configuration is not None and configuration.path is not None:
+        for option in OPTIONS:
+            configured = option.spec.configured is None or Command.BUILD in option.spec.configured
+            taken = given is not None and option.name in given
+            if option.name in configuration.values and configured and not taken:
+                values[option.name] = configuration.values[option.name]
     settings = _settings_from(values, Command.BUILD, Spelling(prefix))
+    if configuration is not None and configuration.path is not None:
+        path, warnings = str(configuration.path), configuration.warnings
+        settings = dataclasses.replace(settings, config=path, config_warnings=warnings)
     domain = _domain_of(site_url)
     if settings.site_domain is None and domain is not None:
         settings = dataclasses.replace(settings, site_domain=domain)
@@ -85,6 +102,34 @@ def _domain_of(url: str | None) -> str | None:
         return None
 
 
+def configuration_near(folder: str | Path) -> Configuration:
+    """The xdlink.toml or [tool.xdlink] nearest the generator's configuration, upwards;
+    XdlinkError if it cannot be read."""
+    return find_configuration(None, None, Path(folder))
+
+
+def configuration_line(settings: Settings, own: str) -> str | None:
+    """Which file the settings came from besides the generator's own ``own``."""
+    if settings.config is None:
+        return None
+    return f"settings that {own} does not set are read from {settings.config}"
+
+
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+
+
+def in_own_words(text: str, prefix: str) -> str:
+    """A report line with each command-line option (``--token``) named as the
+    generator's configuration names it (``xdlink_token`` in Sphinx, ``token`` in MkDocs)."""
+    names = {option.name for option in OPTIONS}
+
+    def name(match: re.Match[str]) -> str:
+        option = match.group(1).replace("-", "_")
+        return prefix + option if option in names else match.group()
+
+    return _FLAG.sub(name, text)
+
+
 def log_report(report: Report, log: Callable[[Line], None]) -> None:
     """Hand every report line but the errors to the generator's logger (errors fail the
     build through :func:`failure`)."""
@@ -97,9 +142,19 @@ def failure(report: Report) -> str | None:
     """Why the build must fail, or None. Interrupts are raised as KeyboardInterrupt."""
     if report.interrupted:
         raise KeyboardInterrupt
+    if not report.errors and report.strict and report.warnings():
+        return f"xdlink: strict is set and the build gave {len(report.warnings())} warnings"
     if not report.errors:
         return None
     return "\n".join([f"xdlink: {len(report.errors)} pages could not be processed", *report.errors])
 
 
-__all__ = ["OPTIONS", "failure", "log_report", "settings_from"]
+__all__ = [
+    "OPTIONS",
+    "configuration_line",
+    "configuration_near",
+    "failure",
+    "in_own_words",
+    "log_report",
+    "settings_from",
+]

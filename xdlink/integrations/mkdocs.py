@@ -10,6 +10,7 @@ Configured in mkdocs.yml (see :mod:`xdlink.integrations`)::
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Literal
 
 from mkdocs.config import base
@@ -19,7 +20,15 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 
 import xdlink
 from xdlink.errors import XdlinkError
-from xdlink.integrations import OPTIONS, failure, log_report, settings_from
+from xdlink.integrations import (
+    OPTIONS,
+    configuration_line,
+    configuration_near,
+    failure,
+    in_own_words,
+    log_report,
+    settings_from,
+)
 from xdlink.report import Level, Line
 from xdlink.settings import Settings
 
@@ -27,12 +36,13 @@ log = get_plugin_logger("xdlink")  # the logger "mkdocs.plugins.xdlink"
 
 
 def _log(line: Line) -> None:
+    text = in_own_words(line.text, "")
     if line.level is Level.WARNING:
-        log.warning(f"{line.text} [{line.kind}]")
+        log.warning(f"{text} [{line.kind}]")
     elif line.level is Level.DETAIL:
-        log.debug(line.text)
+        log.debug(text)
     else:
-        log.info(f"notice: {line.text}" if line.level is Level.NOTICE else line.text)
+        log.info(f"notice: {text}" if line.level is Level.NOTICE else text)
 
 
 class _Value(base.BaseConfigOption[Any]):
@@ -56,15 +66,29 @@ class XdlinkPlugin(BasePlugin[XdlinkConfig]):  # type: ignore[no-untyped-call,va
 
     settings: Settings | None = None
     command: str = "build"
+    given: frozenset[str] = frozenset()  # the options mkdocs.yml sets
+
+    def load_config(
+        self, options: dict[str, Any], config_file_path: str | None = None
+    ) -> tuple[Any, Any]:
+        self.given = frozenset(options)
+        return super().load_config(options, config_file_path)
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        folder = os.path.dirname(config.config_file_path or os.path.abspath("mkdocs.yml"))
         try:
-            self.settings = settings_from(dict(self.config), site_url=config.site_url)
+            found = configuration_near(folder)
+            self.settings = settings_from(
+                dict(self.config), site_url=config.site_url, configuration=found, given=self.given
+            )
         except XdlinkError as exc:
             raise PluginError(f"xdlink: {exc}") from None
+        line = configuration_line(self.settings, "mkdocs.yml")
+        if line is not None:
+            log.info(line)
         return config
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:

@@ -18,7 +18,15 @@ from sphinx.util import logging
 
 import xdlink
 from xdlink.errors import XdlinkError
-from xdlink.integrations import OPTIONS, failure, log_report, settings_from
+from xdlink.integrations import (
+    OPTIONS,
+    configuration_line,
+    configuration_near,
+    failure,
+    in_own_words,
+    log_report,
+    settings_from,
+)
 from xdlink.options import Kind
 from xdlink.report import Level, Line
 from xdlink.settings import Settings
@@ -44,11 +52,18 @@ def setup(app: Sphinx) -> dict[str, Any]:
     }
 
 
-def settings_of(config: Config) -> Settings:
-    """The validated settings of conf.py's ``xdlink_*`` values; ConfigError if bad."""
+def settings_of(config: Config, confdir: str | None = None) -> Settings:
+    """The validated settings of conf.py's ``xdlink_*`` values (and -D's), and, for those
+    neither sets, of the xdlink.toml or [tool.xdlink] nearest ``confdir``; ConfigError if
+    bad."""
     values = {option.name: getattr(config, PREFIX + option.name) for option in OPTIONS}
+    raw = set(getattr(config, "_raw_config", {})) | set(getattr(config, "_overrides", {}))
+    given = {name.removeprefix(PREFIX) for name in raw if name.startswith(PREFIX)}
     try:
-        return settings_from(values, PREFIX, site_url=config.html_baseurl or None)
+        found = configuration_near(confdir) if confdir is not None else None
+        return settings_from(
+            values, PREFIX, config.html_baseurl or None, configuration=found, given=given
+        )
     except XdlinkError as exc:
         raise ConfigError(f"xdlink: {exc}") from None
 
@@ -71,16 +86,19 @@ def _check_settings(app: Sphinx, config: Config) -> None:
                 f"xdlink: {name} is not an xdlink setting{hint}", type="xdlink", subtype="config"
             )
     try:
-        settings_of(config)
+        settings = settings_of(config, str(app.confdir))
     except ConfigError as exc:
         _stop(exc)
+    line = configuration_line(settings, "conf.py")
+    if line is not None:
+        logger.info(f"xdlink: {line}")
 
 
 def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or not _writes_web_pages(app):
         return
     try:
-        settings = settings_of(app.config)
+        settings = settings_of(app.config, str(app.confdir))
     except ConfigError as exc:
         _stop(exc)
     try:
@@ -94,15 +112,16 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
 
 
 def _log(line: Line) -> None:
+    text = in_own_words(line.text, PREFIX)  # xdlink_token, not --token
     if line.level is Level.WARNING:
         # type.subtype is the kind: suppress_warnings = ["xdlink.no-init"] silences it.
         subtype = (line.kind or "xdlink.report").removeprefix("xdlink.")
-        logger.warning(f"xdlink: {line.text}", type="xdlink", subtype=subtype)
+        logger.warning(f"xdlink: {text}", type="xdlink", subtype=subtype)
     elif line.level is Level.DETAIL:
-        logger.debug(f"xdlink: {line.text}")
+        logger.debug(f"xdlink: {text}")
     else:
         prefix = "notice: " if line.level is Level.NOTICE else ""
-        logger.info(f"xdlink: {prefix}{line.text}")
+        logger.info(f"xdlink: {prefix}{text}")
 
 
 def _writes_web_pages(app: Sphinx) -> bool:
