@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import socketserver
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -83,7 +85,10 @@ class Handler(BaseHTTPRequestHandler):
             package, _, name = path[len("/lib/") :].partition("/")
             # ?delay=SECONDS holds the SDK back, as a slow network would.
             time.sleep(float(parse_qs(parts.query).get("delay", ["0"])[0]))
-            self.serve(NODE_MODULES / package / "dist" / name)
+            if name == "app.js" and package.startswith(SDK):
+                self.reply(200, app_bundle(package), "text/javascript")
+            else:
+                self.serve(NODE_MODULES / package / "dist" / name)
         elif host in capture.sites:
             file = capture.sites[host] / path.lstrip("/")
             self.serve(file / "index.html" if file.is_dir() else file)
@@ -130,6 +135,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+
+@functools.cache
+def app_bundle(package: str) -> bytes:
+    """js/app/app.js bundled by esbuild with this mixpanel-browser release, as an app's
+    build bundles the SDK from npm (js/bundle.mjs)."""
+    command = ["node", str(ROOT / "js" / "bundle.mjs"), package]
+    return subprocess.run(command, capture_output=True, check=True).stdout
 
 
 S = TypeVar("S", bound=socketserver.BaseServer)

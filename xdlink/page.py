@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
-from xdlink.mixpanel import MixpanelConfig, init_call_positions
+from xdlink.mixpanel import init_call_positions
 from xdlink.scan import MARKER_ATTRIBUTE, WS, Block, Head, Placement, scan_blocks, scan_head
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.settings import Settings
@@ -126,7 +126,7 @@ def build_page(
         return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
     blocks = _all_blocks(source, head)
     facts = gather_facts(source, head, blocks, calls, settings.domains)
-    script = _script(settings, facts.init)
+    script = _script(settings)
     if csp_blocks(head, script.sha256, settings.external is not None):
         facts = dataclasses.replace(facts, csp_blocks=True)
     src = None
@@ -196,5 +196,5 @@ def _has_template_syntax(text: str, start: int, end: int) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _script(settings: Settings, init: MixpanelConfig | None) -> RenderedScript:
-    return render(ScriptConfig.of(settings, init))
+def _script(settings: Settings) -> RenderedScript:
+    return render(ScriptConfig.of(settings))

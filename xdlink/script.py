@@ -13,7 +13,6 @@ import jinja2
 
 from xdlink import __version__
 from xdlink.domains import cookie_suffixes, host_pattern
-from xdlink.mixpanel import MixpanelConfig, given_init, script_json, storage_for
 from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
 
@@ -22,23 +21,22 @@ TEMPLATE = "xdlink.js.j2"
 
 @dataclass(frozen=True)
 class ScriptConfig:
-    """The per-site values the browser script needs; everything else is static."""
+    """The per-site values the browser script needs; everything else is static. Nothing
+    comes from a page: the script reads where Mixpanel keeps its state from the page's
+    ``mixpanel.init`` as it runs, so one site has one script and one CSP hash."""
 
     domains: tuple[str, ...]
     param: str
     ttl: int
     fragment: bool = False
-    mixpanel: MixpanelConfig | None = None
 
     @classmethod
-    def of(cls, settings: Settings, init: MixpanelConfig | None = None) -> ScriptConfig:
-        """The script's settings: the site's options plus one page's Mixpanel storage."""
+    def of(cls, settings: Settings) -> ScriptConfig:
         return cls(
             domains=settings.domains,
             param=settings.param,
             ttl=settings.ttl,
             fragment=settings.fragment,
-            mixpanel=storage_for(init, given_init(settings)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -46,8 +44,9 @@ class ScriptConfig:
         data: dict[str, Any] = {"d": host_pattern(self.domains), "p": self.param, "t": self.ttl}
         if self.fragment:
             data["f"] = 1
-        if self.mixpanel is not None:
-            data["m"] = script_json(self.mixpanel, cookie_suffixes(self.domains))
+        suffixes = cookie_suffixes(self.domains)
+        if suffixes:
+            data["s"] = list(suffixes)
         return data
 
 
