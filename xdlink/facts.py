@@ -13,7 +13,6 @@ from xdlink.mixpanel import (
     find_init_calls,
     inits_in_tree,
     page_init,
-    script_runs,
 )
 from xdlink.scan import Block, Head
 from xdlink.source import Source, parse_tree
@@ -70,11 +69,7 @@ def _init_calls(
         span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
     ]
     if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
-        return [
-            call
-            for a, b, script_type in scripts
-            for call in find_init_calls(source.decoded(a, b), script_runs(script_type))
-        ]
+        return [call for a, b, _ in scripts for call in find_init_calls(source.decoded(a, b))]
     tree, _ = parse_tree(source)
     return inits_in_tree(tree) if tree is not None else []
 

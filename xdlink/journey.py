@@ -432,6 +432,10 @@ class _Journey:
         if refused:
             return _REFUSED.get(refused[0], refused[0]).format(target=target, source=source)
         if not adopted and any(line.startswith("held ") for line in verdict):
+            # Held until the page's Mixpanel starts: a page where none starts says so.
+            state = landing.evaluate(_SDK_STATE)["state"]
+            if state != "loaded":
+                return _sdk_problem(target, state, self.options.mixpanel_sdk is not None)
             return (
                 f"{target} holds the id until the visitor opts in (its Mixpanel waits for "
                 "consent): the join happens at mixpanel.opt_in_tracking(), which verify "
@@ -483,9 +487,9 @@ _REFUSED = {
         "{target} refused the id: expired (more than --ttl seconds between click and landing)"
     ),
     "other-browser": "{target} refused the id: it was made in another browser",
-    "no-token": (
-        "no Mixpanel init found on {target} and no --token: {target} only strips the "
-        "parameter; build it with --token"
+    "referrer": (
+        "{target} refused the id: the visit did not come from one of its listed domains "
+        "(is {source} in the --domains {target} was built with?)"
     ),
     "opted-out": "{target} adopted nothing: the visitor has opted out there",
     "identified": "{target} adopted nothing: the visitor is already identified there",

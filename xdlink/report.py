@@ -72,8 +72,9 @@ class Finding:
 
 
 _NO_INIT = (
-    "pages with no Mixpanel init found (they carry visitors onward but cannot take one in; "
-    "--token gives the token of an init that lives in a bundle)"
+    "pages with no mixpanel.init in their HTML (a visitor is joined there only if the page "
+    "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
+    "app calls window.xdlink.join(mixpanel))"
 )
 _CSP_BLOCKS = (
     "pages whose Content-Security-Policy blocks the inline script (allow its hash or use "
@@ -124,7 +125,6 @@ class Report:
     notices: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     no_init: list[str] = field(default_factory=list)
-    unreadable_init: list[str] = field(default_factory=list)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
@@ -138,7 +138,6 @@ class Report:
     unmatched_patterns: list[str] = field(default_factory=list)
     suggestions: dict[str, tuple[str, int]] = field(default_factory=dict)
     silence: frozenset[str] = frozenset()
-    token_given: bool = False
     config: str | None = None
     config_warnings: tuple[str, ...] = ()
     placements: Counter[str] = field(default_factory=Counter)
@@ -152,7 +151,6 @@ class Report:
             root,
             settings.domains,
             silence=frozenset(settings.silence),
-            token_given=settings.token is not None,
             config=settings.config,
             config_warnings=settings.config_warnings,
             notices=list(settings.notices),
@@ -190,8 +188,8 @@ class Report:
 
     def _add_facts(self, page: PageReport) -> None:
         facts = page.facts
-        if facts.init is None:
-            (self.unreadable_init if facts.init_unreadable else self.no_init).append(page.path)
+        if facts.init is None and not facts.init_unreadable:
+            self.no_init.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
         if facts.csp_blocks:
@@ -252,9 +250,7 @@ class Report:
             )
         listed = [
             (WarningKind.TEMPLATE_PAGES, self.template_pages, _TEMPLATE_PAGES),
-            (WarningKind.NO_INIT, [] if self.token_given else self.no_init, _NO_INIT),
-            (WarningKind.INIT_UNREADABLE, [] if self.token_given else self.unreadable_init,
-             "pages whose mixpanel.init token is not a literal (use --token)"),
+            (WarningKind.NO_INIT, self.no_init, _NO_INIT),
             (WarningKind.CSP_BLOCKS, self.csp_blocked, _CSP_BLOCKS),
             (WarningKind.CHARSET_LATE, self.charset_late,
              "pages that run a script before <meta charset> (xdlink runs after it)"),

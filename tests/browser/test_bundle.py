@@ -93,7 +93,7 @@ def test_join_after_an_init_that_sends_nothing(browsing: Browsing, sites: Sites,
     """Without an automatic page view, joining right after init is in time: the app's own
     first event, tracked after the join, carries the ids."""
     build_sites(sites, sdk, join="after", track_pageview=False, pageview=True)
-    page, device = cross(browsing, sites)
+    _page, device = cross(browsing, sites)
     assert_carries(sites.page_views(SITE_B, "/landing.html")[0], device, sdk)
 
 
