@@ -1,5 +1,8 @@
 """The capture server of the browser tests and the demo: serves test sites by Host header
-and the real Mixpanel SDK from js/node_modules, and records every request and event."""
+and the real Mixpanel SDK from js/node_modules, and records every request and event.
+
+Beside a page FILE of a site, FILE.headers (lines "Name: value") adds response headers,
+and FILE.redirect (a path) answers with a 302 to that path, the request's query kept."""
 
 from __future__ import annotations
 
@@ -68,7 +71,10 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.handle_any(self.rfile.read(length))
 
+    headers_file: Path | None = None
+
     def handle_any(self, body: bytes) -> None:
+        self.headers_file = None
         capture = self.server.capture
         host = (self.headers.get("Host") or "").split(":")[0]
         with capture.lock:
@@ -91,7 +97,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.serve(NODE_MODULES / package / "dist" / name)
         elif host in capture.sites:
             file = capture.sites[host] / path.lstrip("/")
-            self.serve(file / "index.html" if file.is_dir() else file)
+            file = file / "index.html" if file.is_dir() else file
+            self.headers_file = file.with_name(file.name + ".headers")
+            redirect = file.with_name(file.name + ".redirect")
+            if redirect.is_file():
+                query = f"?{parts.query}" if parts.query else ""
+                self.send_response(302)
+                self.send_header("Location", redirect.read_text().strip() + query)
+                self.send_header("Content-Length", "0")
+                self.send_extra_headers()
+                self.end_headers()
+            else:
+                self.serve(file)
         else:
             self.reply(404, b"not found", "text/plain")
 
@@ -122,6 +139,12 @@ class Handler(BaseHTTPRequestHandler):
         }
         self.reply(200, file.read_bytes(), types.get(file.suffix, "application/octet-stream"))
 
+    def send_extra_headers(self) -> None:
+        if self.headers_file is not None and self.headers_file.is_file():
+            for line in self.headers_file.read_text().splitlines():
+                name, _, value = line.partition(":")
+                self.send_header(name.strip(), value.strip())
+
     def reply(self, status: int, payload: bytes, content_type: str) -> None:
         self.send_response(status)
         origin = self.headers.get("Origin")
@@ -132,6 +155,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
+        self.send_extra_headers()
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
