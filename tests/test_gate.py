@@ -277,3 +277,30 @@ def test_the_api_takes_a_comma_list() -> None:
     settings = xdlink.make_settings("shop.example,docs.example.org", fragment=True)
     assert settings.domains == ("shop.example", "docs.example.org")
     assert settings.fragment
+
+
+def test_links_whose_referrer_cannot_be_restored_are_named(tmp_path: Path) -> None:
+    """The other site takes a visitor in only from a listed domain's page: forms under a
+    page policy that sends no referrer, and rel=noreferrer links (Safari), cannot say so."""
+    meta = '<meta name="referrer" content="no-referrer">'
+    link = '<a href="https://docs.example.org/" rel="noopener NoReferrer">d</a>'
+    form = '<form action="https://docs.example.org/search"></form>'
+    site = make_site(
+        tmp_path / "site",
+        {
+            "rel.html": page(link),
+            "form.html": page(meta + form),
+            "link-under-policy.html": page(meta + link.replace(" NoReferrer", "")),
+            "form-under-origin.html": page(meta.replace("no-referrer", "origin") + form),
+            "unlisted.html": page('<a href="https://else.example/" rel="noreferrer">e</a>'),
+        },
+    )
+    result = invoke("build", site, "-d", DOMAINS, "--silence", "no-init")
+    assert result.exit_code == 0, output_of(result)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: 2 pages with links to a listed domain that cannot say")
+    assert line.endswith("[xdlink.no-referrer]")
+    assert "form.html" in line
+    assert "rel.html" in line
+    assert "under-" not in line
+    assert "unlisted" not in line

@@ -27,6 +27,7 @@ class Facts:
     init_unreadable: bool = False
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
+    no_referrer_links: int = 0  # of those, the ones whose referrer the script cannot restore
     own_domains: frozenset[str] = frozenset()
     charset_after_script: bool = False
 
@@ -48,11 +49,13 @@ def gather_facts(
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
     lower = source.lowered()
+    links, no_referrer = links_to(source.text, domains, lower, head.region_end)
     return Facts(
         init=init,
         tokens=tokens,
         init_unreadable=bool(calls) and init is None,
-        links=tuple(links_to(source.text, domains, lower, head.region_end).items()),
+        links=tuple(links.items()),
+        no_referrer_links=no_referrer,
         own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
         charset_after_script=head.charset_after_script,
     )

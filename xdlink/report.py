@@ -76,6 +76,12 @@ _NO_INIT = (
     "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
     "app calls window.xdlink.join(mixpanel))"
 )
+_NO_REFERRER = (
+    "pages with links to a listed domain that cannot say where they come from, so the "
+    'other site joins nobody through them: forms under <meta name="referrer" '
+    'content="no-referrer"> (or same-origin), and links with rel="noreferrer", which '
+    'Safari keeps (write rel="noopener")'
+)
 _CSP_BLOCKS = (
     "pages whose Content-Security-Policy blocks the inline script (allow its hash or use "
     "--external)"
@@ -127,6 +133,7 @@ class Report:
     no_init: list[str] = field(default_factory=list)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
+    no_referrer: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
     hashes: Counter[str] = field(default_factory=Counter)
     links: dict[str, LinkTally] = field(default_factory=dict)
@@ -196,6 +203,8 @@ class Report:
             self.csp_blocked.append(page.path)
         if facts.charset_after_script:
             self.charset_late.append(page.path)
+        if facts.no_referrer_links:
+            self.no_referrer.append(page.path)
         if page.csp_hash:
             self.hashes[page.csp_hash] += 1
         for domain, count in facts.links:
@@ -252,6 +261,7 @@ class Report:
             (WarningKind.TEMPLATE_PAGES, self.template_pages, _TEMPLATE_PAGES),
             (WarningKind.NO_INIT, self.no_init, _NO_INIT),
             (WarningKind.CSP_BLOCKS, self.csp_blocked, _CSP_BLOCKS),
+            (WarningKind.NO_REFERRER, self.no_referrer, _NO_REFERRER),
             (WarningKind.CHARSET_LATE, self.charset_late,
              "pages that run a script before <meta charset> (xdlink runs after it)"),
         ]  # fmt: skip

@@ -34,6 +34,7 @@ class WarningKind(StrEnum):
     NO_INIT = "xdlink.no-init"
     CSP_BLOCKS = "xdlink.csp-blocks"
     CHARSET_LATE = "xdlink.charset-late"
+    NO_REFERRER = "xdlink.no-referrer"
     SEVERAL_TOKENS = "xdlink.several-tokens"
     UNMATCHED_PATTERN = "xdlink.unmatched-pattern"
     TEMPLATE_PAGES = "xdlink.template-pages"
