@@ -109,6 +109,8 @@ def _page_sends_no_referrer(text: str, lowered: str) -> bool:
     """Whether the page's last <meta name="referrer"> (the one that wins) sends no
     referrer to another origin."""
     policy = None
+    if "referrer" not in lowered:  # most pages: one str search, no regular expression
+        return False
     for meta in _META_REFERRER.finditer(lowered):
         tag = parse_tag(text, meta.start(), every_attribute=True)
         if tag.attrs.get("name", "").strip().lower() == "referrer":
