@@ -28,30 +28,17 @@ def page(head: str = "", body: str = "") -> bytes:
             f"mixpanel.init('{TOKEN}', {{persistence: 'localStorage', cross_subdomain_cookie:"
             " false, cookie_domain: '.example.org', secure_cookie: !0, loaded: function(m) {"
             " m.track('x', {a: [1, 2]}) }, 'persistence_name': \"custom\"})",
-            MixpanelConfig(
-                TOKEN,
-                persistence="localStorage",
-                cross_subdomain_cookie=False,
-                cookie_domain=".example.org",
-                secure_cookie=True,
-                persistence_name="custom",
-            ),
+            MixpanelConfig(TOKEN),
         ),
         (
             f'window.mixpanel.init(`{TOKEN}`, {{opt_out_tracking_persistence_type: "cookie",'
             ' opt_out_tracking_cookie_prefix: "pfx", cross_site_cookie: true}, "second")',
-            MixpanelConfig(
-                TOKEN,
-                instance="second",
-                opt_out_persistence="cookie",
-                opt_out_cookie_prefix="pfx",
-                cross_site_cookie=True,
-            ),
+            MixpanelConfig(TOKEN, instance="second"),
         ),
         (
             f'mixpanel . init ( /* token */ "{TOKEN}" ,'
             ' { debug: x ? 1 : 2, persistence: "cookie" } )',
-            MixpanelConfig(TOKEN, persistence="cookie"),
+            MixpanelConfig(TOKEN),
         ),
     ],
 )
@@ -83,8 +70,7 @@ def test_init_in_head_is_found_without_the_code_block_decoy() -> None:
 def test_init_at_the_end_of_body_is_found_with_lxml() -> None:
     body = f'<p>x</p><script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'
     outcome = build_page(page(body=body), SETTINGS)
-    assert outcome.facts.init == MixpanelConfig(TOKEN, persistence="localStorage")
-    assert outcome.script == render(ScriptConfig.of(SETTINGS, outcome.facts.init))
+    assert outcome.facts.init == MixpanelConfig(TOKEN)
 
 
 def test_default_instance_wins_over_a_named_one() -> None:
@@ -96,16 +82,17 @@ def test_default_instance_wins_over_a_named_one() -> None:
     assert outcome.facts.tokens == ("a" * 32, TOKEN)
 
 
-def test_token_option_overrides_and_keeps_matching_storage_settings() -> None:
-    data = page(f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>')
-    same = make_settings(["shop.example"], token=TOKEN)
-    other = make_settings(["shop.example"], token="b" * 32)
-    kept = ScriptConfig.of(same, MixpanelConfig(TOKEN, persistence="localStorage"))
-    assert kept.mixpanel == MixpanelConfig(TOKEN, persistence="localStorage")
-    assert build_page(data, same).script == render(kept)
-    replaced = ScriptConfig.of(other, MixpanelConfig(TOKEN, persistence="localStorage"))
-    assert replaced.mixpanel == MixpanelConfig("b" * 32)
-    assert build_page(data, other).script == render(replaced)
+def test_the_script_is_the_same_on_every_page() -> None:
+    """Where Mixpanel keeps its state is read in the browser from the init as it runs: a
+    site has one script, and one CSP hash, whatever its pages' inits say."""
+    pages = [
+        page(f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'),
+        page(f"<script>mixpanel.init('{'b' * 32}', {{opt_out_tracking_by_default: 1}})</script>"),
+        page('<script type="text/plain">mixpanel.init(T)</script>'),
+        page(),
+    ]
+    scripts = {build_page(data, SETTINGS).script for data in pages}
+    assert scripts == {render(ScriptConfig.of(SETTINGS))}
 
 
 def links(body: str, settings: Settings = SETTINGS) -> dict[str, int]:
@@ -237,50 +224,7 @@ def test_public_suffix_check_agrees_with_the_package() -> None:
     assert checked > 20_000
 
 
-# --- consent ---------------------------------------------------------------------------
-
-
-def script_settings(head: str, body: str = "", settings: Settings = SETTINGS) -> dict[str, object]:
-    """The Mixpanel part of the settings the script is given on a page."""
-    init = build_page(page(head, body), settings).facts.init
-    mixpanel = ScriptConfig.of(settings, init).to_json().get("m")
-    assert isinstance(mixpanel, dict)
-    return mixpanel
-
-
-@pytest.mark.parametrize("where", ["head", "body"])
-@pytest.mark.parametrize(
-    ("script", "waits"),
-    [
-        (f'<script>mixpanel.init("{TOKEN}")</script>', False),
-        (f'<script>mixpanel.init("{TOKEN}", {{opt_out_tracking_by_default: true}})</script>', True),
-        (f'<script>mixpanel.init("{TOKEN}", {{opt_out_tracking_by_default: !1}})</script>', False),
-        (f'<script type="text/javascript">mixpanel.init("{TOKEN}")</script>', False),
-        (f'<script type=" Module ">mixpanel.init("{TOKEN}")</script>', False),
-        # Consent managers park scripts as data blocks and enable them at consent.
-        (
-            f'<script type="text/plain" data-cookieconsent="statistics">mixpanel.init("{TOKEN}")'
-            "</script>",
-            True,
-        ),
-        (f'<script type="text/x-consent">mixpanel.init("{TOKEN}")</script>', True),
-    ],
-)
-def test_a_mixpanel_that_waits_for_consent_is_told(script: str, waits: bool, where: str) -> None:
-    head, body = (script, "") if where == "head" else ("", script)
-    assert script_settings(head, body).get("b") == (1 if waits else None)
-
-
-def test_the_consent_option_covers_pages_without_an_init() -> None:
-    settings = make_settings(["shop.example", "docs.example.org"], token=TOKEN, consent=True)
-    assert script_settings("", settings=settings)["b"] == 1
-    own = f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'
-    assert script_settings(own, settings=settings) == {
-        "n": f"mp_{TOKEN}_mixpanel",
-        "o": f"__mp_opt_in_out_{TOKEN}",
-        "l": 1,
-        "b": 1,
-    }
+# --- cookies ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -295,8 +239,8 @@ def test_the_consent_option_covers_pages_without_an_init() -> None:
 def test_public_suffixes_above_the_domains_are_named_for_cookies(
     domains: list[str], suffixes: list[str] | None
 ) -> None:
-    settings = make_settings(domains, token=TOKEN)
-    assert script_settings("", settings=settings).get("s") == suffixes
+    settings = make_settings(domains)
+    assert ScriptConfig.of(settings).to_json().get("s") == suffixes
 
 
 def test_hosts_that_look_like_a_typo_are_read_from_link_urls_only() -> None:

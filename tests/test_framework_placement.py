@@ -16,7 +16,7 @@ from xdlink.page import Action, build_page
 from xdlink.scan import Placement
 
 TOKEN = "0123456789abcdef0123456789abcdef"
-SETTINGS = make_settings(["shop.example", "docs.example.org"], token=TOKEN)
+SETTINGS = make_settings(["shop.example", "docs.example.org"])
 SNIPPET = f'<script>mixpanel.init("{TOKEN}")</script>'
 CONTEXT = "<script>window.__reactRouterContext = {};</script>"
 

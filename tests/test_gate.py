@@ -176,25 +176,36 @@ def test_a_file_of_another_tool_with_a_hash_name_stays(site: Path) -> None:
 # --- warnings a strict build can live with ------------------------------------------------
 
 
-def test_no_init_warning_only_without_a_token(site: Path) -> None:
-    result = invoke("build", site, "-d", DOMAINS, "--dry-run")
-    assert "[xdlink.no-init]" in result.stderr
-    with_token = invoke("build", site, "-d", DOMAINS, "--token", "0123456789abcdef" * 2)
-    assert with_token.exit_code == 0
-    assert "warning" not in with_token.stderr
+def test_no_init_warning_names_the_ways_a_visitor_is_still_joined(tmp_path: Path) -> None:
+    """Only pages with no mixpanel.init at all: one whose token is a variable is read by
+    the script as it runs."""
+    site = make_site(
+        tmp_path / "site",
+        {
+            "none.html": page("<p>no Mixpanel</p>"),
+            "variable.html": page("<script>mixpanel.init(window.TOKEN)</script>"),
+        },
+    )
+    result = invoke("build", site, "-d", DOMAINS)
+    assert result.exit_code == 0
+    assert "warning: 1 pages with no mixpanel.init in their HTML" in result.stderr
+    assert "window.xdlink.join(mixpanel)" in result.stderr
+    assert "none.html" in result.stderr
+    assert "variable.html" not in result.stderr
 
 
 def test_a_listed_domain_that_looks_like_a_typo_is_named(tmp_path: Path) -> None:
     pages = {f"p{i}.html": page('<a href="https://shop.example/cart">c</a>') for i in range(12)}
     pages["other.html"] = page('<a href="https://elsewhere.example/">e</a>')
     site = make_site(tmp_path / "docs", pages)
-    result = invoke("build", site, "-d", "shop.exmaple,docs.example.org", "--token", "a" * 32)
+    quiet = ("--silence", "no-init")
+    result = invoke("build", site, "-d", "shop.exmaple,docs.example.org", *quiet)
     assert result.exit_code == 0, output_of(result)
     assert result.stderr.splitlines() == [
         "warning: no link in the site points to shop.exmaple: did you mean shop.example "
         "(linked from 12 pages)? [xdlink.unlinked-domain]"
     ]
-    correct = invoke("build", site, "-d", "shop.example,docs.example.org", "--token", "a" * 32)
+    correct = invoke("build", site, "-d", "shop.example,docs.example.org", *quiet)
     assert correct.stderr == ""
     assert "links to docs.example.org: none" in correct.stdout
 
@@ -212,13 +223,11 @@ def test_warnings_are_silenced_by_kind(site: Path, tmp_path: Path) -> None:
     assert "invalid --silence 'no-such': no such warning kind 'xdlink.no-such'" in bad.stderr
 
 
-def test_snippet_without_a_token_warns() -> None:
+def test_snippet_needs_no_token() -> None:
+    """The script learns the project from the page's own init (or xdlink.join)."""
     result = invoke("snippet", "-d", DOMAINS)
     assert result.exit_code == 0
-    assert "warning: without --token the script carries visitors onward but cannot take one" in (
-        result.stderr
-    )
-    assert "warning" not in invoke("snippet", "-d", DOMAINS, "--token", "a" * 32).stderr
+    assert "warning" not in result.stderr
 
 
 # --- output -------------------------------------------------------------------------------
@@ -290,3 +299,30 @@ def test_the_api_takes_a_comma_list() -> None:
     settings = xdlink.make_settings("shop.example,docs.example.org", fragment=True)
     assert settings.domains == ("shop.example", "docs.example.org")
     assert settings.fragment
+
+
+def test_links_whose_referrer_cannot_be_restored_are_named(tmp_path: Path) -> None:
+    """The other site takes a visitor in only from a listed domain's page: forms under a
+    page policy that sends no referrer, and rel=noreferrer links (Safari), cannot say so."""
+    meta = '<meta name="referrer" content="no-referrer">'
+    link = '<a href="https://docs.example.org/" rel="noopener NoReferrer">d</a>'
+    form = '<form action="https://docs.example.org/search"></form>'
+    site = make_site(
+        tmp_path / "site",
+        {
+            "rel.html": page(link),
+            "form.html": page(meta + form),
+            "link-under-policy.html": page(meta + link.replace(" NoReferrer", "")),
+            "form-under-origin.html": page(meta.replace("no-referrer", "origin") + form),
+            "unlisted.html": page('<a href="https://else.example/" rel="noreferrer">e</a>'),
+        },
+    )
+    result = invoke("build", site, "-d", DOMAINS, "--silence", "no-init")
+    assert result.exit_code == 0, output_of(result)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: 2 pages with links to a listed domain that cannot say")
+    assert line.endswith("[xdlink.no-referrer]")
+    assert "form.html" in line
+    assert "rel.html" in line
+    assert "under-" not in line
+    assert "unlisted" not in line

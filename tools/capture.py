@@ -1,12 +1,17 @@
 """The capture server of the browser tests and the demo: serves test sites by Host header
-and the real Mixpanel SDK from js/node_modules, and records every request and event."""
+and the real Mixpanel SDK from js/node_modules, and records every request and event.
+
+Beside a page FILE of a site, FILE.headers (lines "Name: value") adds response headers,
+and FILE.redirect (a path) answers with a 302 to that path, the request's query kept."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import socketserver
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -66,7 +71,10 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.handle_any(self.rfile.read(length))
 
+    headers_file: Path | None = None
+
     def handle_any(self, body: bytes) -> None:
+        self.headers_file = None
         capture = self.server.capture
         host = (self.headers.get("Host") or "").split(":")[0]
         with capture.lock:
@@ -83,10 +91,24 @@ class Handler(BaseHTTPRequestHandler):
             package, _, name = path[len("/lib/") :].partition("/")
             # ?delay=SECONDS holds the SDK back, as a slow network would.
             time.sleep(float(parse_qs(parts.query).get("delay", ["0"])[0]))
-            self.serve(NODE_MODULES / package / "dist" / name)
+            if name == "app.js" and package.startswith(SDK):
+                self.reply(200, app_bundle(package), "text/javascript")
+            else:
+                self.serve(NODE_MODULES / package / "dist" / name)
         elif host in capture.sites:
             file = capture.sites[host] / path.lstrip("/")
-            self.serve(file / "index.html" if file.is_dir() else file)
+            file = file / "index.html" if file.is_dir() else file
+            self.headers_file = file.with_name(file.name + ".headers")
+            redirect = file.with_name(file.name + ".redirect")
+            if redirect.is_file():
+                query = f"?{parts.query}" if parts.query else ""
+                self.send_response(302)
+                self.send_header("Location", redirect.read_text().strip() + query)
+                self.send_header("Content-Length", "0")
+                self.send_extra_headers()
+                self.end_headers()
+            else:
+                self.serve(file)
         else:
             self.reply(404, b"not found", "text/plain")
 
@@ -117,6 +139,12 @@ class Handler(BaseHTTPRequestHandler):
         }
         self.reply(200, file.read_bytes(), types.get(file.suffix, "application/octet-stream"))
 
+    def send_extra_headers(self) -> None:
+        if self.headers_file is not None and self.headers_file.is_file():
+            for line in self.headers_file.read_text().splitlines():
+                name, _, value = line.partition(":")
+                self.send_header(name.strip(), value.strip())
+
     def reply(self, status: int, payload: bytes, content_type: str) -> None:
         self.send_response(status)
         origin = self.headers.get("Origin")
@@ -127,9 +155,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
+        self.send_extra_headers()
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+
+@functools.cache
+def app_bundle(package: str) -> bytes:
+    """js/app/app.js bundled by esbuild with this mixpanel-browser release, as an app's
+    build bundles the SDK from npm (js/bundle.mjs)."""
+    command = ["node", str(ROOT / "js" / "bundle.mjs"), package]
+    return subprocess.run(command, capture_output=True, check=True).stdout
 
 
 S = TypeVar("S", bound=socketserver.BaseServer)

@@ -15,7 +15,7 @@ from xdlink.files import NotWritten
 from xdlink.options import options_of, settings_from
 from xdlink.report import FileStatus, Finding, Report
 from xdlink.script import RenderedScript, ScriptConfig, render
-from xdlink.settings import Command, Settings, WarningKind
+from xdlink.settings import Command, Settings
 from xdlink.site import Job, Progress, patch, run
 from xdlink.sourcetree import source_hint
 
@@ -89,18 +89,8 @@ class Snippet:
 
 
 def snippet(settings: Settings) -> Snippet:
-    """The script as :func:`build` would insert it into a page without a mixpanel.init:
-    told about Mixpanel by ``settings.token`` and its storage options."""
-    warnings = []
-    if settings.token is None and WarningKind.NO_TOKEN not in settings.silence:
-        warnings.append(Finding(WarningKind.NO_TOKEN, _NO_TOKEN))
-    return Snippet(render(ScriptConfig.of(settings)), tuple(warnings))
-
-
-_NO_TOKEN = (
-    "without --token the script carries visitors onward but cannot take one in: give the "
-    "token of the Mixpanel project the pages send to"
-)
+    """The script as :func:`build` inserts it into every page of a site with these settings."""
+    return Snippet(render(ScriptConfig.of(settings)), ())
 
 
 def _update_csp(

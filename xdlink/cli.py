@@ -171,13 +171,13 @@ def remove(site: Path, settings: Settings, run: RunOptions) -> None:
 def snippet(settings: Settings, bare: bool, output_format: str) -> None:
     """Print the script for pages xdlink does not build: an app, a server template.
 
-    Put it in <head> before the Mixpanel snippet. Its CSP hash goes to stderr (and
-    into --format json).
+    Put it in <head> before the Mixpanel snippet; an app that bundles mixpanel-browser
+    calls window.xdlink.join(mixpanel) before its mixpanel.init. Its CSP hash goes to
+    stderr (and into --format json).
 
     \b
     Example:
-        xdlink snippet --domains shop.example,docs.example.org \\
-            --token 0123456789abcdef0123456789abcdef
+        xdlink snippet --domains shop.example,docs.example.org
     """
     result = api.snippet(settings)
     element = result.code if bare else result.element

@@ -13,7 +13,6 @@ from xdlink.mixpanel import (
     find_init_calls,
     inits_in_tree,
     page_init,
-    script_runs,
 )
 from xdlink.scan import Block, Head
 from xdlink.source import Source, parse_tree
@@ -28,6 +27,7 @@ class Facts:
     init_unreadable: bool = False
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
+    no_referrer_links: int = 0  # of those, the ones whose referrer the script cannot restore
     own_domains: frozenset[str] = frozenset()
     near_hosts: frozenset[str] = frozenset()  # linked hosts that look like a domain's typo
     charset_after_script: bool = False
@@ -52,11 +52,13 @@ def gather_facts(
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
     lower = source.lowered()
+    links, no_referrer = links_to(source.text, domains, lower, head.region_end)
     return Facts(
         init=init,
         tokens=tokens,
         init_unreadable=bool(calls) and init is None,
-        links=tuple(links_to(source.text, domains, lower, head.region_end).items()),
+        links=tuple(links.items()),
+        no_referrer_links=no_referrer,
         own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
         near_hosts=near_hosts(lower, domains) if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,
@@ -74,11 +76,7 @@ def _init_calls(
         span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
     ]
     if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
-        return [
-            call
-            for a, b, script_type in scripts
-            for call in find_init_calls(source.decoded(a, b), script_runs(script_type))
-        ]
+        return [call for a, b, _ in scripts for call in find_init_calls(source.decoded(a, b))]
     tree, _ = parse_tree(source)
     return inits_in_tree(tree) if tree is not None else []
 

@@ -512,15 +512,14 @@ class _Journey:
         verdict = self.watch.lines(target, "xdlink: ")
         adopted = [line for line in verdict if line.startswith("adopted ")]
         refused = [line[len("refused ") :] for line in verdict if line.startswith("refused ")]
-        if (
-            refused
-            and refused[0] == "no-token"
-            and landing.evaluate(_SDK_STATE)["state"] == "absent"
-        ):
-            return f"this page loads no Mixpanel ({landing.url}): {target} has nothing to join"
         if refused:
             return _REFUSED.get(refused[0], refused[0]).format(target=target, source=source)
         held = any(line.startswith("held ") for line in verdict)
+        if not adopted and held:
+            # Held until the page's Mixpanel starts: a page where none starts says so.
+            state = landing.evaluate(_SDK_STATE)["state"]
+            if state != "loaded":
+                return self._sdk_problem(landing, target, state)
         if not adopted and (held or self._opted_out(landing)) and target not in self.accepted:
             if self.options.accept:
                 return (
@@ -590,9 +589,9 @@ _REFUSED = {
         "{target} refused the id: expired (more than --ttl seconds between click and landing)"
     ),
     "other-browser": "{target} refused the id: it was made in another browser",
-    "no-token": (
-        "no Mixpanel init found on {target} and no --token: {target} only strips the "
-        "parameter; build it with --token"
+    "referrer": (
+        "{target} refused the id: the visit did not come from one of its listed domains "
+        "(is {source} in the --domains {target} was built with?)"
     ),
     "opted-out": "{target} adopted nothing: the visitor has opted out there",
     "identified": "{target} adopted nothing: the visitor is already identified there",

@@ -104,26 +104,62 @@ def is_near(host: str, domain: str) -> bool:
 
 def links_to(
     text: str, domains: tuple[str, ...], lowered: str | None = None, markup_at: int = 0
-) -> dict[str, int]:
+) -> tuple[dict[str, int], int]:
     """How many link tags of the page lead to each listed domain (domains with none are
-    left out). ``text`` is the page's text view (for UTF-8 pages, bytes read as latin-1);
-    ``lowered``, ``lower_view(text)``, when the caller has it. ``markup_at``: a position
-    where the tokenizer is outside comments and raw text (where the head scan stopped),
-    from which the links after it are told from text."""
+    left out), and how many of them send no referrer that the script can restore (see
+    ``_no_referrer``). ``text`` is the page's text view (for UTF-8 pages, bytes read as
+    latin-1); ``lowered``, ``lower_view(text)``, when the caller has it. ``markup_at``: a
+    position where the tokenizer is outside comments and raw text (where the head scan
+    stopped), from which the links after it are told from text."""
     lowered = lowered if lowered is not None else lower_view(text)
     live = _live_links(text, lowered, domains, markup_at)
-    return {domain: len(urls) for domain, urls in live.items() if urls}
+    counts = {domain: len(links) for domain, links in live.items() if links}
+    if not counts:
+        return counts, 0
+    forms_blocked = _page_sends_no_referrer(text, lowered)
+    blocked = sum(_no_referrer(tag, forms_blocked) for links in live.values() for _, tag in links)
+    return counts, blocked
 
 
 def link_urls(text: str, domain: str) -> list[str]:
     """The URLs of the page's link tags that lead to ``domain``, in document order."""
-    return _live_links(text, lower_view(text), (domain,))[domain]
+    return [url for url, _ in _live_links(text, lower_view(text), (domain,))[domain]]
+
+
+# The landing page takes the value only from a listed domain's page, and the script makes
+# a decorated navigation name its origin (a referrerpolicy attribute, rel noreferrer made
+# noopener). Two cases stay out of its reach: a form under a page policy that sends no
+# referrer across origins (a form has no referrerpolicy attribute), and rel=noreferrer on
+# a link in WebKit, which keeps that relation once parsed whatever the attribute becomes.
+_BLOCKING_POLICIES = frozenset({"no-referrer", "same-origin", "never"})
+_META_REFERRER = re.compile(r"<meta\b[^>]*\bname[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?referrer\b")
+
+
+def _page_sends_no_referrer(text: str, lowered: str) -> bool:
+    """Whether the page's last <meta name="referrer"> (the one that wins) sends no
+    referrer to another origin."""
+    policy = None
+    if "referrer" not in lowered:  # most pages: one str search, no regular expression
+        return False
+    for meta in _META_REFERRER.finditer(lowered):
+        tag = parse_tag(text, meta.start(), every_attribute=True)
+        if tag.attrs.get("name", "").strip().lower() == "referrer":
+            policy = tag.attrs.get("content", "").strip().lower()
+    return policy in _BLOCKING_POLICIES
+
+
+@functools.lru_cache(maxsize=4096)
+def _no_referrer(raw_tag: str, forms_blocked: bool) -> bool:
+    tag = parse_tag(raw_tag, 0, every_attribute=True)
+    if tag.name == "form":
+        return forms_blocked
+    return "noreferrer" in tag.attrs.get("rel", "").lower().split()
 
 
 def _live_links(
     text: str, lowered: str, domains: tuple[str, ...], markup_at: int = 0
-) -> dict[str, list[str]]:
-    """The URLs of the link tags leading to each domain, without those that are text (in
+) -> dict[str, list[tuple[str, str]]]:
+    """The URLs and tags of the link tags leading to each domain, without those that are text (in
     comments and raw-text elements): one inert pass for all the domains, from
     ``markup_at`` when no link comes before it."""
     found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
@@ -133,18 +169,18 @@ def _live_links(
     last = max(links[-1][0] for links in found.values() if links)
     inert = _Inert(lowered, last, markup_at if min(starts) >= markup_at else 0)
     return {
-        domain: [url for at, url in links if not inert.covers(at)]
+        domain: [(url, tag) for at, url, tag in links if not inert.covers(at)]
         for domain, links in found.items()
     }
 
 
-def _link_candidates(text: str, lowered: str, domain: str) -> list[tuple[int, str]]:
-    """The link tags that lead to ``domain`` (start and URL), in document order, inert or
-    not."""
+def _link_candidates(text: str, lowered: str, domain: str) -> list[tuple[int, str, str]]:
+    """The link tags that lead to ``domain`` (start, URL and the tag's source), in
+    document order, inert or not."""
     starts = {position for form in _domain_forms(domain) for position in _positions(lowered, form)}
     tags = dict(tag for tag in (_enclosing_tag(text, start) for start in starts) if tag)
-    urls = [(start, _url_to(tags[start], domain)) for start in sorted(tags)]
-    return [(start, url) for start, url in urls if url is not None]
+    urls = [(start, _url_to(tags[start], domain), tags[start]) for start in sorted(tags)]
+    return [(start, url, tag) for start, url, tag in urls if url is not None]
 
 
 class _Inert:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
-from xdlink.mixpanel import MixpanelConfig, init_call_positions
+from xdlink.mixpanel import init_call_positions
 from xdlink.scan import (
     HEAD_ELEMENTS,
     MARKER_ATTRIBUTE,
@@ -155,7 +155,7 @@ def build_page(
         return Outcome(Action.SKIPPED, reason=AMP_REASON)
     typo_hints = WarningKind.UNLINKED_DOMAIN not in settings.silence
     facts = gather_facts(source, head, blocks, calls, settings.domains, typo_hints)
-    script = _script(settings, facts.init)
+    script = _script(settings)
     if csp_blocks(head, script.sha256, settings.external is not None):
         facts = dataclasses.replace(facts, csp_blocks=True)
     src = None
@@ -303,5 +303,5 @@ def _template_outside_scripts(text: str, start: int, end: int, implied: bool) ->
 
 
 @functools.lru_cache(maxsize=64)
-def _script(settings: Settings, init: MixpanelConfig | None) -> RenderedScript:
-    return render(ScriptConfig.of(settings, init))
+def _script(settings: Settings) -> RenderedScript:
+    return render(ScriptConfig.of(settings))

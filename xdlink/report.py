@@ -82,8 +82,15 @@ class Finding:
 
 
 _NO_INIT = (
-    "pages with no Mixpanel init found (they carry visitors onward but cannot take one in; "
-    "--token gives the token of an init that lives in a bundle)"
+    "pages with no mixpanel.init in their HTML (a visitor is joined there only if the page "
+    "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
+    "app calls window.xdlink.join(mixpanel))"
+)
+_NO_REFERRER = (
+    "pages with links to a listed domain that cannot say where they come from, so the "
+    'other site joins nobody through them: forms under <meta name="referrer" '
+    'content="no-referrer"> (or same-origin), and links with rel="noreferrer", which '
+    'Safari keeps (write rel="noopener")'
 )
 _CSP_BLOCKS = (
     "pages whose Content-Security-Policy blocks the inline script (allow its hash or use "
@@ -138,9 +145,9 @@ class Report:
     notices: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     no_init: list[str] = field(default_factory=list)
-    unreadable_init: list[str] = field(default_factory=list)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
+    no_referrer: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
     hashes: Counter[str] = field(default_factory=Counter)
     links: dict[str, LinkTally] = field(default_factory=dict)
@@ -152,7 +159,6 @@ class Report:
     unmatched_patterns: list[str] = field(default_factory=list)
     near_hosts: Counter[str] = field(default_factory=Counter)  # pages per typo-like host
     silence: frozenset[str] = frozenset()
-    token_given: bool = False
     strict: bool = False
     config: str | None = None
     config_warnings: tuple[str, ...] = ()
@@ -177,7 +183,6 @@ class Report:
             root,
             settings.domains,
             silence=frozenset(settings.silence),
-            token_given=settings.token is not None,
             strict=settings.strict,
             config=settings.config,
             config_warnings=settings.config_warnings,
@@ -232,14 +237,16 @@ class Report:
 
     def _add_facts(self, page: PageReport) -> None:
         facts = page.facts
-        if facts.init is None:
-            (self.unreadable_init if facts.init_unreadable else self.no_init).append(page.path)
+        if facts.init is None and not facts.init_unreadable:
+            self.no_init.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
         if facts.csp_blocks:
             self.csp_blocked.append(page.path)
         if facts.charset_after_script:
             self.charset_late.append(page.path)
+        if facts.no_referrer_links:
+            self.no_referrer.append(page.path)
         if page.csp_hash:
             self.hashes[page.csp_hash] += 1
         for domain, count in facts.links:
@@ -298,10 +305,9 @@ class Report:
             )
         listed = [
             (WarningKind.TEMPLATE_PAGES, self.template_pages, _TEMPLATE_PAGES),
-            (WarningKind.NO_INIT, [] if self.token_given else self.no_init, _NO_INIT),
-            (WarningKind.INIT_UNREADABLE, [] if self.token_given else self.unreadable_init,
-             "pages whose mixpanel.init token is not a literal (use --token)"),
+            (WarningKind.NO_INIT, self.no_init, _NO_INIT),
             (WarningKind.CSP_BLOCKS, self.csp_blocked, _CSP_BLOCKS),
+            (WarningKind.NO_REFERRER, self.no_referrer, _NO_REFERRER),
             (WarningKind.CHARSET_LATE, self.charset_late,
              "pages that run a script before <meta charset> (xdlink runs after it)"),
         ]  # fmt: skip

@@ -13,7 +13,6 @@ import jinja2
 
 from xdlink import __version__
 from xdlink.domains import cookie_suffixes, host_pattern
-from xdlink.mixpanel import MixpanelConfig, given_init, script_json, storage_for
 from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
 
@@ -24,24 +23,23 @@ CDATA = ("/*<![CDATA[*/", "/*]]>*/")
 
 @dataclass(frozen=True)
 class ScriptConfig:
-    """The per-site values the browser script needs; everything else is static."""
+    """The per-site values the browser script needs; everything else is static. Nothing
+    comes from a page: the script reads where Mixpanel keeps its state from the page's
+    ``mixpanel.init`` as it runs, so one site has one script and one CSP hash."""
 
     domains: tuple[str, ...]
     param: str
     ttl: int
     fragment: bool = False
-    mixpanel: MixpanelConfig | None = None
 
     @classmethod
-    def of(cls, settings: Settings, init: MixpanelConfig | None = None) -> ScriptConfig:
-        """The script's settings: the site's options plus one page's Mixpanel storage."""
+    def of(cls, settings: Settings) -> ScriptConfig:
         return cls(
             # In one order whatever order they were given in: the same domains, the same script.
             domains=tuple(sorted(settings.domains)),
             param=settings.param,
             ttl=settings.ttl,
             fragment=settings.fragment,
-            mixpanel=storage_for(init, given_init(settings)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -49,8 +47,9 @@ class ScriptConfig:
         data: dict[str, Any] = {"d": host_pattern(self.domains), "p": self.param, "t": self.ttl}
         if self.fragment:
             data["f"] = 1
-        if self.mixpanel is not None:
-            data["m"] = script_json(self.mixpanel, cookie_suffixes(self.domains))
+        suffixes = cookie_suffixes(self.domains)
+        if suffixes:
+            data["s"] = list(suffixes)
         return data
 
 

@@ -12,7 +12,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xdlink.domains import normalize_domain, parse_domains, url_notices
-from xdlink.mixpanel import Persistence, check_token
 
 DEFAULT_PARAM = "_xdl"
 DEFAULT_TTL = 120
@@ -34,14 +33,13 @@ class WarningKind(StrEnum):
 
     UNLINKED_DOMAIN = "xdlink.unlinked-domain"
     NO_INIT = "xdlink.no-init"
-    INIT_UNREADABLE = "xdlink.init-unreadable"
     CSP_BLOCKS = "xdlink.csp-blocks"
     CHARSET_LATE = "xdlink.charset-late"
+    NO_REFERRER = "xdlink.no-referrer"
     SEVERAL_TOKENS = "xdlink.several-tokens"
     UNMATCHED_PATTERN = "xdlink.unmatched-pattern"
     TEMPLATE_PAGES = "xdlink.template-pages"
     CONFIG = "xdlink.config"
-    NO_TOKEN = "xdlink.no-token"
 
 
 SCRIPT = frozenset({Command.BUILD, Command.SNIPPET})
@@ -133,12 +131,6 @@ def check_external(path: str) -> str:
     return "/".join(part for part in parts if part != ".")
 
 
-def check_cookie_domain(domain: str) -> str:
-    """A cookie domain as mixpanel.init takes it: a host name, with or without its dot."""
-    dot = "." if domain.startswith(".") else ""
-    return dot + normalize_domain(domain.removeprefix("."))
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything one run needs to know; built once by the CLI, the API or a plugin."""
@@ -159,36 +151,7 @@ class Settings:
         DEFAULT_PARAM, "URL parameter that carries the id.", CHECKED, check=check_param
     )
     ttl: int = option(DEFAULT_TTL, "Seconds a decorated link stays valid.", SCRIPT, check=check_ttl)
-    token: str | None = option(
-        None,
-        "Mixpanel project token, for sites whose init lives in a bundle.",
-        SCRIPT,
-        check=check_token,
-    )
-    persistence: Persistence | None = option(
-        None,
-        "The persistence of the mixpanel.init that --token stands for (default cookie).",
-        SCRIPT,
-    )
-    cookie_domain: str | None = option(
-        None,
-        "The cookie_domain of the mixpanel.init that --token stands for, if any.",
-        SCRIPT,
-        check=check_cookie_domain,
-    )
-    cross_subdomain_cookie: bool | None = option(
-        None,
-        "The cross_subdomain_cookie of the mixpanel.init that --token stands for (default on).",
-        SCRIPT,
-    )
     fragment: bool = option(False, "Carry the id in the #fragment instead of the query.", SCRIPT)
-    consent: bool = option(
-        False,
-        "Mixpanel waits for the visitor's consent on every page (a consent manager loads or "
-        "enables it): store nothing before the visitor opts in. Pages whose own init says "
-        "opt_out_tracking_by_default, or whose init a consent manager enables, need no flag.",
-        SCRIPT,
-    )
     external: str | None = option(
         None,
         "Write the script to this file in SITE (named with its hash, e.g. "

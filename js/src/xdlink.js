@@ -6,12 +6,9 @@
 //      and its subdomains on a dot boundary; *.b.com its subdomains only)
 //   p  parameter name      t  seconds a decorated link stays valid
 //   f  carry the value in the #fragment instead of the query
-//   m  where the page's mixpanel.init() keeps its state, absent when the token is unknown:
-//      n storage name, o opt-out key, l 1 for localStorage persistence, c cookie_domain,
-//      h 1 for a host-only cookie (cross_subdomain_cookie: false), a extra cookie attributes,
-//      b 1 when Mixpanel waits for the visitor's consent (opt_out_tracking_by_default, an
-//      init a consent manager enables, or --consent), s public suffixes above the listed
-//      domains (github.io): domains no cookie may name
+//   s  public suffixes above the listed domains (github.io): domains no cookie may name
+// Nothing in it depends on a page: where Mixpanel keeps its state is read from the page's
+// own mixpanel.init(token, config) as it runs, so every page of a site has the same script.
 //
 // The value, format 1:  1<kind>.<device id>.<unix seconds>.<binding>
 //   kind "d": the sender's distinct_id is "$device:" + id (mixpanel-browser >= 2.46);
@@ -19,17 +16,21 @@
 //   The binding hashes everything before it with this browser's user agent, language and
 //   time zone: a link opened in another browser, or after the TTL, joins nobody.
 //
-// Consent: a visitor who has not opted in (the SDK's opt-out key says "0", or there is no
-// key yet and Mixpanel waits for consent) gets nothing stored. The checked value is held in
-// the page, carried to the next page of the same site on its links, and adopted when the
+// Landing: a value is taken only from a page of a listed domain (document.referrer), checked,
+// and held in the page; nothing is stored. It is handed to Mixpanel at the page's
+// mixpanel.init, through the snippet's stub (also a snippet a consent banner inserts later)
+// or through xdlink.join(instance) for a bundled SDK. If Mixpanel tracks from its start
+// (consent given, or never asked), the SDK's state is written then, just before the SDK
+// reads it, so that its first event carries the sender's ids. Otherwise the value stays
+// held, is carried to the next page of the same site on its links, and is adopted when the
 // site calls opt_in_tracking(): the SDK sends $opt_in with the sender's ids, then stores
 // them itself. opt_out_tracking() drops it.
 //
 // Debug mode: with localStorage.xdlink_debug == "1" on a domain, the console is told
-// "xdlink: decorated <url>" at a click, and on landing "xdlink: adopted <device id>",
-// "xdlink: held <device id>" (until consent) or "xdlink: refused <reason>" (doubled,
-// malformed, no-token, expired, other-browser, opted-out, identified). `xdlink verify`
-// reads the same lines.
+// "xdlink: decorated <url>" at a click, and on landing "xdlink: held <device id>" (checked,
+// waiting for Mixpanel), "xdlink: adopted <device id>" or "xdlink: refused <reason>"
+// (doubled, malformed, referrer, expired, other-browser, opted-out, identified).
+// `xdlink verify` reads the same lines.
 ((config) => {
   // Reading storage throws where it is blocked; a debug line must never break the page.
   const log = (text, what = 'refused') => {
@@ -41,7 +42,7 @@
   const host = location.hostname;
   const nav = navigator;
   const param = config.p;
-  const mp = config.m;
+  const domains = RegExp(config.d);
   const DEVICE = '$device:';
   // Ids: crypto.randomUUID (>= 2.62), its 36-character fallback, and the older
   // time-random-useragent-screen-time hex form, which can hold "--" (a negative xor).
@@ -54,6 +55,25 @@
   // Like the SDK's _.cookie.get, the first matching cookie wins. Its value is
   // encodeURIComponent(JSON), which URLSearchParams decodes the same way.
   const readCookie = (key) => new URLSearchParams(doc.cookie.replace(/; /g, '&')).get(key);
+
+  // Where the page's Mixpanel keeps its state, read from its first mixpanel.init(token,
+  // config) as that runs (mixpanel-persistence.js, gdpr-utils.js, utils.js _.cookie.set):
+  //   n storage name, o opt-out key, l localStorage persistence, c cookie_domain,
+  //   h a host-only cookie (cross_subdomain_cookie: false), a extra cookie attributes,
+  //   b Mixpanel waits for consent (opt_out_tracking_by_default)
+  // Nothing until that init: the value is then held, and the id of a visitor leaving is
+  // read from a loaded SDK.
+  let mp;
+  const learn = (token, options) =>
+    (mp = {
+      n: 'mp_' + (options.persistence_name || token + '_mixpanel'),
+      o: (options.opt_out_tracking_cookie_prefix || '__mp_opt_in_out_') + token,
+      l: options.persistence == 'localStorage',
+      c: options.cookie_domain,
+      h: options.cross_subdomain_cookie == 0,
+      a: options.cross_site_cookie ? ';SameSite=None;secure' : options.secure_cookie ? ';secure' : '',
+      b: options.opt_out_tracking_by_default,
+    });
 
   // The visitor's decision as the SDK keeps it (gdpr-utils.js): "1" opted in, "0" opted out,
   // by choice or by opt_out_tracking_by_default alike; nothing before either. In
@@ -75,8 +95,9 @@
   // "<kind>.<device id>" of this visitor, or nothing. Never the user id: often an email.
   const device = () => {
     const global = window.mixpanel;
-    // Named instances (mixpanel.init(token, config, name)) hang off the global object.
-    const instance = [global, ...Object.values(global || 0)].find((value) => value && value.__loaded);
+    // Named instances (mixpanel.init(token, config, name)) hang off the global object; a
+    // bundled SDK is known from xdlink.join().
+    const instance = [joined, global, ...Object.values(global || 0)].find((value) => value && value.__loaded);
     const state = mp
       ? readState()
       : instance && !instance.has_opted_out_tracking() && instance.persistence.props;
@@ -92,8 +113,9 @@
     }
   };
 
-  // The value held until the visitor consents, as it arrived.
-  let held;
+  // The value checked on landing, as it arrived, until Mixpanel takes it or the visitor
+  // refuses; the SDK instance given to xdlink.join() last.
+  let held, joined;
 
   // The value to carry to `url`, or nothing when the link is not for a listed domain.
   const valueFor = (url) => {
@@ -102,7 +124,7 @@
       // Until consent the held value goes on, unchanged, to the next page of this site:
       // nothing is stored on the device (as Google's consent mode url_passthrough does).
       if (to == host) return held;
-      const carried = RegExp(config.d).test(to) && device();
+      const carried = domains.test(to) && device();
       const value = carried && sign('1' + carried + '.' + ((Date.now() / 1e3) | 0));
       if (VALUE.test(value)) return value;
     }
@@ -133,8 +155,17 @@
     return href;
   };
 
+  // The landing page takes the value only from a page of a listed domain: the navigation
+  // must name its origin whatever the page's own policy (a Referrer-Policy header, a meta
+  // referrer), which the element's attribute overrides; rel=noreferrer would win over it,
+  // so it becomes noopener, which it implies.
+  const restore = (element, rel = element.getAttribute('rel')) => {
+    element.setAttribute('referrerpolicy', 'origin');
+    /noreferrer/i.test(rel) && element.setAttribute('rel', rel.replace(/noreferrer/gi, 'noopener'));
+  };
+
   const redirect = (element, attribute, href, next = decorate(href)) =>
-    next != href && (element.setAttribute(attribute, next), log(next, 'decorated'));
+    next != href && (element.setAttribute(attribute, next), restore(element), log(next, 'decorated'));
 
   const onEvent = (event) => {
     try {
@@ -143,7 +174,7 @@
       if (event.formData) {
         // A GET submission replaces the action's query with the form's fields: add one.
         if (target.method == 'get' && (value = valueFor(new URL(target.action))))
-          event.formData.set(param, value);
+          event.formData.set(param, value), restore(target);
       } else if (event.type == 'submit') redirect(target, 'action', target.action);
       else {
         // composedPath() reaches into open shadow roots; the innermost link is the one followed.
@@ -182,10 +213,10 @@
         const sdk = host.match(
           /^(com|org|.{5,})$/.test(labels[labels.length - 1]) ? /[a-z\d][a-z\d-]*\.[a-z]+$/ : /[a-z\d][a-z\d-]+\.[a-z.]{2,6}$/,
         );
-        const allowed = (domain) => /\./.test(domain) && !(mp.s || []).includes(domain.replace(/^\./, ''));
+        const allowed = (domain) => /\./.test(domain) && !(config.s || []).includes(domain.replace(/^\./, ''));
         const floor = (sdk || [host])[0].length;
         const setCookie = (value, domain) =>
-          (doc.cookie = mp.n + '=' + value + ';path=/' + (domain ? ';domain=' + domain : '') + (mp.a || ''));
+          (doc.cookie = mp.n + '=' + value + ';path=/' + (domain ? ';domain=' + domain : '') + mp.a);
         if (readCookie(mp.n) != null)
           for (const i in labels) {
             const domain = labels.slice(i).join('.');
@@ -199,20 +230,25 @@
     }
   };
 
-  // Adoption at consent, by the loaded SDK: opt_in_tracking() sends $opt_in at once, then
-  // stores what it holds in memory, so the ids registered just before it go into both.
-  // opt_out_tracking() drops the value.
+  // Adoption by a started SDK: registered ids go into its next event and, once it may, into
+  // its storage.
+  const register = (instance) => {
+    const [, , kind, id, time] = VALUE.exec(held);
+    if (fresh(time) && anonymous(instance.persistence.props)) {
+      instance.register(ids(kind, id));
+      log(id, 'adopted');
+    }
+  };
+
+  // Adoption at consent: opt_in_tracking() sends $opt_in at once, then stores what it holds
+  // in memory, so the ids registered just before it go into both. opt_out_tracking() drops
+  // the value.
   const atConsent = (instance) => {
     for (const name of 'opt_in_tracking clear_opt_in_out_tracking opt_out_tracking'.split(' ')) {
       const original = instance[name];
       instance[name] = function () {
         try {
-          const [, , kind, id, time] = VALUE.exec(held) || [];
-          if (id && name[4] == 'o') log('opted-out');
-          else if (id && fresh(time) && anonymous(instance.persistence.props)) {
-            instance.register(ids(kind, id));
-            log(id, 'adopted');
-          }
+          held && (name[4] == 'o' ? log('opted-out') : register(instance));
           held = 0;
         } catch {}
         return original.apply(this, arguments);
@@ -220,89 +256,109 @@
     }
   };
 
-  // The SDK is not there yet (the snippet follows this script, or a consent banner inserts
-  // it later): watch for the snippet's stub, then for the site's init call through it, the
-  // last moment before the SDK reads its storage.
-  const define = Object.defineProperty;
-  const hold = (parts) => {
-    log(parts[3], 'held');
-    // The site's init(token, config, name) of the instance whose storage is ours.
-    const initialised = (stub, token, options, name) => {
-      options = options || {};
-      if (held && mp.n == 'mp_' + (options.persistence_name || token + '_mixpanel')) {
-        // Mixpanel tracks from its start (consent given, or never asked): store now.
-        if (decision() == 1 || (decision() == null && !options.opt_out_tracking_by_default)) {
+  // The page's first mixpanel.init(token, config, name), before the SDK reads its storage:
+  // the state to adopt into is that init's. True when Mixpanel does not track from its start
+  // (it waits for consent, or the visitor declined): adoption then waits for opt-in.
+  const initialised = (token, options, name) => {
+    if (token && !mp) {
+      learn(token, options || {});
+      if (held) {
+        const now = decision();
+        if (now == 1 || (now == null && !mp.b)) {
+          const parts = VALUE.exec(held);
           fresh(parts[4]) && store(parts);
           held = 0;
-        } else
-          (name ? stub[name] : stub).push(function () {
-            // Run by the SDK after its start, before any queued opt-in: never throws.
-            try {
-              atConsent(this);
-            } catch {}
-          });
+        }
+        return held;
       }
-    };
-    const watch = (stub) => {
-      let init = stub.init;
-      // A snippet that ran before this script (placed after it for a framework) has
-      // queued its init calls already.
-      for (const call of stub._i || []) initialised(stub, ...call);
-      define(stub, 'init', {
-        configurable: 1,
-        set: (value) => (init = value),
-        get: () =>
-          function (...call) {
-            const result = init.apply(this, call);
-            try {
-              initialised(stub, ...call);
-            } catch {}
-            return result;
-          },
-      });
-    };
-    const stub = window.mixpanel;
-    if (stub) watch(stub);
-    else
-      define(window, 'mixpanel', {
-        configurable: 1,
-        set(value) {
-          // From now on a plain property again, holding the stub.
-          delete window.mixpanel;
-          window.mixpanel = value;
-          try {
-            watch(value);
-          } catch {}
-        },
-      });
+    }
   };
 
-  // Landing. This runs before the Mixpanel snippet: the SDK's first event already carries the id.
+  // The instance an init made (the stub queues "mixpanel" as the default one's name) gets a
+  // function, run by the SDK once it has started, before any call queued after the init.
+  const waitIn = (target, name) =>
+    (target[name] || target).push(function () {
+      try {
+        atConsent(this);
+      } catch {}
+    });
+
+  // Catches the init calls of the snippet's stub (queued ones too: a snippet that ran before
+  // this script, placed after it for a framework), or of a bundled SDK not started yet.
+  // The SDK's loader replaces init on the same object: the setter keeps the wrapper on.
+  const define = Object.defineProperty;
+  const watch = (target) => {
+    let init = target.init;
+    for (const call of target._i || []) initialised(...call) && waitIn(target, call[2]);
+    define(target, 'init', {
+      configurable: 1,
+      set: (value) => (init = value),
+      get: () =>
+        function (...call) {
+          let waits;
+          try {
+            waits = initialised(...call);
+          } catch {}
+          // A bundled SDK starts inside init and sends its page view there.
+          const result = init.apply(this, call);
+          try {
+            waits && waitIn(target, call[2]);
+          } catch {}
+          return result;
+        },
+    });
+  };
+
+  // xdlink.join(instance): the snippet's stub, a bundled SDK before its init (the page view
+  // init sends then carries the ids), or an instance already started (adopted at once if it
+  // tracks, at opt-in if it waits for consent). Twice is once.
+  const seen = [];
+  const adopt = (target) => {
+    try {
+      if (target && !seen.includes(target)) {
+        seen.push((joined = target));
+        if (!target.__loaded) watch(target);
+        else if (held) target.has_opted_out_tracking() ? atConsent(target) : (register(target), (held = 0));
+      }
+    } catch {}
+  };
+
+  // Landing. This runs before the Mixpanel snippet, so the SDK cannot have read its storage yet.
   try {
     const next = rewrite(new URL(location));
     if (found != null) {
       // At first load an entry has no state of its own yet.
       history.replaceState(null, '', next);
-      const parts = VALUE.exec(found) || log(found === false ? 'doubled' : 'malformed');
-      const [, text, , , time] = parts;
-      // Without the page's token the storage name is unknown: guessing could write into
-      // another project's state, so such a page only strips the parameter.
-      if ((mp || log('no-token')) && fresh(time) && (found == sign(text) || log('other-browser'))) {
-        const now = decision();
-        // Opted in, or tracked from the start without being asked: the SDK's first event
-        // must carry the ids. Otherwise nothing is stored before consent.
-        if (now == 1 || (now == null && !mp.b)) store(parts);
-        else {
-          held = found;
-          hold(parts);
-        }
+      const [, text, , id, time] = VALUE.exec(found) || log(found === false ? 'doubled' : 'malformed');
+      // Only the listed domains make values; a page elsewhere can compute a valid binding
+      // for this browser (user agent, language and time zone are public), so where the
+      // visitor comes from decides. A redirect keeps the referrer of its first request.
+      const from = doc.referrer && new URL(doc.referrer).hostname;
+      if ((from == host || domains.test(from) || log('referrer')) && fresh(time) && (found == sign(text) || log('other-browser'))) {
+        held = found;
+        log(id, 'held');
       }
     }
   } catch {}
+
+  // The page's Mixpanel: the snippet's stub if it ran already, else whatever the page (or a
+  // consent banner, later) puts at window.mixpanel.
+  const global = window.mixpanel;
+  if (global) adopt(global);
+  else
+    define(window, 'mixpanel', {
+      configurable: 1,
+      set(value) {
+        // From now on a plain property again, holding the stub.
+        delete window.mixpanel;
+        window.mixpanel = value;
+        adopt(value);
+      },
+    });
 
   // formdata: GET forms (Chrome 77, Firefox 72, Safari 15); submit: the action of the others.
   // Enter on a link fires click, so no keyboard listener is needed; touch fires pointerdown.
   for (const type of 'pointerdown click auxclick contextmenu submit formdata'.split(' '))
     doc.addEventListener(type, onEvent, true);
-  window.xdlink = { decorate };
+  window.xdlink = { decorate, join: adopt };
 })(XDLINK_CONFIG);

@@ -160,13 +160,28 @@ class Sites:
         name: str | None = None,
         after: str = "",
         delay: float = 0,
+        join: str | None = None,
+        pageview: bool = False,
         **config: Any,
     ) -> str:
-        """The head markup that loads and initialises the real SDK, as a site would."""
+        """The head markup that loads and initialises the real SDK, as a site would: with
+        the snippet, as an ES module, or (``mode="bundle"``) as an app bundled by esbuild
+        from npm (js/app/app.js), which calls xdlink.join ``join`` ("before" or "after"
+        its init, or several: "before after"), tracks a page view after init if
+        ``pageview`` and leaves its instance at ``window.app``."""
         options = {"api_host": self.api_host, "batch_requests": False, "track_pageview": True}
         options.update(config)
+        if mode == "bundle":
+            app = {"token": token, "config": options, "name": name, "join": join}
+            app["pageview"] = pageview or sdk == SDK_245
+            return (
+                f"<script>window.APP = {json.dumps(app)};</script>\n"
+                f'<script async src="/lib/{sdk}/app.js?delay={delay}"></script>'
+            )
         arguments = [json.dumps(token), json.dumps(options)] + ([json.dumps(name)] if name else [])
         call = f"mixpanel.init({', '.join(arguments)});"
+        if join == "before":
+            call = f"window.xdlink && xdlink.join(mixpanel);\n{call}"
         if sdk == SDK_245:
             # 2.45 has no automatic page view; its stub queues this until the library runs.
             target = f"mixpanel[{json.dumps(name)}]" if name else "mixpanel"

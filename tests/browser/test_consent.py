@@ -198,16 +198,15 @@ def banner_script(sites: Sites, sdk: str) -> str:
 
 @pytest.mark.parametrize("sdk", RELEASES)
 def test_a_banner_that_loads_mixpanel_on_accept(browsing: Browsing, sites: Sites, sdk: str) -> None:
-    """``--token`` names the project and ``--consent`` says Mixpanel waits: the SDK comes
-    at consent, and its first page view carries the sender's ids."""
+    """Built with no option but the domains, on pages that show no Mixpanel at all: the
+    snippet and its init come at consent, and the SDK's first page view carries the
+    sender's ids; nothing of the sender's is stored before."""
     sites.build(SITE_A, {"index.html": link_to_b(sites)}, head=sites.mixpanel(sdk=sdk))
     sites.build(
         SITE_B,
         {"landing.html": "<p>B</p>"},
         head='<script src="/banner.js"></script>',
         files={"banner.js": banner_script(sites, sdk)},
-        token=TOKEN,
-        consent=True,
     )
     assert_joined_at_accept(browsing, sites, sdk)
 

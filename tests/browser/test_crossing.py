@@ -66,7 +66,8 @@ def land_decorated(page: Any, sites: Sites, host: str) -> str:
     device = device_on_a(sites)
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
     href = page.evaluate("url => xdlink.decorate(url)", sites.url(host, "/landing.html"))
-    page.goto(href, wait_until="domcontentloaded")
+    # The address as A's page would open it (location.assign(xdlink.decorate(url))).
+    page.goto(href, wait_until="domcontentloaded", referer=sites.url(SITE_A))
     return device
 
 
@@ -133,8 +134,10 @@ def test_context_menu_then_open_in_new_tab(browsing: Browsing, sites: Sites) -> 
     assert copied is not None
     assert f"&empty=&{PARAM}=1d.{device}." in copied
     assert copied.endswith("#part-2")
+    # The browser's menu opens the link with the page's referrer, as Playwright does here.
     tab = context.new_page()
-    tab.goto(copied)
+    tab.goto(copied, referer=sites.url(SITE_A))
+    assert tab.evaluate("document.referrer") == sites.url(SITE_A)
     assert_joined(sites, device)
     assert_clean_landing(tab, sites)
 
@@ -395,8 +398,10 @@ def test_named_instance_without_a_known_token(browsing: Browsing, sites: Sites) 
 
 
 def test_site_bundling_the_sdk_as_a_module(browsing: Browsing, sites: Sites) -> None:
-    head = sites.mixpanel(mode="module")
-    build_pair(sites, link_to_b(sites), head_a=head, head_b=head, token=TOKEN)
+    """The module calls xdlink.join(mixpanel) before its init (tests/browser/test_bundle.py
+    has the esbuild bundles and the other call orders)."""
+    head = sites.mixpanel(mode="module", join="before")
+    build_pair(sites, link_to_b(sites), head_a=head, head_b=head)
     page = browsing.page()
     page.goto(sites.url(SITE_A))
     device = device_on_a(sites)

@@ -48,7 +48,7 @@ def value_of(href: str) -> str:
 def land(context: Any, sites: Sites, url: str) -> Lines:
     """Open `url` in `context`; the xdlink lines it logged once B's SDK has loaded."""
     page = context.new_page()
-    page.goto(url)
+    page.goto(url, referer=sites.url(SITE_A))
     assert page.url == sites.url(SITE_B, LANDING)
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
     lines: Lines = context.lines
@@ -72,10 +72,11 @@ def test_decorated_then_adopted(browsing: Browsing, sites: Sites, sdk: str) -> N
     assert f"{PARAM}=1{'i' if sdk == SDK_245 else 'd'}.{device}." in decorated
     # A second decoration (click after pointerdown) changes nothing, so it is not told,
     # unless the second turned in between and the value changed with it.
-    *before, last = context.lines[:-1]
+    *before, last = context.lines[:-2]
     assert last == f"xdlink: decorated {decorated}"
     assert all(line.startswith(f"xdlink: decorated {decorated.split(PARAM)[0]}") for line in before)
-    assert context.lines[-1] == f"xdlink: adopted {device}"
+    # Checked and held on landing, adopted at the page's mixpanel.init.
+    assert context.lines[-2:] == [f"xdlink: held {device}", f"xdlink: adopted {device}"]
 
 
 def test_decorated_form(browsing: Browsing, sites: Sites) -> None:
@@ -92,6 +93,7 @@ def test_decorated_form(browsing: Browsing, sites: Sites) -> None:
     posted = [r.target for r in sites.requests() if r.method == "POST" and r.host == SITE_B]
     assert context.lines == [
         f"xdlink: decorated {sites.url(SITE_B, posted[0])}",
+        f"xdlink: held {device}",
         f"xdlink: adopted {device}",
     ]
 
@@ -150,14 +152,29 @@ def test_refused_other_browser(browsing: Browsing, sites: Sites) -> None:
     assert land(context, sites, href) == ["xdlink: refused other-browser"]
 
 
-def test_refused_no_token(browsing: Browsing, sites: Sites) -> None:
+def test_held_where_no_mixpanel_starts(browsing: Browsing, sites: Sites) -> None:
+    """A landing page whose Mixpanel never starts keeps the value in the page, and stores
+    nothing."""
     build_pair(sites, link_to_b(sites), head_b="")
-    _, href = decorated_link(browsing, sites)
+    device, href = decorated_link(browsing, sites)
     context = debug_context(browsing)
     page = context.new_page()
-    page.goto(href)
+    page.goto(href, referer=sites.url(SITE_A))
     assert page.url == sites.url(SITE_B, LANDING)
-    assert context.lines == ["xdlink: refused no-token"]
+    assert context.lines == [f"xdlink: held {device}"]
+    assert device not in page.evaluate("document.cookie + JSON.stringify(localStorage)")
+
+
+@pytest.mark.parametrize("referer", [None, "http://site-c.test/", "http://notsite-a.test/"])
+def test_refused_referrer(browsing: Browsing, sites: Sites, referer: str | None) -> None:
+    """The same fresh value, opened from no page or from a page of no listed domain."""
+    build_pair(sites, link_to_b(sites))
+    device, href = decorated_link(browsing, sites)
+    page = debug_context(browsing).new_page()
+    page.goto(href, referer=referer)
+    page.wait_for_function("window.mixpanel && mixpanel.__loaded")
+    assert page.context.lines == ["xdlink: refused referrer"]
+    assert sites.page_views(SITE_B, "/landing.html")[0]["$device_id"] != device
 
 
 def lines_after_visiting_b(browsing: Browsing, sites: Sites, script: str) -> list[str]:
@@ -184,7 +201,8 @@ def test_held_then_refused_opted_out(browsing: Browsing, sites: Sites) -> None:
 
 def test_refused_identified(browsing: Browsing, sites: Sites) -> None:
     lines = lines_after_visiting_b(browsing, sites, "mixpanel.identify('someone@example.com')")
-    assert lines == ["xdlink: refused identified"]
+    device = value_of(lines.href).split(".")[1]
+    assert lines == [f"xdlink: held {device}", "xdlink: refused identified"]
 
 
 @pytest.mark.parametrize(
@@ -202,6 +220,6 @@ def test_switch_off_tells_nothing(browsing: Browsing, sites: Sites, switch: str)
     page.click("#to-b")
     page.wait_for_url(f"**{SITE_B}**")
     assert sites.page_views(SITE_B, "/landing.html")[0]["$device_id"] == device
-    page.goto(landing_url(sites, "garbage"))
+    page.goto(landing_url(sites, "garbage"), referer=sites.url(SITE_A))
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
     assert not [text for text in messages if text.startswith("xdlink:")]

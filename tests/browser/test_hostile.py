@@ -60,7 +60,7 @@ def test_parameter_given_twice_adopts_nothing(browsing: Browsing, sites: Sites) 
     context = browsing.context()
     for url in twice.values():
         page = context.new_page()
-        page.goto(url)
+        page.goto(url, referer=sites.url(SITE_A))
         assert page.url == sites.url(SITE_B, LANDING)
         page.close()
     views = sites.page_views(SITE_B, "/landing.html", count=len(twice))
@@ -86,7 +86,8 @@ def test_more_crafted_values_adopt_nothing(browsing: Browsing, sites: Sites) -> 
     for value in MORE_GARBAGE:
         text = value.replace("{now}", str(now)).replace("{future}", str(now + 3600))
         page = context.new_page()
-        page.goto(sites.url(SITE_B, f"/landing.html?keep=1&{PARAM}={quote(text, safe='%&=[]')}"))
+        url = sites.url(SITE_B, f"/landing.html?keep=1&{PARAM}={quote(text, safe='%&=[]')}")
+        page.goto(url, referer=sites.url(SITE_A))
         assert PARAM not in page.url, value
         assert page.evaluate("({}).x === undefined && Object.prototype.x === undefined")
         page.close()
@@ -106,7 +107,7 @@ def test_visitor_with_their_own_distinct_id_on_b_stays_who_they_are(
     page.goto(sites.url(SITE_B, "/before.html"))
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
     page.evaluate("mixpanel.register({distinct_id: 'customer-7'})")
-    page.goto(href)
+    page.goto(href, referer=sites.url(SITE_A))
     views = sites.page_views(SITE_B, "/landing.html")
     assert views[0]["distinct_id"] == "customer-7"
     assert views[0]["$device_id"] != device

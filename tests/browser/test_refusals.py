@@ -41,7 +41,7 @@ def decorated_link(browsing: Browsing, sites: Sites) -> tuple[str, str]:
 
 def land(page: Any, sites: Sites, url: str) -> dict[str, Any]:
     """Open `url` on B; return B's first page view once the parameter is gone."""
-    page.goto(url)
+    page.goto(url, referer=sites.url(SITE_A))
     assert PARAM not in page.url
     assert page.url == sites.url(SITE_B, LANDING)
     return sites.page_views(SITE_B, "/landing.html")[0]
@@ -116,7 +116,7 @@ def test_garbage_is_ignored_without_an_error(browsing: Browsing, sites: Sites, w
             else f"{base}#part-2&{PARAM}={encoded}"
         )
         page = context.new_page()
-        page.goto(url)
+        page.goto(url, referer=sites.url(SITE_A))
         assert page.url == sites.url(SITE_B, LANDING), value
         page.close()
     views = sites.page_views(SITE_B, "/landing.html", count=len(GARBAGE))
@@ -174,7 +174,7 @@ def test_a_visitor_opted_out_on_b_is_not_adopted(
         {"landing.html": "<p>B</p>"},
         head=sites.mixpanel(opt_out_tracking_persistence_type=kind, delay=2),
     )
-    page.goto(href, wait_until="domcontentloaded")
+    page.goto(href, wait_until="domcontentloaded", referer=sites.url(SITE_A))
     assert page.url == sites.url(SITE_B, LANDING)
     assert not page.evaluate("!!(window.mixpanel && mixpanel.__loaded)")
     assert device not in page.evaluate("document.cookie + JSON.stringify(localStorage)")
@@ -198,7 +198,7 @@ def test_page_without_mixpanel_on_b(browsing: Browsing, sites: Sites) -> None:
     build_pair(sites, link_to_b(sites), head_b="")
     _, href = decorated_link(browsing, sites)
     page = browsing.page()
-    page.goto(href)
+    page.goto(href, referer=sites.url(SITE_A))
     assert page.url == sites.url(SITE_B, LANDING)
     assert page.evaluate("document.cookie + JSON.stringify(localStorage)") == "{}"
 
@@ -210,7 +210,7 @@ def test_identified_visitor_on_b_stays_identified(browsing: Browsing, sites: Sit
     page.goto(sites.url(SITE_B, "/before.html"))
     page.wait_for_function("window.mixpanel && mixpanel.__loaded")
     page.evaluate("mixpanel.identify('someone@example.com')")
-    page.goto(href)
+    page.goto(href, referer=sites.url(SITE_A))
     view = sites.page_views(SITE_B, "/landing.html")[0]
     assert view["$user_id"] == "someone@example.com"
     assert view["$device_id"] != device

@@ -7,13 +7,11 @@ import json
 import re
 import shutil
 import subprocess
-from typing import Any
 
 import pytest
 import rjsmin
 
 from tests.browser.harness import ROOT, require
-from xdlink.mixpanel import MixpanelConfig
 from xdlink.script import ScriptConfig, render
 
 JS = ROOT / "js"
@@ -22,14 +20,15 @@ REALISTIC = ScriptConfig(
     domains=("shop.example.com", "www.example-blog.org"),
     param="_xdl",
     ttl=120,
-    mixpanel=MixpanelConfig(token="3f1c9a7e5b2d4c6e8a0b1c2d3e4f5a6b"),
 )
 # The first budget was 2,400 bytes and 1,300 gzipped, which every feature together did not fit
 # (features win over bytes); the debug mode then had 150 gzipped more and took 130, and
-# consent-safe adoption 413 more. js/README.md shows where the bytes go.
+# consent-safe adoption 413 more; reading the storage from the page's init as it runs
+# (xdlink.join, no per-page settings), taking only visitors from a listed domain and
+# restoring the referrer at the click took 192 more. js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 3865
-MAX_GZIPPED = 2080
+MAX_BYTES = 4370
+MAX_GZIPPED = 2270
 
 
 def test_size_budget() -> None:
@@ -57,8 +56,8 @@ def test_no_dynamic_code() -> None:
 
 
 def test_settings_cannot_close_the_script_element() -> None:
-    hostile = MixpanelConfig(token="t", persistence_name="</script><script>alert(1)//<!--")
-    code = render(ScriptConfig(domains=("a.example",), param="_xdl", ttl=120, mixpanel=hostile))
+    """Only the site's validated options reach the script; nothing of a page does."""
+    code = render(ScriptConfig(domains=("a.example", "b.github.io"), param="_x.y-z", ttl=1))
     assert "</" not in code.code
     assert "<!--" not in code.code
 
@@ -75,48 +74,11 @@ def compact(config: ScriptConfig) -> str:
     return json.dumps(config.to_json(), separators=(",", ":"), sort_keys=True)
 
 
-def mapped(**fields: Any) -> dict[str, Any]:
-    config = MixpanelConfig(token="tok", **fields)
-    data: dict[str, Any] = ScriptConfig(("a.example",), "_xdl", 1, mixpanel=config).to_json()
-    return data["m"]  # type: ignore[no-any-return]
-
-
-def test_mixpanel_settings_are_precomputed() -> None:
-    assert mapped() == {"n": "mp_tok_mixpanel", "o": "__mp_opt_in_out_tok"}
-    assert mapped(persistence_name="custom", opt_out_cookie_prefix="pre_") == {
-        "n": "mp_custom",
-        "o": "pre_tok",
-    }
-    assert mapped(persistence="localStorage")["l"] == 1
-    assert mapped(persistence="cookie").get("l") is None
-    assert mapped(cross_subdomain_cookie=False)["h"] == 1
-    assert mapped(cross_subdomain_cookie=True).get("h") is None
-    assert mapped(cookie_domain=".example.com")["c"] == ".example.com"
-    assert mapped(secure_cookie=True)["a"] == ";secure"
-    assert mapped(cross_site_cookie=True, secure_cookie=False)["a"] == ";SameSite=None;secure"
-
-
 RENDERED = [
     REALISTIC,
     ScriptConfig(domains=("x.example", "*.y.example"), param="p.q-r", ttl=3600, fragment=True),
     ScriptConfig(domains=("xn--bcher-kva.example",), param="_xdl", ttl=1),
-    ScriptConfig(
-        domains=("a.example",),
-        param="_xdl",
-        ttl=120,
-        mixpanel=MixpanelConfig(
-            token="t" * 64,
-            instance="second",
-            persistence="localStorage",
-            persistence_name="</script><!-- \u2028 \" ' {a: 1, b: [2]}",
-            cookie_domain=".a.example",
-            cross_subdomain_cookie=False,
-            secure_cookie=True,
-            cross_site_cookie=True,
-            opt_out_persistence="cookie",
-            opt_out_cookie_prefix="pre fix",
-        ),
-    ),
+    ScriptConfig(domains=("a.example", "b.github.io", "*.c.co.uk"), param="_xdl", ttl=120),
 ]
 
 

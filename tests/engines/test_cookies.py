@@ -17,7 +17,7 @@ from publicsuffixlist import PublicSuffixList
 from tests.browser.harness import SITE_A, TOKEN, Browsing, Sites
 from tests.browser.test_cookie_writes import domain_of
 from tests.browser.test_crossing import device_on_a
-from tests.engines.driver import Driver, evaluate, sdk_loaded, wait_until
+from tests.engines.driver import Driver, evaluate, sdk_loaded, wait_for_url, wait_until
 from tests.engines.server import EngineServer
 
 pytestmark = pytest.mark.browser
@@ -66,7 +66,9 @@ def land(
     device = device_on_a(sites)
     sdk_loaded(driver)
     href = driver.call("(url) => xdlink.decorate(url)", sites.url(host, "/landing.html"))
-    driver.goto(href)
+    # Opened from A, as location.assign(xdlink.decorate(url)) would: with A's referrer.
+    driver.call("(url) => { location.href = url; }", href)
+    wait_for_url(driver, host)
     assert driver.url == sites.url(host, "/landing.html")
     sdk_loaded(driver)
     writes: list[dict[str, Any]] = evaluate(driver, "cookieWrites")

@@ -16,7 +16,7 @@ from tests.browser.harness import SITE_A, SITE_B, TOKEN, Sites
 from tests.browser.test_crossing import LANDING, PARAM, build_pair, device_on_a, link_to_b
 from tests.browser.test_refusals import GARBAGE
 from tests.engines.driver import Driver, evaluate, sdk_loaded, wait_for_url
-from tests.engines.test_journey import open_a
+from tests.engines.test_journey import open_a, open_from_a
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,7 @@ def test_only_a_fresh_value_joins(
     device = open_a(driver, sites)
     href = driver.call(DECORATE_AT, sites.url(SITE_B, LANDING), shift)
     assert f"{PARAM}=1d.{device}." in href
-    driver.goto(change(href))
+    open_from_a(driver, sites, change(href))
     assert driver.url == sites.url(SITE_B, LANDING)
     view = sites.page_views(SITE_B, "/landing.html")[0]
     assert view["$current_url"] == sites.url(SITE_B, LANDING)
@@ -110,7 +110,7 @@ def test_a_visitor_opted_out_on_b_gets_nothing_stored(driver: Driver, sites: Sit
     href = driver.call("(url) => xdlink.decorate(url)", sites.url(SITE_B, LANDING))
     # B's SDK held back, to see what xdlink alone stored before it runs.
     sites.build(SITE_B, {"landing.html": "<p>B</p>"}, head=sites.mixpanel(delay=2))
-    driver.goto(href, complete=False)
+    open_from_a(driver, sites, href, complete=False)
     assert driver.url == sites.url(SITE_B, LANDING)
     assert not evaluate(driver, "!!(window.mixpanel && mixpanel.__loaded)")
     assert evaluate(driver, f"localStorage.__mp_opt_in_out_{TOKEN}") == "0"

@@ -120,7 +120,7 @@ _FLAG = re.compile(r"--([a-z][a-z-]*)")
 
 def in_own_words(text: str, prefix: str) -> str:
     """A report line with each command-line option (``--token``) named as the
-    generator's configuration names it (``xdlink_token`` in Sphinx, ``token`` in MkDocs)."""
+    generator's configuration names it (``xdlink_domains`` in Sphinx, ``domains`` in MkDocs)."""
     names = {option.name for option in OPTIONS}
 
     def name(match: re.Match[str]) -> str:

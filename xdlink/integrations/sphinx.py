@@ -112,7 +112,7 @@ def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
 
 
 def _log(line: Line) -> None:
-    text = in_own_words(line.text, PREFIX)  # xdlink_token, not --token
+    text = in_own_words(line.text, PREFIX)  # xdlink_domains, not --domains
     if line.level is Level.WARNING:
         # type.subtype is the kind: suppress_warnings = ["xdlink.no-init"] silences it.
         subtype = (line.kind or "xdlink.report").removeprefix("xdlink.")
