@@ -369,8 +369,8 @@ def test_the_api_example_runs_as_written(
 
 @promise(
     "**Pages it leaves alone**, each with a reason in the report: fragments and partials (no "
-    "doctype, `<html>`, `<head>` or `<body>`), empty files, binary files, and pages in "
-    "encodings where a byte-level splice is unsafe (UTF-7, ISO-2022, EBCDIC).",
+    "doctype, `<html>`, `<head>` or `<body>`), empty files, binary files, pages in "
+    "encodings where a byte-level splice is unsafe (UTF-7, ISO-2022, EBCDIC)",
     "| 0 | Done (or, with `--check`, nothing would change). |",
 )
 def test_pages_left_alone_each_with_a_reason(tmp_path: Path) -> None:
@@ -536,7 +536,7 @@ def test_xml_pages_get_cdata(tmp_path: Path) -> None:
     assert re.search(rb"<script data-xdlink=[^>]*>/\*<!\[CDATA\[\*/.*/\*\]\]>\*/</script>", page)
 
 
-@promise("`xdlink build` prints its CSP hash, `script CSP hash: 'sha256-...'`")
+@promise("by its hash (`xdlink build` prints it, `script CSP hash: 'sha256-...'`)")
 def test_the_csp_hash_is_the_hash_of_the_script_in_the_page(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"a.html": PAGE})
     result = invoke("build", site, "-d", DOMAINS)
@@ -549,7 +549,7 @@ def test_the_csp_hash_is_the_hash_of_the_script_in_the_page(tmp_path: Path) -> N
 
 
 @promise(
-    "with `--external` the script is a file instead",
+    "or, with `--external`, as a file from `'self'`",
     "Older files of earlier settings are deleted; `xdlink remove` deletes them all.",
 )
 def test_external_files_come_and_go(tmp_path: Path) -> None:
@@ -595,7 +595,7 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path, args: list[str]) 
     assert snapshot(site) == before
 
 
-@promise("| 1 | `--check`: some page would change. |")
+@promise("| 1 | `--check`: some page (or script or header file) would change;")
 def test_check_exits_1_then_0(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"a.html": PAGE})
     assert invoke("build", site, "-d", DOMAINS, "--check").exit_code == 1
