@@ -366,9 +366,16 @@ def test_sphinx_reads_pyproject_for_what_conf_py_does_not_set(sphinx_site: Path)
 
 
 def test_sphinx_speaks_in_its_own_option_names(sphinx_site: Path) -> None:
-    shutil.rmtree(sphinx_site / "_templates")  # pages without a Mixpanel init: a warning
-    edit(sphinx_site / "conf.py", 'templates_path = ["_templates"]\n', "")
+    # A _headers file copied into the output whose policy blocks the script: its warning
+    # names two options.
+    (sphinx_site / "extra").mkdir()
+    (sphinx_site / "extra" / "_headers").write_text(
+        "/*\n  Content-Security-Policy: script-src 'self'\n"
+    )
+    with (sphinx_site / "conf.py").open("a") as conf:
+        conf.write('html_extra_path = ["extra"]\n')
     built = sphinx(sphinx_site, "html")
     assert built.returncode == 0, built.stderr
-    assert "xdlink_token gives the token" in built.stderr
-    assert "--token" not in built.stdout + built.stderr
+    assert "xdlink_update_csp writes its hash there" in built.stderr
+    assert "use xdlink_external" in built.stderr
+    assert "--update-csp" not in built.stdout + built.stderr

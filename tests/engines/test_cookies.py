@@ -69,7 +69,9 @@ def land(
     # Opened from A, as location.assign(xdlink.decorate(url)) would: with A's referrer.
     driver.call("(url) => { location.href = url; }", href)
     wait_for_url(driver, host)
-    assert driver.url == sites.url(host, "/landing.html")
+    # WebKit shows the new address before the page that strips the parameter has run.
+    landing = sites.url(host, "/landing.html")
+    wait_until(lambda: driver.url == landing, what=f"{landing} without the parameter")
     sdk_loaded(driver)
     writes: list[dict[str, Any]] = evaluate(driver, "cookieWrites")
     ours = [write["value"] for write in writes if not write["sdk"]]
