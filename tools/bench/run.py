@@ -30,12 +30,15 @@ from pathlib import Path
 
 from lxml import etree
 
-from tools.bench import measure, peers, report, sitegen
+from tools.bench import measure, peers, realsite, report, sitegen
 from tools.bench.measure import Sample
 
 REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / "build" / "bench-cache"
 # A listed domain of the generated site's own that none of its pages links to.
 OWN_DOMAINS = (sitegen.DOMAINS[0], "handbook.example.net")
+# The site a command of a few dozen pages runs on: its time is start-up, not pages.
+SMALL_SITE = 50
 MARKER = re.compile(rb'<script data-xdlink="[^"]*">.*?</script>', re.DOTALL)
 
 
@@ -53,6 +56,8 @@ class Options:
     json_path: Path
     workdir: Path
     big: int = 0  # pages of the big scaling point, 0 for none
+    real: tuple[str, ...] = ()  # names of the real sites measured after the generated one
+    real_rounds: int = 3
 
 
 @dataclass
@@ -65,6 +70,8 @@ class Workspace:
     built_own: Path
     scale_sites: dict[int, Path]
     pages: list[str]
+    domains: tuple[str, ...] = sitegen.DOMAINS
+    own_domains: tuple[str, ...] = OWN_DOMAINS
     element: bytes = b""
     code_file: Path = Path()
     sed_file: Path = Path()
@@ -100,6 +107,13 @@ def parse_options(argv: list[str]) -> Options:
         default=100_000,
         help="pages of the big point of the scaling line, built once after the rounds (0: none)",
     )
+    parser.add_argument(
+        "--real",
+        default=",".join(realsite.REAL_SITES),
+        help="real generator output measured after the generated site, comma-separated "
+        f"({', '.join(realsite.REAL_SITES)}; 'none' for none; --quick takes sphinx only)",
+    )
+    parser.add_argument("--real-rounds", type=int, default=3, help="rounds on the real sites")
     parser.add_argument("--seed", type=int, default=20240401, help="site generator seed")
     parser.add_argument("--json", type=Path, default=Path("build/bench.json"), help="output")
     parser.add_argument(
@@ -111,9 +125,27 @@ def parse_options(argv: list[str]) -> Options:
     args = parser.parse_args(argv)
     pages, rounds = (1_000, 2) if args.quick else (args.pages, args.rounds)
     big = 0 if args.quick or args.big <= pages else args.big
-    if pages < 100 or rounds < 1:
-        parser.error("--pages must be at least 100 and --rounds at least 1")
-    return Options(pages, rounds, args.seed, args.json.resolve(), args.workdir.resolve(), big)
+    if pages < 100 or rounds < 1 or args.real_rounds < 1:
+        parser.error("--pages must be at least 100 and --rounds and --real-rounds at least 1")
+    real = _real_names(parser, "sphinx" if args.quick and "--real" not in argv else args.real)
+    return Options(
+        pages,
+        rounds,
+        args.seed,
+        args.json.resolve(),
+        args.workdir.resolve(),
+        big,
+        real,
+        1 if args.quick else args.real_rounds,
+    )
+
+
+def _real_names(parser: argparse.ArgumentParser, value: str) -> tuple[str, ...]:
+    names = tuple(name for name in value.split(",") if name and name != "none")
+    unknown = [name for name in names if name not in realsite.REAL_SITES]
+    if unknown:
+        parser.error(f"--real: unknown site {', '.join(unknown)}")
+    return names
 
 
 # --- commands ------------------------------------------------------------------------
@@ -124,20 +156,25 @@ def xdlink_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "xdlink"]
 
 
-def build_command(_: Workspace, site: Path) -> list[str]:
-    return _build(site, sitegen.DOMAINS)
+def build_command(space: Workspace, site: Path) -> list[str]:
+    return _build(site, space.domains)
 
 
-def build_own_command(_: Workspace, site: Path) -> list[str]:
+def build_own_command(space: Workspace, site: Path) -> list[str]:
     """The configuration most sites run: their own domain listed beside the other one, and
     no page that links to it by absolute URL (relative links, no canonical)."""
-    return _build(site, OWN_DOMAINS)
+    return _build(site, space.own_domains)
 
 
-def build_own_silenced_command(_: Workspace, site: Path) -> list[str]:
+def build_own_silenced_command(space: Workspace, site: Path) -> list[str]:
     """The same with the warning about a domain without links silenced: the difference
     is what that warning costs."""
-    return [*_build(site, OWN_DOMAINS), "--silence", "xdlink.unlinked-domain"]
+    return [*_build(site, space.own_domains), "--silence", "xdlink.unlinked-domain"]
+
+
+def startup_command(_: Workspace, __: Path) -> list[str]:
+    """The interpreter and the command line's imports, and nothing else."""
+    return [*xdlink_command(), "--version"]
 
 
 def _build(site: Path, domains: tuple[str, ...]) -> list[str]:
@@ -242,6 +279,19 @@ CONTENDERS = (
 )
 
 
+# Measured on the generated site only: what a command costs before its first page.
+FIXED_COST = (
+    Contender("startup", "xdlink --version", None, startup_command, check_nothing),
+    Contender(
+        "small",
+        f"xdlink build, {SMALL_SITE} pages",
+        f"scale:{SMALL_SITE}",
+        build_command,
+        check_build,
+    ),
+)
+
+
 def scale_contender(pages: int) -> Contender:
     return Contender(
         f"build@{pages}",
@@ -272,7 +322,7 @@ def snapshot(site: Path) -> dict[str, tuple[int, int, int]]:
     found = {}
     for folder, _, files in os.walk(site):
         for name in files:
-            info = os.stat(os.path.join(folder, name))
+            info = os.lstat(os.path.join(folder, name))
             found[os.path.join(folder, name)] = (info.st_ino, info.st_size, info.st_mtime_ns)
     return found
 
@@ -283,26 +333,54 @@ def scale_sizes(pages: int) -> list[int]:
 
 def prepare(options: Options, folder: Path) -> tuple[Workspace, dict[str, object]]:
     """Generate the sites, build one copy (untimed, it also warms up) and take the script."""
+    folder.mkdir()
     started = time.perf_counter()
     stats = sitegen.generate(folder / "site", options.pages, options.seed)
     generated = time.perf_counter() - started
-    scale = {n: folder / f"site-{n}" for n in scale_sizes(options.pages)[:-1]}
+    sizes = [SMALL_SITE, *scale_sizes(options.pages)[:-1]]
+    scale = {n: folder / f"site-{n}" for n in sizes}
     for pages, path in scale.items():
         sitegen.generate(path, pages, options.seed)
     space = Workspace(folder, folder / "site", folder / "built", folder / "built-own", scale, [])
+    warm_up(space)
+    return space, {**asdict(stats), "generate_seconds": round(generated, 2)}
+
+
+def prepare_real(site: realsite.RealSite, folder: Path) -> tuple[Workspace, dict[str, object]]:
+    """Unpack a real site and warm it up as the generated one; no scaling points."""
+    folder.mkdir()
+    started = time.perf_counter()
+    pristine = realsite.lay(site, CACHE, folder)
+    laid = time.perf_counter() - started
+    space = Workspace(
+        folder, pristine, folder / "built", folder / "built-own", {}, [], site.linked, site.unlinked
+    )
+    warm_up(space)
+    size = sum(os.path.getsize(space.pristine / page) for page in space.pages)
+    return space, {
+        "name": site.label,
+        "package": site.package,
+        "pages": len(space.pages),
+        "page_bytes": size,
+        "linked": list(site.linked),
+        "unlinked": list(site.unlinked),
+        "lay_seconds": round(laid, 2),
+    }
+
+
+def warm_up(space: Workspace) -> None:
+    """Build the two starting copies (untimed) and take the script the peers insert."""
     space.pages = _pages_under(space.pristine)
     space.env = {**os.environ, "PYTHONPATH": str(REPO)}
     copy_site(space.pristine, space.built)
-    warm = measure.run(build_command(space, space.built), folder, space.env)
+    warm = measure.run(build_command(space, space.built), space.folder, space.env)
     if warm.returncode != 0:
         raise BenchError(f"xdlink build failed: {warm.stderr[-2000:]}")
     take_script(space)
     copy_site(space.pristine, space.built_own)
-    own = measure.run(build_own_command(space, space.built_own), folder, space.env)
+    own = measure.run(build_own_command(space, space.built_own), space.folder, space.env)
     if own.returncode != 0:
         raise BenchError(f"xdlink build failed: {own.stderr[-2000:]}")
-    site = {**asdict(stats), "generate_seconds": round(generated, 2)}
-    return space, site
 
 
 def take_script(space: Workspace) -> None:
@@ -420,30 +498,52 @@ def bench(options: Options) -> dict[str, object]:
     started = time.perf_counter()
     try:
         print(f"generating {options.pages} pages (seed {options.seed}) in {folder} ...")
-        space, site = prepare(options, folder)
-        contenders = list(CONTENDERS) + [scale_contender(n) for n in space.scale_sites]
+        space, site = prepare(options, folder / "generated")
+        sizes = scale_sizes(options.pages)[:-1]
+        contenders = [*CONTENDERS, *FIXED_COST, *(scale_contender(n) for n in sizes)]
         results = run_rounds(space, contenders, options.rounds)
         if options.big:
             contenders.append(big := scale_contender(options.big))
             results[big.key] = run_big(space, options, folder, big)
+        shutil.rmtree(folder / "generated", ignore_errors=True)
+        real = {name: bench_real(name, options, folder) for name in options.real}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     info["load_after"] = [round(x, 2) for x in os.getloadavg()]
     info["total_seconds"] = round(time.perf_counter() - started, 1)
     return {
         "machine": info,
-        "options": {"pages": options.pages, "rounds": options.rounds, "seed": options.seed},
+        "options": {
+            "pages": options.pages,
+            "rounds": options.rounds,
+            "seed": options.seed,
+            "small": SMALL_SITE,
+        },
         "site": site,
         "labels": {c.key: c.label for c in contenders},
         "samples": results,
+        "real": real,
     }
+
+
+def bench_real(name: str, options: Options, folder: Path) -> dict[str, object]:
+    """The same contenders on one real site, which is deleted afterwards."""
+    site = realsite.REAL_SITES[name]
+    print(f"laying {site.label} ...", flush=True)
+    space, facts = prepare_real(site, folder / name)
+    try:
+        results = run_rounds(space, list(CONTENDERS), options.real_rounds)
+    finally:
+        shutil.rmtree(folder / name, ignore_errors=True)
+    labels = {c.key: c.label for c in CONTENDERS}
+    return {"site": facts, "rounds": options.real_rounds, "labels": labels, "samples": results}
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(sys.argv[1:] if argv is None else argv)
     try:
         raw = bench(options)
-    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+    except (BenchError, realsite.LayError, subprocess.CalledProcessError, OSError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
     sizes = scale_sizes(options.pages) + ([options.big] if options.big else [])
