@@ -8,11 +8,17 @@ import os
 import re
 import stat
 
+from xdlink.outcomes import Because, FailReason, Failure
+
 TEMP_PREFIX = ".xdlink-"
 
 
 class NotWritten(Exception):
     """The file is left as it is, for the reason given: not an I/O failure."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 def read_file(path: str) -> bytes:
@@ -43,7 +49,7 @@ def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
     one, never part of one. A page changed or replaced since it was read is left alone.
     """
     if not writable(before):
-        raise NotWritten("the page is read-only; left as it is")
+        raise NotWritten(Because(FailReason.READ_ONLY))
     descriptor, temporary = create_temporary(os.path.dirname(path))
     try:
         owner = (before.st_uid, before.st_gid)
@@ -93,7 +99,7 @@ def check_unchanged(path: str, before: os.stat_result) -> None:
         before.st_mtime_ns,
     )
     if not same:
-        raise NotWritten("the page changed while xdlink was reading it; left as it is")
+        raise NotWritten(Because(FailReason.CHANGED_WHILE_READ))
 
 
 def writable(info: os.stat_result) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from xdlink.facts import NO_FACTS, Facts
 from xdlink.links import NEAR_RATIO
-from xdlink.page import TEMPLATE_REASON, Action
+from xdlink.outcomes import Action, Change, Failure, Skip, SkipReason
 from xdlink.scan import Placement
 from xdlink.settings import Command, Settings, WarningKind
 
@@ -111,14 +111,16 @@ class LinkTally:
     example: str | None = None  # the first page, in walk order, that has one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PageReport:
-    """One page's result as it travels back from a worker: no page bytes."""
+    """One page's result as it travels back from a worker: no page bytes. A page that
+    failed has a ``failure`` and no action."""
 
     path: str
-    action: Action | None
-    reason: str | None = None
-    error: str | None = None
+    action: Action | None = None
+    skip: Skip | None = None
+    change: Change | None = None  # why the page changes
+    failure: Failure | None = None
     facts: Facts = NO_FACTS
     csp_hash: str | None = None
     diff: bytes | None = None  # the page's patch, in its own bytes
@@ -127,7 +129,6 @@ class PageReport:
     csp_rules: tuple[int, ...] = ()  # the header-file rules that set a policy on the page
     csp_blocking: tuple[int, ...] = ()  # those of them whose policy blocks its script
     old_hashes: tuple[str, ...] = ()  # the CSP hashes of the scripts the page held
-    why: str | None = None  # why the page changes
 
 
 @dataclass
@@ -140,7 +141,7 @@ class Report:
     write: bool = True
     check: bool = False
     counts: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
+    skips: Counter[Skip] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -172,8 +173,17 @@ class Report:
     old_hashes: set[str] = field(default_factory=set)
     csp_files: dict[str, FileStatus] = field(default_factory=dict)
     external: bool = False
-    change_reasons: Counter[str] = field(default_factory=Counter)  # why pages change
-    change_examples: list[tuple[str, str]] = field(default_factory=list)  # the first few
+    change_reasons: Counter[Change] = field(default_factory=Counter)  # why pages change
+    change_examples: list[tuple[str, Change]] = field(default_factory=list)  # the first few
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """The skipped pages counted by the message of their reason, in the order of the
+        messages, as the summary and the JSON report give them."""
+        by_message: Counter[str] = Counter()
+        for skip, count in self.skips.items():
+            by_message[skip.message] += count
+        return dict(sorted(by_message.items()))
 
     @classmethod
     def of(cls, command: Command, root: str, settings: Settings, **options: Any) -> Report:
@@ -192,24 +202,22 @@ class Report:
 
     def add(self, page: PageReport) -> None:
         self.counts["seen"] += 1
-        if page.error is not None:
-            self.errors.append(f"error: cannot process {self.display(page.path)}: {page.error}")
+        if page.failure is not None:
+            where = self.display(page.path)
+            self.errors.append(f"error: cannot process {where}: {page.failure.message}")
             return
         assert page.action is not None
         self.counts[page.action.value] += 1
-        if page.action is Action.SKIPPED:
-            self.skipped[page.reason or "unknown"] += 1
-            if page.reason == TEMPLATE_REASON:
+        if page.skip is not None:
+            self.skips[page.skip] += 1
+            if page.skip.reason is SkipReason.TEMPLATE_SYNTAX:
                 self.template_pages.append(page.path)
             return
-        if page.action in (Action.INJECTED, Action.UPDATED, Action.REMOVED):
+        if page.change is not None:
             self.changed.append(page.path)
-            why = page.why or (
-                "it holds the xdlink script" if page.action is Action.REMOVED else ""
-            )
-            self.change_reasons[why] += 1
+            self.change_reasons[page.change] += 1
             if len(self.change_examples) < EXAMPLES:
-                self.change_examples.append((page.path, why))
+                self.change_examples.append((page.path, page.change))
         if page.diff:
             self.diffs.append(page.diff)
             if BINARY_PATCH in page.diff:
@@ -366,11 +374,9 @@ class Report:
             # An AMP page keeps no script: one an earlier build put there is taken out.
             parts.append(f"{self.counts['removed']} {verb}removed from AMP pages")
         parts.append(f"{self.counts['unchanged']} unchanged")
-        skipped = sum(self.skipped.values())
+        skipped = sum(self.skips.values())
         if skipped:
-            reasons = ", ".join(
-                f"{count} {reason}" for reason, count in sorted(self.skipped.items())
-            )
+            reasons = ", ".join(f"{count} {message}" for message, count in self.skipped.items())
             parts.append(f"{skipped} skipped ({reasons})")
         else:
             parts.append("0 skipped")
@@ -456,10 +462,10 @@ class Report:
                 "updated": self.counts["updated"],
                 "removed": self.counts["removed"],
                 "unchanged": self.counts["unchanged"],
-                "skipped": sum(self.skipped.values()),
+                "skipped": sum(self.skips.values()),
                 "errors": len(self.errors),
             },
-            "skipped": dict(sorted(self.skipped.items())),
+            "skipped": self.skipped,
             "changed": self.changed,
             "errors": self.errors,
             "notices": self.notices,

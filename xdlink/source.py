@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xdlink.outcomes import Because, FailReason, Failure, Skip, SkipReason
+
 if TYPE_CHECKING:
     from lxml import etree
 
@@ -27,6 +29,10 @@ _UNSPLICEABLE = ("utf-7", "iso2022", "hz", "cp037", "cp500", "cp1026", "cp273", 
 
 class PageError(Exception):
     """The page cannot be processed safely; it is left untouched."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -85,18 +91,18 @@ def lower_view(text: str) -> str:
         return text.lower()
 
 
-def read_source(data: bytes) -> Source | str:
-    """The page's text view, or the reason it is not an HTML page to touch."""
+def read_source(data: bytes) -> Source | Skip:
+    """The page's text view, or why it is not an HTML page to touch."""
     if not data or data.isspace():  # data.strip() would copy the page
-        return "empty file"
+        return Because(SkipReason.EMPTY)
     for bom, name in _BOMS:
         if data.startswith(bom):
             return _with_bom(data, bom, name)
     if b"\x00" in data:
-        return "not text (NUL bytes)"
+        return Because(SkipReason.NOT_TEXT)
     declared = _declared_encoding(data)
     if declared is not None and declared.startswith(_UNSPLICEABLE):
-        return f"encoding {declared} (a byte-level splice is unsafe)"
+        return Because(SkipReason.UNSAFE_ENCODING, declared)
     return Source(data, data.decode("latin-1"), 0, "latin-1", declared)
 
 
@@ -106,7 +112,8 @@ def _with_bom(data: bytes, bom: bytes, name: str) -> Source:
     try:
         text = data[len(bom) :].decode(name, "surrogatepass")
     except UnicodeDecodeError as exc:
-        raise PageError(f"cannot decode as {name.upper()}: {exc.reason}") from None
+        failure = Because(FailReason.UNDECODABLE, f"{name.upper()}: {exc.reason}")
+        raise PageError(failure) from None
     return Source(data, text, 0, name, name, prefix=len(bom))
 
 

@@ -24,7 +24,7 @@ from xdlink.links import link_urls, url_host
 from xdlink.report import ExitCode
 from xdlink.settings import Settings, WarningKind
 from xdlink.site import scan_tree
-from xdlink.source import PageError, read_source
+from xdlink.source import PageError, Source, read_source
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ def _folder_link(source: Target, target: Target) -> tuple[str, str] | None:
             page = read_source((source.folder / relative).read_bytes())
         except (OSError, PageError):
             continue
-        if isinstance(page, str):
+        if not isinstance(page, Source):
             continue
         urls = [url for url in link_urls(page.text, target.host) if url_host(url) == target.host]
         if urls:
