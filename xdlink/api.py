@@ -155,12 +155,11 @@ def _run(
     write = write and not (check or diff)
     report = Report.of(command, str(site), settings, write=write, check=check)
     if settings.site_domain is not None:
-        report.own |= listed([settings.site_domain], settings.domains)
+        report.own_domains |= listed([settings.site_domain], settings.domains)
     header_files, unread = cspfiles.find(site, strict=settings.update_csp)
     report.notices += unread
     rules = tuple(rule for header_file in header_files for rule in header_file.rules)
     report.csp_rule_names = [f"{header_files[rule.file].name} ({rule.pattern})" for rule in rules]
-    report.external = settings.external is not None
     job = Job(command, settings, write, diff, rules, bool(rules) and settings.update_csp)
     run(site, job, report, progress)
     if settings.update_csp and not report.interrupted and settings.external is None:

@@ -19,7 +19,7 @@ import click
 from xdlink import __version__, api
 from xdlink.errors import XdlinkError
 from xdlink.options import click_options
-from xdlink.report import ExitCode, Level, Report
+from xdlink.report import ExitCode, Level, Report, exit_code, render
 from xdlink.settings import Command, Settings
 
 if TYPE_CHECKING:
@@ -196,13 +196,13 @@ def _print(report: Report, run: RunOptions) -> None:
     """The report as JSON, or as text lines by level: stdout for what was done, stderr
     for what needs a look."""
     if run.output_format == "json":
-        click.echo(report.render_json())
+        click.echo(render.render_json(report))
         return
     for diff in report.diffs:
         click.echo(diff, nl=False)
     # With --diff, stdout is the patch alone, for `git apply`; the report goes to stderr.
     report_stream_is_stderr = run.diff
-    for line in report.lines():
+    for line in render.lines(report):
         if line.level is Level.ERROR:
             click.echo(line.text, err=True)
         elif run.quiet:
@@ -227,7 +227,7 @@ def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) ->
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print(report, run)
-    sys.exit(int(report.return_code))
+    sys.exit(int(exit_code(report)))
 
 
 @contextlib.contextmanager

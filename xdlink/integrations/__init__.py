@@ -56,7 +56,8 @@ from xdlink.domains import normalize_domain
 from xdlink.errors import XdlinkError
 from xdlink.options import Configuration, Spelling, find_configuration, options_of
 from xdlink.options import settings_from as _settings_from
-from xdlink.report import Level, Line, Report
+from xdlink.report import Level, Line, Report, render
+from xdlink.report.findings import warnings
 from xdlink.settings import Command, Settings
 
 #: The options the integrations take: those of ``xdlink build``.
@@ -133,7 +134,7 @@ def in_own_words(text: str, prefix: str) -> str:
 def log_report(report: Report, log: Callable[[Line], None]) -> None:
     """Hand every report line but the errors to the generator's logger (errors fail the
     build through :func:`failure`)."""
-    for line in report.lines():
+    for line in render.lines(report):
         if line.level is not Level.ERROR:
             log(line)
 
@@ -142,8 +143,9 @@ def failure(report: Report) -> str | None:
     """Why the build must fail, or None. Interrupts are raised as KeyboardInterrupt."""
     if report.interrupted:
         raise KeyboardInterrupt
-    if not report.errors and report.strict and report.warnings():
-        return f"xdlink: strict is set and the build gave {len(report.warnings())} warnings"
+    found = warnings(report)
+    if not report.errors and report.strict and found:
+        return f"xdlink: strict is set and the build gave {len(found)} warnings"
     if not report.errors:
         return None
     return "\n".join([f"xdlink: {len(report.errors)} pages could not be processed", *report.errors])
