@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from xdlink import __version__, api
+from xdlink.cli_options import click_options
 from xdlink.errors import XdlinkError
-from xdlink.options import click_options
 from xdlink.report import ExitCode, Level, Report, exit_code, render
 from xdlink.settings import Command, Settings
 

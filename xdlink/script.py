@@ -7,14 +7,15 @@ import functools
 import hashlib
 import html
 from dataclasses import dataclass
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from xdlink import __version__
 from xdlink.domains import cookie_suffixes, host_pattern
 from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE = "xdlink.js.j2"
 # What wraps the script in a page served as XML.
@@ -79,6 +80,10 @@ class RenderedScript:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    """The one Jinja2 environment, every setting written out. Jinja2 is imported here, where
+    a template is rendered: reading and removing never load it."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("xdlink", "templates"),
         autoescape=False,

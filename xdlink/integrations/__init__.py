@@ -52,9 +52,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from xdlink.config import Configuration, find_configuration
 from xdlink.domains import normalize_domain
 from xdlink.errors import XdlinkError
-from xdlink.options import Configuration, Spelling, find_configuration, options_of
+from xdlink.options import Spelling, options_of
 from xdlink.options import settings_from as _settings_from
 from xdlink.report import Level, Line, Report, render
 from xdlink.report.findings import warnings
