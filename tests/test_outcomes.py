@@ -89,3 +89,11 @@ def test_a_failed_page_carries_its_member(tmp_path: Path) -> None:
         f"error: cannot process {tmp_path}/index.html: {FailReason.READ_ONLY.message}"
     ]
     assert page.read_bytes() == HEAD
+
+
+def test_the_readme_lists_every_code() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    prose = " ".join(readme.split())
+    for members in (SkipReason, ChangeReason, FailReason):
+        for member in members:
+            assert f"`{member.code}`" in prose, member

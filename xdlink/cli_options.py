@@ -59,7 +59,7 @@ CONFIG_OPTION = click.option(
 def _with_configuration(
     given: dict[str, Any], found: Configuration, command: Command
 ) -> dict[str, Any]:
-    """The command line's values, where it gave none the configuration file's."""
+    """Return the command line's values, where it gave none the configuration file's."""
     context = click.get_current_context()
     values = dict(given)
     for option in options_of(command):

@@ -22,8 +22,9 @@ class Configuration:
 
 
 def find_configuration(explicit: Path | None, site: Path | None, cwd: Path) -> Configuration:
-    """``--config``; else the nearest file from SITE upwards; else from the working
-    directory upwards. A second file that would have been found is named in a warning."""
+    """Return the configuration a run uses: the file ``--config`` names, else the nearest
+    file from SITE upwards, else the nearest from the working directory upwards. A second
+    file that would have been found is named in a warning."""
     if explicit is not None:
         if not explicit.is_file():
             raise XdlinkError(f"configuration file {explicit} not found")
@@ -41,7 +42,7 @@ def find_configuration(explicit: Path | None, site: Path | None, cwd: Path) -> C
 
 
 def _nearest(start: Path) -> tuple[Path | None, tuple[str, ...]]:
-    """The configuration file nearest ``start`` upwards, and a warning if its folder has
+    """Return the configuration file nearest ``start`` upwards, and a warning if its folder has
     two (xdlink.toml wins over [tool.xdlink])."""
     for folder in (start, *start.resolve().parents):
         found = [
@@ -65,7 +66,7 @@ def _configures(path: Path) -> bool:
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    """Option values from one configuration file, keyed by option name, type-checked."""
+    """Return option values from one configuration file, keyed by option name, type-checked."""
     data = _load_toml(path)
     table = data.get("tool", {}).get("xdlink", {}) if path.name == "pyproject.toml" else data
     if not isinstance(table, dict):

@@ -27,7 +27,7 @@ def read_file(path: str) -> bytes:
 
 
 def read_page(path: str) -> tuple[bytes, os.stat_result]:
-    """A page's bytes and the status of the file they were read from: one open, never
+    """Return a page's bytes and the status of the file they were read from: one open, never
     through a symbolic link (the walk reports those), and no buffered file object."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
@@ -80,7 +80,7 @@ _NUMBERS = itertools.count()
 
 
 def create_temporary(folder: str) -> tuple[int, str]:
-    """A new file that no one else can have opened: O_EXCL, named by process and number
+    """Return a new file that no one else can have opened: O_EXCL, named by process and number
     (cheaper than tempfile's random names, and as safe with O_EXCL)."""
     while True:
         name = f"{TEMP_PREFIX}{os.getpid()}-{next(_NUMBERS)}.tmp"
@@ -113,13 +113,13 @@ def unlink_quietly(path: str) -> None:
 
 
 def is_stale(name: str) -> bool:
-    """Whether a file is a temporary file of an xdlink process that no longer runs."""
+    """Return whether a file is a temporary file of an xdlink process that no longer runs."""
     match = re.fullmatch(re.escape(TEMP_PREFIX) + r"(\d+)-\d+\.tmp", name)
     return match is not None and not process_exists(int(match.group(1)))
 
 
 def process_exists(pid: int) -> bool:
-    """Whether a process that could still be writing the file runs (a zombie cannot)."""
+    """Return whether a process that could still be writing the file runs (a zombie cannot)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -280,7 +280,8 @@ def _enclosing_tag(text: str, position: int) -> tuple[int, str] | None:
 @functools.lru_cache(maxsize=64)
 def _domain_forms(domain: str) -> tuple[str, ...]:
     """The domain as links may write it: ASCII, Unicode, and UTF-8 bytes read as latin-1
-    (the view of a UTF-8 page), each lower-cased as ``_lowered`` lowers pages of its kind."""
+    (the view of a UTF-8 page), each lower-cased as ``Source.lowered`` lowers the view of a
+    page of its kind."""
     ascii_name = domain.removeprefix("*.")
     unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
     as_latin1 = unicode_name.encode("utf-8").decode("latin-1")

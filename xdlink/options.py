@@ -41,7 +41,7 @@ class Option:
         return "--" + self.name.replace("_", "-")
 
     def python_types(self) -> frozenset[type]:
-        """The Python types a configuration value of this option may have."""
+        """Return the Python types a configuration value of this option may have."""
         kinds: dict[Kind, set[type]] = {
             Kind.TEXT: {str},
             Kind.CHOICE: {str},
@@ -103,9 +103,9 @@ COMMAND_LINE = Spelling("--", dashes=True, verb="pass")
 def settings_from(
     values: Mapping[str, Any], command: Command, spelling: Spelling = Spelling()
 ) -> Settings:
-    """Validated settings from raw values keyed by option name; XdlinkError naming the
-    first bad value as its user spelled it. Options the command does not take are left
-    at their defaults."""
+    """Return validated settings from raw values keyed by option name, or raise XdlinkError
+    naming the first bad value as its user spelled it. Options the command does not take
+    are left at their defaults."""
     checked: dict[str, Any] = {}
     notices: list[str] = []
     for option in options_of(command):
@@ -125,7 +125,8 @@ def settings_from(
 
 
 def typed(option: Option, value: Any, name: str) -> Any:
-    """The value if it has the option's type (a list becomes a tuple), else XdlinkError."""
+    """Return the value if it has the option's type (a list becomes a tuple); otherwise
+    raise XdlinkError."""
     if value is None and option.optional:
         return None
     if option.kind is Kind.LIST:

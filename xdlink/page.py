@@ -35,7 +35,7 @@ __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page
 # The template syntax of the generators' languages: Jinja, Nunjucks, Liquid and Twig
 # ({% %}, {{ }}), Go templates and Handlebars ({{ }}), ERB and EJS (<% %>). A built page
 # has none in its head but in its scripts' text. Searched for as two literals: a pattern
-# with alternatives that start with other characters is ten times slower.
+# with alternatives that start with other characters is slower (``make bench`` shows it).
 _TEMPLATE_HINT = re.compile(r"\{[{%]")
 _ERB_HINT = re.compile(r"<%")
 _HEAD_END = re.compile(r"</(?i:head)|<(?i:body)[\t\n\f\r />]")
@@ -74,13 +74,13 @@ def _skipped(reason: SkipReason) -> Outcome:
 
 
 def external_file(external: str, script: RenderedScript) -> str:
-    """The site path of the script's file: named by its hash, so it can be cached forever."""
+    """Return the site path of the script's file: named by its hash, so it can be cached forever."""
     stem, _, suffix = external.rpartition(".")
     return f"{stem}.{script.fingerprint}.{suffix}"
 
 
 def external_src(file: str, page_path: str, has_base: bool) -> str:
-    """The URL of the script file from a page: relative, so the site can live under any
+    """Return the URL of the script file from a page: relative, so the site can live under any
     path; from the site root when a <base> element would change what relative means."""
     if has_base:
         return "/" + file
@@ -88,7 +88,7 @@ def external_src(file: str, page_path: str, has_base: bool) -> str:
 
 
 def _removal_span(text: str, block: Block, floor: int) -> tuple[int, int]:
-    """What taking a block out removes: the element, and, for a block on a line of its
+    """Return what taking a block out removes: the element, and, for a block on a line of its
     own (as xdlink 0.1.0 placed it), that line's break and indent. An element xdlink
     inserts now brings no whitespace, so the element alone goes."""
     before = _whitespace_before(text, block.start, floor)
@@ -99,7 +99,7 @@ def _removal_span(text: str, block: Block, floor: int) -> tuple[int, int]:
 
 
 def _last_line_break(whitespace: str) -> str:
-    """The last line break of a whitespace run (CRLF counts as one) and what follows it."""
+    """Return the last line break of a whitespace run (CRLF counts as one) and what follows it."""
     cut = max(whitespace.rfind("\n"), whitespace.rfind("\r"))
     if cut < 0:
         return ""
@@ -187,7 +187,7 @@ def build_page(
 
 
 def _why(source: Source, blocks: list[Block], element: str, moved: bool = False) -> Change:
-    """Why a page's script is replaced: another version of xdlink wrote it, other settings
+    """Return why a page's script is replaced: another version of xdlink wrote it, other settings
     (or the page's own mixpanel.init) made it, or the page moved or doubled it."""
     marker = _marker(source.text, blocks[0].start)
     wanted = _marker(element, 0)
@@ -200,7 +200,7 @@ def _why(source: Source, blocks: list[Block], element: str, moved: bool = False)
 
 
 def _marker(text: str, start: int) -> tuple[str, str]:
-    """(version, fingerprint) of the xdlink element whose start tag opens at ``start``."""
+    """Return (version, fingerprint) of the xdlink element whose start tag opens at ``start``."""
     try:
         value = parse_tag(text, start).attrs.get(MARKER_ATTRIBUTE, "")
     except UnclosedTag:
@@ -244,12 +244,12 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None, at: int =
 
 
 def _hydrates_document(text: str) -> bool:
-    """Whether React Router or Remix hydrates the whole document (their context script)."""
+    """Return whether React Router or Remix hydrates the whole document (their context script)."""
     return "__reactRouterContext" in text or "__remixContext" in text
 
 
 def _has_template_syntax(text: str, start: int, head: Head) -> bool:
-    """Whether the head holds template syntax anywhere but in a script's text: in a tag,
+    """Return whether the head holds template syntax anywhere but in a script's text: in a tag,
     as text of its own, in the title. Template text ends the head for an HTML parser, and
     so the head scan: the head is read on to ``</head>`` or ``<body>``. A page without
     template syntax costs a search for that end and two literal searches between the
@@ -275,11 +275,11 @@ def _template_in(text: str, start: int, end: int) -> bool:
 
 
 def _template_outside_scripts(text: str, start: int, end: int, implied: bool) -> bool:
-    """Template syntax from ``start`` to ``end``, tag by tag: a script's text does not
-    count (JSON-LD and code hold braces), its tag does; the text of the other raw-text
-    elements (title, style, noscript) and of comments does. ``implied``: the page has
-    neither ``</head>`` nor ``<body>``, and its head ends at the first tag that is not a
-    head element."""
+    """Return whether there is template syntax from ``start`` to ``end``, read tag by tag:
+    a script's text does not count (JSON-LD and code hold braces), its tag does; the text
+    of the other raw-text elements (title, style, noscript) and of comments does.
+    ``implied``: the page has neither ``</head>`` nor ``<body>``, and its head ends at the
+    first tag that is not a head element."""
     position = start
     while (found := _TEMPLATE_OR_TAG.search(text, position, end)) is not None:
         at, name = found.start(), found.group(1)

@@ -24,7 +24,7 @@ class ExitCode(IntEnum):
 
 
 def exit_code(report: Report) -> ExitCode:
-    """The status a run ends with: an interruption outranks a page that failed, which
+    """Return the status a run ends with: an interruption outranks a page that failed, which
     outranks a failed ``--check``, which outranks a warning under ``--strict``."""
     if report.interrupted:
         return ExitCode.INTERRUPTED

@@ -47,7 +47,7 @@ _CHARSET_LATE = "pages that run a script before <meta charset> (xdlink runs afte
 
 
 def warnings(report: Report) -> list[Finding]:
-    """What needs a look, each with its kind; the silenced kinds left out."""
+    """Return what needs a look, each with its kind; the silenced kinds left out."""
     found = [*_config_warnings(report), *_page_warnings(report)]
     return [warning for warning in found if warning.kind not in report.silence]
 
@@ -100,14 +100,14 @@ def _header_csp(report: Report, rule: int) -> str:
 
 
 def _pages_named(report: Report, title: str, paths: list[str]) -> str:
-    """The number of pages, the title, and the first few pages by name."""
+    """Return the number of pages, the title, and the first few pages by name."""
     shown = ", ".join(report.display(path) for path in paths[:EXAMPLES])
     more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
     return f"{len(paths)} {title}: {shown}{more}"
 
 
 def unlinked(report: Report) -> list[str]:
-    """The listed domains no link leads to and no page names as its own address."""
+    """Return the listed domains no link leads to and no page names as its own address."""
     return [
         domain
         for domain in report.domains

@@ -37,7 +37,7 @@ class Line:
 
 
 def summary(report: Report) -> str:
-    """The one line that says what the run did: pages seen, changed, skipped, failed."""
+    """Return the one line that says what the run did: pages seen, changed, skipped, failed."""
     verb = "" if report.write else "would be "
     counts = report.counts
     parts = [f"{counts['seen']} pages seen"]
@@ -59,8 +59,8 @@ def summary(report: Report) -> str:
 
 
 def lines(report: Report) -> Iterator[Line]:
-    """Every line of the report but the diffs, in order: the one renderer that the command
-    line and the generator integrations share."""
+    """Yield every line of the report but the diffs, in order: this is the one renderer that
+    the command line and the generator integrations share."""
     if report.config:
         yield Line(Level.DETAIL, f"configuration: {report.config}")
     for notice in report.notices:
@@ -85,7 +85,8 @@ def lines(report: Report) -> Iterator[Line]:
 
 
 def _outcome_lines(report: Report) -> Iterator[Line]:
-    """The links to each listed domain, the files the run wrote, the script's CSP hashes."""
+    """Yield the links to each listed domain, the files the run wrote and the script's CSP
+    hashes."""
     if report.command is Command.BUILD and report.counts["seen"]:
         for domain in report.domains:
             yield Line(Level.SUMMARY, link_line(report, domain))
@@ -99,7 +100,7 @@ def _outcome_lines(report: Report) -> Iterator[Line]:
 
 
 def check_failure(report: Report) -> str:
-    """Why --check fails: how many pages would change and why, the first of them, and the
+    """Return why --check fails: how many pages would change and why, the first of them, and the
     files that would change."""
     parts = []
     if report.changed:
@@ -120,7 +121,7 @@ def check_failure(report: Report) -> str:
 
 
 def link_line(report: Report, domain: str) -> str:
-    """How many links lead to a listed domain, from how many pages, with an example."""
+    """Return how many links lead to a listed domain, from how many pages, with an example."""
     tally = report.links.get(domain)
     if tally is None:
         own = " (this site's own domain)" if domain in report.own_domains else ""
@@ -130,7 +131,7 @@ def link_line(report: Report, domain: str) -> str:
 
 
 def to_json(report: Report) -> dict[str, Any]:
-    """The report as the JSON object ``--format json`` prints; its keys are documented in
+    """Return the report as the JSON object ``--format json`` prints; its keys are documented in
     the README and stable."""
     counts = report.counts
     skipped = report.skipped

@@ -132,7 +132,7 @@ class Report:
         write: bool = True,
         check: bool = False,
     ) -> Report:
-        """An empty report for a run with these settings."""
+        """Return an empty report for a run with these settings."""
         return cls(
             command,
             root,
@@ -243,11 +243,11 @@ class Report:
         return len(self.changed) + len(files)
 
     def csp_hashes(self) -> list[str]:
-        """The script's CSP hashes, the most used first."""
+        """Return the script's CSP hashes, the most used first."""
         return [digest for digest, _ in self.hashes.most_common()]
 
     def display(self, path: str) -> str:
-        """A page's path as the user gave the site: under its folder."""
+        """Return a page's path as the user gave the site: under its folder."""
         return os.path.join(self.root, path)
 
     # --- the Python API: the views the other modules of this package decide --------------
