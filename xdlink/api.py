@@ -162,6 +162,10 @@ def _run(
     rules = tuple(rule for header_file in header_files for rule in header_file.rules)
     report.csp_rule_names = [f"{header_files[rule.file].name} ({rule.pattern})" for rule in rules]
     job = Job(command, settings, write, diff, rules, bool(rules) and settings.update_csp)
+    if command is Command.BUILD:
+        # Rendered (and cached) before the workers fork, which then neither import Jinja2
+        # nor render the script again.
+        render(ScriptConfig.of(settings))
     run(site, job, report, progress)
     if settings.update_csp and not report.interrupted and settings.external is None:
         whole = not (settings.include or settings.exclude)
