@@ -193,7 +193,7 @@ def snippet(settings: Settings, bare: bool, output_format: str) -> None:
 
 
 def _print(report: Report, run: RunOptions) -> None:
-    """The report as JSON, or as text lines by level: stdout for what was done, stderr
+    """Print the report as JSON, or as text lines by level: stdout for what was done, stderr
     for what needs a look."""
     if run.output_format == "json":
         click.echo(render.render_json(report))
@@ -232,7 +232,7 @@ def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) ->
 
 @contextlib.contextmanager
 def _progress(quiet: bool) -> Iterator[_Bar | None]:
-    """A progress bar on stderr when it is a terminal, never under CI or --quiet."""
+    """Yield a progress bar on stderr when it is a terminal; None under CI or --quiet."""
     if not sys.stderr.isatty() or os.environ.get("CI") or quiet:
         yield None
         return

@@ -105,8 +105,8 @@ def _domain_of(url: str | None) -> str | None:
 
 
 def configuration_near(folder: str | Path) -> Configuration:
-    """Return the xdlink.toml or [tool.xdlink] nearest the generator's configuration, upwards;
-    XdlinkError if it cannot be read."""
+    """Return the xdlink.toml or [tool.xdlink] nearest the generator's configuration,
+    upwards, or raise XdlinkError if it cannot be read."""
     return find_configuration(None, None, Path(folder))
 
 

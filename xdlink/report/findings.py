@@ -20,7 +20,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        """As the command line prints it after ``warning:``."""
+        """Return the warning as the command line prints it after ``warning:``."""
         return f"{self.message} [{self.kind}]"
 
 
