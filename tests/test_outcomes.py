@@ -88,6 +88,7 @@ def test_a_failed_page_carries_its_member(tmp_path: Path) -> None:
     assert report.errors == [
         f"error: cannot process {tmp_path}/index.html: {FailReason.READ_ONLY.message}"
     ]
+    assert report.failed == [("index.html", Because(FailReason.READ_ONLY))]
     assert page.read_bytes() == HEAD
 
 

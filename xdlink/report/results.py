@@ -96,7 +96,8 @@ class Report:
     changed: list[str] = field(default_factory=list)
     change_reasons: Counter[Change] = field(default_factory=Counter)
     change_examples: list[tuple[str, Change]] = field(default_factory=list)  # the first few
-    errors: list[str] = field(default_factory=list)
+    failed: list[tuple[str, Failure]] = field(default_factory=list)  # pages, and why
+    errors: list[str] = field(default_factory=list)  # their lines, and the header files'
     notices: list[str] = field(default_factory=list)
     diffs: list[bytes] = field(default_factory=list)
     # What the pages say, for the warnings.
@@ -153,6 +154,7 @@ class Report:
         """Count one page's result."""
         self.counts["seen"] += 1
         if page.failure is not None:
+            self.failed.append((page.path, page.failure))
             where = self.display(page.path)
             self.errors.append(f"error: cannot process {where}: {page.failure.message}")
             return
