@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdlink import csp
-from xdlink.domains import listed
+from xdlink.domains import domains_covering
 from xdlink.links import links_to, near_hosts, own_hosts
 from xdlink.mixpanel import (
     InitCall,
@@ -59,7 +59,7 @@ def gather_facts(
         init_unreadable=bool(calls) and init is None,
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
-        own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
+        own_domains=frozenset(domains_covering(own_hosts(source.text, lower), domains)),
         near_hosts=near_hosts(lower, domains) if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,
     )
@@ -68,8 +68,8 @@ def gather_facts(
 def _init_calls(
     source: Source, head: Head, blocks: list[Block], calls_at: tuple[int, ...]
 ) -> list[InitCall]:
-    """The page's init calls, each read from the text of the inline script that holds it:
-    the head scan has those scripts; for a call anywhere else lxml finds the script (a
+    """Return the page's init calls, each read from the text of the inline script that holds
+    it: the head scan has those scripts; for a call anywhere else lxml finds the script (a
     call shown in a code block is not one)."""
     calls_at = tuple(at for at in calls_at if not any(b.start <= at < b.end for b in blocks))
     scripts = [
@@ -82,7 +82,7 @@ def _init_calls(
 
 
 def csp_blocks(head: Head, csp_hash: str, external: bool) -> bool:
-    """Whether the page's own CSP (a meta before the script) refuses the script: inline,
+    """Return whether the page's own CSP (a meta before the script) refuses the script: inline,
     unless it allows the script's hash; from a file, unless it allows 'self'."""
     policies = head.csp_before_anchor
     if not policies:

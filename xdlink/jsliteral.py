@@ -15,7 +15,7 @@ UNKNOWN = object()
 
 
 def read_arguments(source: str, position: int) -> list[Any]:
-    """The arguments of the call whose ``(`` ends at ``position``: strings, booleans
+    """Return the arguments of the call whose ``(`` ends at ``position``: strings, booleans
     (``!0``/``!1`` too) and objects of them; UNKNOWN for anything else.
 
     Raises ValueError when the text ends before the call does.

@@ -42,14 +42,14 @@ class InitCall:
 
 
 def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
-    """Where ``mixpanel.init(`` stands in the text."""
+    """Return where ``mixpanel.init(`` stands in the text."""
     return (call.start() for call in _init_call_matches(text, start, end))
 
 
 def _init_call_matches(
     text: str, start: int = 0, end: int | None = None
 ) -> Iterator[re.Match[str]]:
-    """The ``mixpanel.init(`` calls, one regular-expression pass: its literal prefix is
+    """Return the ``mixpanel.init(`` calls, one regular-expression pass: its literal prefix is
     found as fast as str.find finds it, and most mentions of the word (the snippet has a
     dozen) fail on the character after it."""
     for call in INIT_CALL.finditer(text, start, len(text) if end is None else end):
@@ -58,7 +58,7 @@ def _init_call_matches(
 
 
 def find_init_calls(script: str) -> tuple[InitCall, ...]:
-    """The init calls in the text of one script."""
+    """Return the init calls in the text of one script."""
     return _cached_init_calls(script) if len(script) <= _CACHED_SCRIPT else (*_init_calls(script),)
 
 
@@ -78,7 +78,7 @@ def _init_calls(script: str) -> Iterator[InitCall]:
 
 
 def inits_in_tree(tree: etree._Element) -> list[InitCall]:
-    """Every ``mixpanel.init`` call in the inline scripts of a parsed page, in order."""
+    """Return every ``mixpanel.init`` call in the inline scripts of a parsed page, in order."""
     calls: list[InitCall] = []
     for script in tree.iter("script"):
         if script.get("src") is None and script.text and "mixpanel" in script.text:
@@ -95,7 +95,7 @@ def _config_from(args: list[Any]) -> MixpanelConfig | None:
 
 
 def page_init(calls: Iterable[InitCall]) -> tuple[MixpanelConfig | None, tuple[str, ...]]:
-    """The page's main init (the default instance's, else the first readable one), and
+    """Return the page's main init (the default instance's, else the first readable one), and
     every token the page names."""
     configs = [call.config for call in calls if call.config is not None]
     default = [config for config in configs if config.instance is None]

@@ -7,14 +7,15 @@ import functools
 import hashlib
 import html
 from dataclasses import dataclass
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from xdlink import __version__
 from xdlink.domains import cookie_suffixes, host_pattern
 from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.settings import Settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE = "xdlink.js.j2"
 # What wraps the script in a page served as XML.
@@ -43,7 +44,8 @@ class ScriptConfig:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The object handed to the script; short keys because it is inlined in every page."""
+        """Return the object handed to the script, with short keys, as it is inlined in every
+        page."""
         data: dict[str, Any] = {"d": host_pattern(self.domains), "p": self.param, "t": self.ttl}
         if self.fragment:
             data["f"] = 1
@@ -69,7 +71,8 @@ class RenderedScript:
         return hashlib.sha256(self.code.encode("utf-8")).hexdigest()[:12]
 
     def element(self, xml: bool = False, src: str | None = None) -> str:
-        """The element: the script inline, or (``src``) a synchronous reference to its file."""
+        """Return the element: the script inline, or (``src``) a synchronous reference to its
+        file."""
         marker = f'{MARKER_ATTRIBUTE}="{__version__} {self.fingerprint}"'
         if src is not None:
             return f'<script {marker} src="{html.escape(src)}"></script>'
@@ -79,6 +82,10 @@ class RenderedScript:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    """Return the one Jinja2 environment, every setting written out. Jinja2 is imported here, where
+    a template is rendered: reading and removing never load it."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("xdlink", "templates"),
         autoescape=False,
@@ -94,6 +101,6 @@ def _environment() -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=256)
 def render(config: ScriptConfig) -> RenderedScript:
-    """The script for one configuration (cached: a site has few of them)."""
+    """Return the script for one configuration (cached: a site has few of them)."""
     source = _environment().get_template(TEMPLATE).render(config=config.to_json())
     return RenderedScript(code=source.strip())
