@@ -218,6 +218,19 @@ def test_read_only_page_is_reported_and_left_alone(site: Path) -> None:
     assert (site / "blog" / "first-post.html").read_bytes() != before
 
 
+def test_json_report_gives_each_reason_by_its_stable_code(site: Path) -> None:
+    (site / "index.html").chmod(0o444)
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json", cwd=site)
+    assert result.exit_code == 3, output_of(result)
+    report = json.loads(result.stdout)
+    assert report["reason_codes"] == {
+        "skipped": {"fragment": 1},
+        "changed": {"new-page": 1},
+        "failed": {"index.html": "read-only"},
+    }
+    assert report["skipped"] == {"fragment (no doctype, <html>, <head> or <body>)": 1}
+
+
 def test_symlink_out_of_site_is_never_written(site: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.html"
     shutil.copy(site / "index.html", outside)
@@ -436,6 +449,7 @@ def test_json_report_keys_are_stable(site: Path) -> None:
         "placements",
         "interrupted",
         "exit_code",
+        "reason_codes",
     ]
 
 

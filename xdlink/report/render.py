@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from xdlink.outcomes import Change, Skip
 from xdlink.report.exit_code import ExitCode, exit_code
 from xdlink.report.findings import warnings
 from xdlink.report.results import LinkTally, Report
@@ -167,7 +169,25 @@ def to_json(report: Report) -> dict[str, Any]:
         "placements": dict(sorted(report.placements.items())),
         "interrupted": report.interrupted,
         "exit_code": int(exit_code(report)),
+        "reason_codes": reason_codes(report),
     }
+
+
+def reason_codes(report: Report) -> dict[str, Any]:
+    """Return the reasons by their stable codes, for tools: skipped pages and changes
+    counted by code, and each failed page with its code."""
+    return {
+        "skipped": _by_code(report.skips),
+        "changed": _by_code(report.change_reasons),
+        "failed": {path: failure.code for path, failure in report.failed},
+    }
+
+
+def _by_code(counts: Counter[Skip] | Counter[Change]) -> dict[str, int]:
+    found: Counter[str] = Counter()
+    for because, count in counts.items():
+        found[because.code] += count
+    return dict(sorted(found.items()))
 
 
 def render_json(report: Report) -> str:
