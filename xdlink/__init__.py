@@ -16,6 +16,8 @@ The pipeline, one file a step (docs/architecture.md walks one page through it):
 - ``report/`` gathers the pages' results into counts (``results.py``), says what needs a
   look (``findings.py``), writes text and JSON (``render.py``) and decides the exit
   status (``exit_code.py``).
+- ``verify/`` proves the join in a real browser after the build: the sites served, the
+  browser, the click and the landing, and the reasons it reports.
 """
 
 from __future__ import annotations

@@ -271,15 +271,16 @@ def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
 
 
 def _script_file(
-    root: str, job: Job, outcome: Outcome, done: dict[str, tuple[str, FileStatus]]
+    root: str, job: Job, outcome: Outcome, checked: dict[str, tuple[str, FileStatus]]
 ) -> tuple[str, FileStatus] | None:
-    """Write or check the script file of ``--external``, once per script in ``done``."""
+    """Write or check the script file of ``--external``, once per script: ``checked``
+    holds the files already written or checked in this chunk."""
     if job.settings.external is None or outcome.script is None:
         return None
     key = outcome.script.fingerprint
-    if key not in done:
-        done[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
-    return done[key]
+    if key not in checked:
+        checked[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
+    return checked[key]
 
 
 def _diff(relative: str, data: bytes, outcome: Outcome) -> bytes:
@@ -449,7 +450,7 @@ def _in_chunks(
         while chunks and not stopped():
             yield work(str(root), chunks.popleft())
         return
-    # Imported here: a fifth of the start-up time, for runs that use no worker.
+    # Imported here: runs that use no worker do not pay for its import (see `make bench`).
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:
