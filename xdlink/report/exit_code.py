@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from xdlink.report.findings import warnings
 
 if TYPE_CHECKING:
-    from xdlink.report.results import Report
+    from xdlink.report.results import Results
 
 
 class ExitCode(IntEnum):
@@ -23,7 +23,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-def exit_code(report: Report) -> ExitCode:
+def exit_code(report: Results) -> ExitCode:
     """Return the status a run ends with: an interruption outranks a page that failed, which
     outranks a failed ``--check``, which outranks a warning under ``--strict``."""
     if report.interrupted:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from xdlink.links import NEAR_RATIO
-from xdlink.report.results import EXAMPLES, Report
+from xdlink.report.results import EXAMPLES, Results
 from xdlink.settings import Command, WarningKind
 
 
@@ -46,20 +46,20 @@ _TEMPLATE_PAGES = (
 _CHARSET_LATE = "pages that run a script before <meta charset> (xdlink runs after it)"
 
 
-def warnings(report: Report) -> list[Finding]:
+def warnings(report: Results) -> list[Finding]:
     """Return what needs a look, each with its kind; the silenced kinds left out."""
     found = [*_config_warnings(report), *_page_warnings(report)]
     return [warning for warning in found if warning.kind not in report.silence]
 
 
-def _config_warnings(report: Report) -> Iterator[Finding]:
+def _config_warnings(report: Results) -> Iterator[Finding]:
     for text in report.config_warnings:
         yield Finding(WarningKind.CONFIG, text)
     for pattern in report.unmatched_patterns:
         yield Finding(WarningKind.UNMATCHED_PATTERN, f"{pattern} matches no page")
 
 
-def _page_warnings(report: Report) -> Iterator[Finding]:
+def _page_warnings(report: Results) -> Iterator[Finding]:
     if report.command is not Command.BUILD or not report.counts["seen"]:
         return
     for domain, (host, pages) in suggestions(report).items():
@@ -89,7 +89,7 @@ def _page_warnings(report: Report) -> Iterator[Finding]:
         )
 
 
-def _header_csp(report: Report, rule: int) -> str:
+def _header_csp(report: Results, rule: int) -> str:
     where = report.csp_rule_names[rule]
     if report.external:
         return f"pages whose Content-Security-Policy in {where} blocks the script file"
@@ -99,14 +99,14 @@ def _header_csp(report: Report, rule: int) -> str:
     )
 
 
-def _pages_named(report: Report, title: str, paths: list[str]) -> str:
+def _pages_named(report: Results, title: str, paths: list[str]) -> str:
     """Return the number of pages, the title, and the first few pages by name."""
     shown = ", ".join(report.display(path) for path in paths[:EXAMPLES])
     more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
     return f"{len(paths)} {title}: {shown}{more}"
 
 
-def unlinked(report: Report) -> list[str]:
+def unlinked(report: Results) -> list[str]:
     """Return the listed domains no link leads to and no page names as its own address."""
     return [
         domain
@@ -115,7 +115,7 @@ def unlinked(report: Report) -> list[str]:
     ]
 
 
-def suggestions(report: Report) -> dict[str, tuple[str, int]]:
+def suggestions(report: Results) -> dict[str, tuple[str, int]]:
     """For each unlinked domain, the host the site links to that it is most likely a typo
     of, with the number of pages that link to it."""
     found: dict[str, tuple[str, int]] = {}

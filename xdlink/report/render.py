@@ -14,7 +14,7 @@ from typing import Any
 from xdlink.outcomes import Change, Skip
 from xdlink.report.exit_code import ExitCode, exit_code
 from xdlink.report.findings import warnings
-from xdlink.report.results import LinkTally, Report
+from xdlink.report.results import LinkTally, Results
 from xdlink.settings import Command, WarningKind
 
 
@@ -38,7 +38,7 @@ class Line:
     kind: WarningKind | None = None
 
 
-def summary(report: Report) -> str:
+def summary(report: Results) -> str:
     """Return the one line that says what the run did: pages seen, changed, skipped, failed."""
     verb = "" if report.write else "would be "
     counts = report.counts
@@ -60,7 +60,7 @@ def summary(report: Report) -> str:
     return f"interrupted: {text}" if report.interrupted else text
 
 
-def lines(report: Report) -> Iterator[Line]:
+def lines(report: Results) -> Iterator[Line]:
     """Yield every line of the report but the diffs, in order: this is the one renderer that
     the command line and the generator integrations share."""
     if report.config:
@@ -86,7 +86,7 @@ def lines(report: Report) -> Iterator[Line]:
         yield Line(Level.ERROR, f"--strict: the run gave {len(found)} warnings (exit status 4)")
 
 
-def _outcome_lines(report: Report) -> Iterator[Line]:
+def _outcome_lines(report: Results) -> Iterator[Line]:
     """Yield the links to each listed domain, the files the run wrote and the script's CSP
     hashes."""
     if report.command is Command.BUILD and report.counts["seen"]:
@@ -101,7 +101,7 @@ def _outcome_lines(report: Report) -> Iterator[Line]:
             yield Line(Level.SUMMARY, f"script CSP hash: {digest}")
 
 
-def check_failure(report: Report) -> str:
+def check_failure(report: Results) -> str:
     """Return why --check fails: how many pages would change and why, the first of them, and the
     files that would change."""
     parts = []
@@ -122,7 +122,7 @@ def check_failure(report: Report) -> str:
     return f"--check failed: {'; '.join(parts)}; run without --check to write them"
 
 
-def link_line(report: Report, domain: str) -> str:
+def link_line(report: Results, domain: str) -> str:
     """Return how many links lead to a listed domain, from how many pages, with an example."""
     tally = report.links.get(domain)
     if tally is None:
@@ -132,7 +132,7 @@ def link_line(report: Report, domain: str) -> str:
     return f"links to {domain}: {tally.links} on {tally.pages} pages (e.g. {example})"
 
 
-def to_json(report: Report) -> dict[str, Any]:
+def to_json(report: Results) -> dict[str, Any]:
     """Return the report as the JSON object ``--format json`` prints; its keys are documented in
     the README and stable."""
     counts = report.counts
@@ -173,7 +173,7 @@ def to_json(report: Report) -> dict[str, Any]:
     }
 
 
-def reason_codes(report: Report) -> dict[str, Any]:
+def reason_codes(report: Results) -> dict[str, Any]:
     """Return the reasons by their stable codes, for tools: skipped pages and changes
     counted by code, and each failed page with its code."""
     return {
@@ -190,5 +190,5 @@ def _by_code(counts: Counter[Skip] | Counter[Change]) -> dict[str, int]:
     return dict(sorted(found.items()))
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Results) -> str:
     return json.dumps(to_json(report), indent=2, sort_keys=False)

@@ -7,19 +7,12 @@ import os
 from collections import Counter
 from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Self
 
 from xdlink.facts import NO_FACTS, Facts
 from xdlink.outcomes import Action, Change, Failure, Skip, SkipReason
 from xdlink.scan import Placement
 from xdlink.settings import Command, Settings
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from xdlink.report.exit_code import ExitCode
-    from xdlink.report.findings import Finding
-    from xdlink.report.render import Line
 
 # How many pages a warning or a failed --check names before "and N more".
 EXAMPLES = 5
@@ -73,10 +66,10 @@ class PageReport:
 
 
 @dataclass
-class Report:
+class Results:
     """The results of one run, gathered page by page. ``findings`` decides its warnings,
-    ``exit_code`` its exit status, and ``render`` its text and JSON; the methods at the
-    end of the class are the same, for the Python API."""
+    ``exit_code`` its exit status, and ``render`` its text and JSON; ``Report``, in the
+    package's ``__init__``, offers the same views as methods, for the Python API."""
 
     command: Command
     root: str = "."
@@ -132,8 +125,8 @@ class Report:
         *,
         write: bool = True,
         check: bool = False,
-    ) -> Report:
-        """Return an empty report for a run with these settings."""
+    ) -> Self:
+        """Return empty results for a run with these settings."""
         return cls(
             command,
             root,
@@ -251,54 +244,3 @@ class Report:
     def display(self, path: str) -> str:
         """Return a page's path as the user gave the site: under its folder."""
         return os.path.join(self.root, path)
-
-    # --- the Python API: the views the other modules of this package decide --------------
-
-    @property
-    def return_code(self) -> ExitCode:
-        from xdlink.report.exit_code import exit_code
-
-        return exit_code(self)
-
-    def warnings(self) -> list[Finding]:
-        from xdlink.report.findings import warnings
-
-        return warnings(self)
-
-    def suggestions(self) -> dict[str, tuple[str, int]]:
-        from xdlink.report.findings import suggestions
-
-        return suggestions(self)
-
-    def summary(self) -> str:
-        from xdlink.report.render import summary
-
-        return summary(self)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def lines(self) -> Iterator[Line]:
-        from xdlink.report.render import lines
-
-        return lines(self)
-
-    def link_line(self, domain: str) -> str:
-        from xdlink.report.render import link_line
-
-        return link_line(self, domain)
-
-    def check_failure(self) -> str:
-        from xdlink.report.render import check_failure
-
-        return check_failure(self)
-
-    def to_json(self) -> dict[str, Any]:
-        from xdlink.report.render import to_json
-
-        return to_json(self)
-
-    def render_json(self) -> str:
-        from xdlink.report.render import render_json
-
-        return render_json(self)
