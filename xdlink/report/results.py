@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
 
@@ -65,7 +65,7 @@ class PageReport:
     old_hashes: tuple[str, ...] = ()  # the CSP hashes of the scripts the page held
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Results:
     """The results of one run, gathered page by page. ``findings`` decides its warnings,
     ``exit_code`` its exit status, and ``render`` its text and JSON; ``Report``, in the
@@ -74,7 +74,6 @@ class Results:
     command: Command
     root: str = "."
     domains: tuple[str, ...] = ()
-    _: KW_ONLY
     write: bool = True
     check: bool = False
     strict: bool = False
@@ -128,9 +127,9 @@ class Results:
     ) -> Self:
         """Return empty results for a run with these settings."""
         return cls(
-            command,
-            root,
-            settings.domains,
+            command=command,
+            root=root,
+            domains=settings.domains,
             write=write,
             check=check,
             strict=settings.strict,
