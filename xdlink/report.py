@@ -86,6 +86,11 @@ _NO_INIT = (
     "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
     "app calls window.xdlink.join(mixpanel))"
 )
+_INIT_UNREADABLE = (
+    "pages whose mixpanel.init token xdlink cannot read in their HTML; it took them for "
+    "pages that start Mixpanel, with a token it leaves out of the check for more than one "
+    "token (the script reads the init as it runs, so visitors are joined there all the same)"
+)
 _NO_REFERRER = (
     "pages with links to a listed domain that cannot say where they come from, so the "
     'other site joins nobody through them: forms under <meta name="referrer" '
@@ -145,6 +150,7 @@ class Report:
     notices: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     no_init: list[str] = field(default_factory=list)
+    unread_init: list[tuple[str, str]] = field(default_factory=list)  # (page, its token)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
     no_referrer: list[str] = field(default_factory=list)
@@ -237,7 +243,9 @@ class Report:
 
     def _add_facts(self, page: PageReport) -> None:
         facts = page.facts
-        if facts.init is None and not facts.init_unreadable:
+        if facts.init_unread is not None:
+            self.unread_init.append((page.path, facts.init_unread))
+        elif facts.init is None:
             self.no_init.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
@@ -314,6 +322,8 @@ class Report:
         for kind, paths, title in listed:
             if paths:
                 yield Finding(kind, self._listed(title, paths))
+        if self.unread_init:
+            yield Finding(WarningKind.INIT_UNREADABLE, self._unread_init())
         for rule, paths in sorted(self.csp_blocking.items()):
             if paths:
                 yield Finding(WarningKind.CSP_BLOCKS, self._listed(self._header_csp(rule), paths))
@@ -348,6 +358,13 @@ class Report:
             if close:
                 found[domain] = (close[0], self.near_hosts[close[0]])
         return found
+
+    def _unread_init(self) -> str:
+        pages = [f"{self.display(path)} (token {what})" for path, what in self.unread_init]
+        more = len(pages) - EXAMPLES
+        return f"{len(pages)} {_INIT_UNREADABLE}: {', '.join(pages[:EXAMPLES])}" + (
+            f" and {more} more" if more > 0 else ""
+        )
 
     def _listed(self, title: str, paths: list[str]) -> str:
         shown = ", ".join(self.display(path) for path in paths[:EXAMPLES])
