@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from xdlink import csp
@@ -24,7 +25,9 @@ class Facts:
 
     init: MixpanelConfig | None = None
     tokens: tuple[str, ...] = ()
-    init_unreadable: bool = False
+    # When the page calls mixpanel.init but no token can be read: what its token is, as
+    # written, and why it cannot be read.
+    init_unread: str | None = None
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
     no_referrer_links: int = 0  # of those, the ones whose referrer the script cannot restore
@@ -56,7 +59,7 @@ def gather_facts(
     return Facts(
         init=init,
         tokens=tokens,
-        init_unreadable=bool(calls) and init is None,
+        init_unread=next((call.unread for call in calls), None) if init is None else None,
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
         own_domains=frozenset(domains_covering(own_hosts(source.text, lower), domains)),
@@ -68,17 +71,25 @@ def gather_facts(
 def _init_calls(
     source: Source, head: Head, blocks: list[Block], calls_at: tuple[int, ...]
 ) -> list[InitCall]:
-    """Return the page's init calls, each read from the text of the inline script that holds
-    it: the head scan has those scripts; for a call anywhere else lxml finds the script (a
-    call shown in a code block is not one)."""
+    """The page's init calls, each read from the text of the inline script that holds it
+    (with the inline scripts before it, for the names it is given): the head scan has
+    those scripts; for a call anywhere else lxml finds the script (a call shown in a code
+    block is not one)."""
     calls_at = tuple(at for at in calls_at if not any(b.start <= at < b.end for b in blocks))
-    scripts = [
-        span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
-    ]
+    scripts = head.inline_scripts
     if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
-        return [call for a, b, _ in scripts for call in find_init_calls(source.decoded(a, b))]
+        calls: list[InitCall] = []
+        for index, (a, b, _) in enumerate(scripts):
+            if any(a <= at < b for at in calls_at):
+                earlier = functools.partial(_texts, source, scripts[:index])
+                calls += find_init_calls(source.decoded(a, b), earlier)
+        return calls
     tree, _ = parse_tree(source)
     return inits_in_tree(tree) if tree is not None else []
+
+
+def _texts(source: Source, spans: list[tuple[int, int, str | None]]) -> list[str]:
+    return [source.decoded(a, b) for a, b, _ in spans]
 
 
 def csp_blocks(head: Head, csp_hash: str, external: bool) -> bool:

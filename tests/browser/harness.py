@@ -212,9 +212,11 @@ class Sites:
         fragment: bool = False,
         consent: bool = False,
         files: dict[str, str] | None = None,
+        xdlink: bool = True,
     ) -> None:
         """Write `pages` (path -> body markup) for `host`, all with `head`, and `files` (path
-        -> content) as they are, then add xdlink."""
+        -> content) as they are, then add xdlink (unless ``xdlink`` is False: the baseline,
+        the same site without it)."""
         folder = self.root / host
         shutil.rmtree(folder, ignore_errors=True)
         for path, body in pages.items():
@@ -226,6 +228,9 @@ class Sites:
             )
         for path, content in (files or {}).items():
             (folder / path).write_text(content)
+        if not xdlink:
+            self.server.capture.sites[host] = folder
+            return
         install_xdlink(
             folder,
             domains=domains,

@@ -25,10 +25,12 @@ REALISTIC = ScriptConfig(
 # (features win over bytes); the debug mode then had 150 gzipped more and took 130, and
 # consent-safe adoption 413 more; reading the storage from the page's init as it runs
 # (xdlink.join, no per-page settings), taking only visitors from a listed domain and
-# restoring the referrer at the click took 192 more. js/README.md shows where the bytes go.
+# restoring the referrer at the click took 192 more; storing no more than the page's SDK
+# keeps (Do Not Track, its cookie lifetime, nothing left behind by an SDK that never
+# starts) 202 more. js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 4370
-MAX_GZIPPED = 2270
+MAX_BYTES = 4830
+MAX_GZIPPED = 2475
 
 
 def test_size_budget() -> None:

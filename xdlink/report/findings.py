@@ -29,6 +29,11 @@ _NO_INIT = (
     "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
     "app calls window.xdlink.join(mixpanel))"
 )
+_INIT_UNREADABLE = (
+    "pages whose mixpanel.init token xdlink cannot read in their HTML, taken for pages "
+    "that start Mixpanel, their tokens left out of the check for more than one token (the "
+    "script reads the init as it runs, so visitors are joined there all the same)"
+)
 _NO_REFERRER = (
     "pages with links to a listed domain that cannot say where they come from, so the "
     'other site joins nobody through them: forms under <meta name="referrer" '
@@ -97,6 +102,16 @@ def _header_csp(report: Results, rule: int) -> str:
         f"pages whose Content-Security-Policy in {where} blocks the inline script "
         "(--update-csp writes its hash there; or allow it by hand, or use --external)"
     )
+
+
+def init_notices(report: Results) -> list[str]:
+    """Return the notice for the pages whose init token cannot be read, each named with the
+    token as written: a fact worth knowing, not a warning, as nothing needs doing."""
+    if not report.unread_init:
+        return []
+    pages = [f"{report.display(path)} (token {token})" for path, token in report.unread_init]
+    more = f" and {len(pages) - EXAMPLES} more" if len(pages) > EXAMPLES else ""
+    return [f"{len(pages)} {_INIT_UNREADABLE}: {', '.join(pages[:EXAMPLES])}{more}"]
 
 
 def _pages_named(report: Results, title: str, paths: list[str]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from xdlink.outcomes import Change, Skip
 from xdlink.report.exit_code import ExitCode, exit_code
-from xdlink.report.findings import warnings
+from xdlink.report.findings import init_notices, warnings
 from xdlink.report.results import LinkTally, Results
 from xdlink.settings import Command, WarningKind
 
@@ -65,7 +65,7 @@ def lines(report: Results) -> Iterator[Line]:
     the command line and the generator integrations share."""
     if report.config:
         yield Line(Level.DETAIL, f"configuration: {report.config}")
-    for notice in report.notices:
+    for notice in [*report.notices, *init_notices(report)]:
         yield Line(Level.NOTICE, notice)
     for error in report.errors:
         yield Line(Level.ERROR, error)
@@ -154,7 +154,7 @@ def to_json(report: Results) -> dict[str, Any]:
         "skipped": skipped,
         "changed": report.changed,
         "errors": report.errors,
-        "notices": report.notices,
+        "notices": [*report.notices, *init_notices(report)],
         "warnings": [{"kind": w.kind.value, "message": w.message} for w in warnings(report)],
         "csp_hashes": report.csp_hashes(),
         "script_files": report.script_files,

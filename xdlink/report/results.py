@@ -94,6 +94,7 @@ class Results:
     diffs: list[bytes] = field(default_factory=list)
     # What the pages say, for the warnings.
     no_init: list[str] = field(default_factory=list)
+    unread_init: list[tuple[str, str]] = field(default_factory=list)  # (page, its token)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
     no_referrer: list[str] = field(default_factory=list)
@@ -192,7 +193,9 @@ class Results:
 
     def _add_facts(self, page: PageReport) -> None:
         facts = page.facts
-        if facts.init is None and not facts.init_unreadable:
+        if facts.init_unread is not None:
+            self.unread_init.append((page.path, facts.init_unread))
+        elif facts.init is None:
             self.no_init.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
