@@ -49,8 +49,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     # .example names check the SDK's other cookie-domain rule, for TLDs longer than 4 letters;
-    # github.io, a public suffix under which the SDK's own guess of the domain fails.
-    "--host-resolver-rules=MAP *.test 127.0.0.1,MAP *.example 127.0.0.1,MAP *.github.io 127.0.0.1",
+    # github.io, a public suffix under which the SDK's own guess of the domain fails;
+    # *.test. for hosts written with their trailing dot (site-b.test.).
+    "--host-resolver-rules=MAP *.test 127.0.0.1,MAP *.test. 127.0.0.1,"
+    "MAP *.example 127.0.0.1,MAP *.github.io 127.0.0.1",
 ]
 
 
@@ -212,9 +214,10 @@ class Sites:
         fragment: bool = False,
         consent: bool = False,
         files: dict[str, str] | None = None,
+        xdlink: bool = True,
     ) -> None:
         """Write `pages` (path -> body markup) for `host`, all with `head`, and `files` (path
-        -> content) as they are, then add xdlink."""
+        -> content) as they are, then add xdlink (unless not `xdlink`: the baseline)."""
         folder = self.root / host
         shutil.rmtree(folder, ignore_errors=True)
         for path, body in pages.items():
@@ -226,15 +229,16 @@ class Sites:
             )
         for path, content in (files or {}).items():
             (folder / path).write_text(content)
-        install_xdlink(
-            folder,
-            domains=domains,
-            token=token,
-            ttl=ttl,
-            param=param,
-            fragment=fragment,
-            consent=consent,
-        )
+        if xdlink:
+            install_xdlink(
+                folder,
+                domains=domains,
+                token=token,
+                ttl=ttl,
+                param=param,
+                fragment=fragment,
+                consent=consent,
+            )
         self.server.capture.sites[host] = folder
 
     # --- what the capture server saw ---
