@@ -44,11 +44,17 @@ def link(href: str, attributes: str = "") -> str:
     return f'<a id="go" href="{href}"{attributes}>go</a>'
 
 
-def form(action: str, method: str, button: str = "", field: str = "q") -> str:
+def form(action: str, method: str, button: str = "", attributes: str = "") -> str:
     return (
-        f'<form action="{action}" method="{method}"><input name="{field}" value="x y">'
+        f'<form action="{action}" method="{method}"{attributes}><input name="q" value="x y">'
         f"{button or '<button id=go>go</button>'}</form>"
     )
+
+
+ELSEWHERE = f"http://{LOOKALIKE}:{{port}}/landing.html"
+# The page cancels the button's submission and submits the form from script, which goes to
+# the form's own action: the button's formaction no longer counts.
+RESUBMIT = ' onsubmit="event.preventDefault(); this.submit()"'
 
 
 LANDING = "{b}/landing.html"
@@ -107,13 +113,32 @@ CASES: dict[str, Case] = {
         form(LANDING + "?dropped=1", "post", '<button id="go" formmethod="get">go</button>')
     ),
     "formaction to a lookalike on a form to B": Case(
-        form(
-            LANDING,
-            "get",
-            f'<button id="go" formaction="http://{LOOKALIKE}:{{port}}/landing.html">go</button>',
-        ),
+        form(LANDING, "get", f'<button id="go" formaction="{ELSEWHERE}">go</button>'),
         host=LOOKALIKE,
         joins=False,
+    ),
+    "cancelled, then form.submit() to the form's action": Case(
+        form(LANDING, "get", f'<button id="go" formaction="{ELSEWHERE}">go</button>', RESUBMIT)
+    ),
+    "cancelled, then form.submit() to a lookalike": Case(
+        form(ELSEWHERE, "get", f'<button id="go" formaction="{LANDING}">go</button>', RESUBMIT),
+        host=LOOKALIKE,
+        joins=False,
+    ),
+    "form.submit() of a GET form": Case(
+        form(
+            LANDING + "#s",
+            "get",
+            '<button id="go" type="button" onclick="form.submit()">go</button>',
+        )
+    ),
+    "requestSubmit(button)": Case(
+        form(
+            "/search",
+            "get",
+            '<button id="go" type="button" onclick="form.requestSubmit(s)">go</button>'
+            f'<button id="s" formaction="{LANDING}?r=1" formmethod="post">s</button>',
+        )
     ),
     "lookalike host": Case(
         link(f"http://{LOOKALIKE}:{{port}}/landing.html?l=1"), host=LOOKALIKE, joins=False
