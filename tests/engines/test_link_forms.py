@@ -30,6 +30,8 @@ SUBSET = [
     "button formaction GET",
     "button formaction POST",
     "formmethod post on a GET form",
+    "cancelled, then form.submit() to the form's action",
+    "requestSubmit(button)",
     "empty #",
     "credentials",
     "trailing dot",
