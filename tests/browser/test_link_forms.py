@@ -156,7 +156,7 @@ class Journey:
     device: str  # A's
     arrived: str  # the landing page's address as committed, before any script ran
     requested: tuple[str, str, str]  # the landing request: method, target, body
-    address: str  # location.href once the page is loaded
+    address: tuple[str, str]  # location.href and document.URL once the page is loaded
     landed_device: str  # of the landing page's first event
 
 
@@ -204,7 +204,7 @@ def landing(sites: Sites, case: Case, device: str, evaluate: Callable[[str], Any
         device=device,
         arrived=evaluate("window.arrived"),
         requested=(requests[0].method, requests[0].target, requests[0].body),
-        address=evaluate("location.href"),
+        address=tuple(evaluate("[location.href, document.URL]")),
         landed_device=landed["$device_id"],
     )
 
@@ -253,7 +253,7 @@ def assert_like_baseline(baseline: Journey, journey: Journey, joins: bool) -> No
         assert journey.arrived == baseline.arrived
         assert journey.requested == baseline.requested
         assert journey.landed_device != journey.device
-    assert journey.address == without_param(baseline.address)
+    assert journey.address == tuple(map(without_param, baseline.address))
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
