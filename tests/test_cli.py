@@ -173,7 +173,7 @@ def test_idn_and_wildcard_domains(site: Path) -> None:
     )
     assert result.exit_code == 0, output_of(result)
     page = (site / "index.html").read_text()
-    assert r'"d":"(^|\\.)(xn--bcher-kva\\.example)$|\\.(example\\.org)$"' in page
+    assert r'"d":"(^|\\.)(xn--bcher-kva\\.example)\\.?$|\\.(example\\.org)\\.?$"' in page
 
 
 @pytest.mark.parametrize(

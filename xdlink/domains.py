@@ -165,8 +165,9 @@ def _is_ip(host: str) -> bool:
 
 
 def host_pattern(domains: tuple[str, ...]) -> str:
-    """Return a regular expression for the hosts the listed domains cover: ``b.com`` itself and
-    its subdomains on a dot boundary (never ``notb.com``), ``*.b.com`` its subdomains only.
+    """Return a regular expression for the hosts the listed domains cover: ``b.com`` itself
+    and its subdomains on a dot boundary (never ``notb.com``), ``*.b.com`` its subdomains
+    only; each also written as a fully qualified name with its trailing dot (``b.com.``).
 
     Domains are validated host names (letters, digits, hyphens, dots), so escaping the dots
     is all they need; the script builds the expression with RegExp(), a data structure,
@@ -176,9 +177,9 @@ def host_pattern(domains: tuple[str, ...]) -> str:
     wild = [domain[2:].replace(".", "\\.") for domain in domains if domain.startswith("*.")]
     parts = []
     if plain:
-        parts.append("(^|\\.)(" + "|".join(plain) + ")$")
+        parts.append("(^|\\.)(" + "|".join(plain) + ")\\.?$")
     if wild:
-        parts.append("\\.(" + "|".join(wild) + ")$")
+        parts.append("\\.(" + "|".join(wild) + ")\\.?$")
     return "|".join(parts) or "$^"
 
 
