@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from xdlink.api import make_settings
@@ -153,6 +155,40 @@ def test_idn_link_written_in_unicode_counts() -> None:
     assert links('<a href="https://xn--bcher-kva.example/">b</a>', settings) == {
         "xn--bcher-kva.example": 1
     }
+
+
+# How a link may write a listed domain's host, and whether it counts: the same as the host
+# a browser's URL parser gives (whatwg: user info dropped, case folded, entities decoded
+# by the HTML parser, a trailing dot kept as the same host).
+HOST_FORMS = {
+    "plain": ('<a href="https://shop.example/p">x</a>', True),
+    "upper case": ('<a href="HTTPS://SHOP.EXAMPLE/p">x</a>', True),
+    "scheme-relative": ('<a href="//shop.example/p">x</a>', True),
+    "user info": ('<a href="https://user:pw@shop.example/p">x</a>', True),
+    "port": ('<a href="https://shop.example:8443/p">x</a>', True),
+    "trailing dot": ('<a href="https://shop.example./p">x</a>', True),
+    "entity in the host": ('<a href="https://&#115;hop.example/p">x</a>', True),
+    "unquoted": ("<a href=https://shop.example/p>x</a>", True),
+    "query only": ('<a href="https://shop.example?q=1">x</a>', True),
+    "subdomain": ('<a href="https://www.shop.example/">x</a>', True),
+    "in the path of another host": ('<a href="https://other.example/shop.example">x</a>', False),
+    "in a query": ('<a href="https://other.example/?to=https://shop.example/">x</a>', False),
+    "look-alike": ('<a href="https://shop.example.evil.test/">x</a>', False),
+    "user info naming it": ('<a href="https://shop.example@evil.test/">x</a>', False),
+    "mailto": ('<a href="mailto:team@shop.example">x</a>', False),
+}
+
+
+@pytest.mark.parametrize(("body", "counts"), HOST_FORMS.values(), ids=HOST_FORMS.keys())
+def test_a_host_counts_as_the_browser_resolves_it(body: str, counts: bool) -> None:
+    import html5lib
+
+    (anchor,) = html5lib.parse(page(body=body).decode(), namespaceHTMLElements=False).iter("a")
+    host = urlsplit(anchor.get("href")).hostname
+    resolved = host is not None and host.rstrip(".").endswith("shop.example")
+    resolved = resolved and not host.rstrip(".").endswith(".example.evil.test")
+    assert resolved is counts, "the table agrees with the URL parser"
+    assert links(body) == ({"shop.example": 1} if counts else {})
 
 
 def test_canonical_and_og_url_name_the_site_itself() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from xdlink import csp
 from xdlink.domains import domains_covering
-from xdlink.links import links_to, near_hosts, own_hosts
+from xdlink.links import LinkedHosts, links_to, own_hosts
 from xdlink.mixpanel import (
     InitCall,
     MixpanelConfig,
@@ -55,7 +55,8 @@ def gather_facts(
     calls = _init_calls(source, head, blocks, calls_at)
     init, tokens = page_init(calls)
     lower = source.lowered()
-    links, no_referrer = links_to(source.text, domains, lower, head.region_end)
+    hosts = LinkedHosts(lower, domains)
+    links, no_referrer = links_to(source.text, domains, lower, head.region_end, hosts)
     return Facts(
         init=init,
         tokens=tokens,
@@ -63,7 +64,7 @@ def gather_facts(
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
         own_domains=frozenset(domains_covering(own_hosts(source.text, lower), domains)),
-        near_hosts=near_hosts(lower, domains) if typo_hints else frozenset(),
+        near_hosts=hosts.near() if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,
     )
 

@@ -1,9 +1,9 @@
 """Where a page's links lead and which address it gives as its own, read from its text.
 
 A link is an ``<a>`` (``href``, or an SVG ``xlink:href``), ``<area>`` or ``<form action>``
-tag whose URL's host a listed domain covers. The tags are found from the domain names
-in the text (``str.find``) and read with the tokenizer's own tag reader, so a page with no
-mention of a listed domain costs one pass of ``str.find``; tags inside comments and
+tag whose URL's host a listed domain covers. The tags are found from the hosts that follow
+``//`` in the text, in one pass for every listed domain and for the hosts that look like a
+domain's typo, and read with the tokenizer's own tag reader; tags inside comments and
 raw-text elements (scripts, styles, ``<noscript>``, ``<textarea>``) are not links.
 """
 
@@ -61,9 +61,10 @@ def _host(url: str) -> str | None:
     return host.rstrip(".")
 
 
-# What may follow "//" in an absolute or scheme-relative URL: its host, in the lowered
-# view. One search with a two-character literal prefix, cheaper than matching attributes.
-_AFTER_SLASHES = re.compile(r"//([a-z0-9\x80-\xff][a-z0-9\x80-\xff.-]*)")
+# What follows "//" in an absolute or scheme-relative URL, in the lowered view: any user
+# info, then the host as written (entities, UTF-8 read as latin-1 and Unicode included),
+# up to the first character that ends a host. One search with a two-character prefix.
+_AFTER_SLASHES = re.compile(r"//(?:[^\s/?#@\"'<>\\]*@)?((?:&#|[^\s/?#:@\"'<>\\])+)")
 # A URL attribute's start, just before a host found by _AFTER_SLASHES.
 _URL_ATTRIBUTE_BEFORE = re.compile(
     r"(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*(?:https?:)?\Z"
@@ -72,18 +73,40 @@ _URL_ATTRIBUTE_BEFORE = re.compile(
 NEAR_RATIO = 0.8
 
 
-def near_hosts(lowered: str, domains: tuple[str, ...]) -> frozenset[str]:
-    """Return the hosts of the page's link URLs that look like a typo of a listed domain (close to
-    one that does not cover it), for the report's "did you mean" on a domain without links.
+class LinkedHosts:
+    """The hosts a page's text names after ``//``, read once for the links to the listed
+    domains and for the hosts that look like their typo; each host is judged once per
+    site (cached)."""
 
-    Read in the same pass as the rest of the page: a candidate host is checked against the
-    domains once per site (cached), and only a close one has its attribute checked."""
-    found = set()
-    for match in _AFTER_SLASHES.finditer(lowered):
-        host = match.group(1).rstrip(".")
-        if _near(host, domains) and _in_url_attribute(lowered, match.start()):
-            found.add(host)
-    return frozenset(found)
+    def __init__(self, lowered: str, domains: tuple[str, ...]) -> None:
+        self.lowered = lowered
+        self.domains = domains
+        self.found = [(m.start(), m.group(1)) for m in _AFTER_SLASHES.finditer(lowered)]
+
+    def positions(self, domain: str) -> list[int]:
+        """Return where a host the domain covers follows ``//``."""
+        return [at for at, raw in self.found if domain in _judged(raw, self.domains)[0]]
+
+    def near(self) -> frozenset[str]:
+        """Return the hosts of link URLs that look like a typo of a listed domain (close to
+        one that does not cover it), for the report's "did you mean" on a domain without
+        links; only a close host has its attribute checked."""
+        return frozenset(
+            raw.rstrip(".")
+            for at, raw in self.found
+            if _judged(raw, self.domains)[1] and _in_url_attribute(self.lowered, at)
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _judged(raw: str, domains: tuple[str, ...]) -> tuple[frozenset[str], bool]:
+    """Return the listed domains that cover a host as written after ``//``, and whether it
+    looks like a typo of one."""
+    host = _host("//" + (html.unescape(_as_utf8(raw)) if "&" in raw else _as_utf8(raw)))
+    if host is None:
+        return frozenset(), False
+    covering = frozenset(domain for domain in domains if host_matches(host, domain))
+    return covering, _near(raw.rstrip("."), domains)
 
 
 def _in_url_attribute(lowered: str, slashes: int) -> bool:
@@ -103,16 +126,22 @@ def is_near(host: str, domain: str) -> bool:
 
 
 def links_to(
-    text: str, domains: tuple[str, ...], lowered: str | None = None, markup_at: int = 0
+    text: str,
+    domains: tuple[str, ...],
+    lowered: str | None = None,
+    markup_at: int = 0,
+    hosts: LinkedHosts | None = None,
 ) -> tuple[dict[str, int], int]:
     """Return how many link tags of the page lead to each listed domain (domains with none are
     left out), and how many of them send no referrer that the script can restore (see
     ``_no_referrer``). ``text`` is the page's text view (for UTF-8 pages, bytes read as
     latin-1); ``lowered``, ``lower_view(text)``, when the caller has it. ``markup_at``: a
     position where the tokenizer is outside comments and raw text (where the head scan
-    stopped), from which the links after it are told from text."""
+    stopped), from which the links after it are told from text. ``hosts``: the page's
+    ``LinkedHosts``, when the caller has them."""
     lowered = lowered if lowered is not None else lower_view(text)
-    live = _live_links(text, lowered, domains, markup_at)
+    hosts = hosts if hosts is not None else LinkedHosts(lowered, domains)
+    live = _live_links(text, lowered, hosts, markup_at)
     counts = {domain: len(links) for domain, links in live.items() if links}
     if not counts:
         return counts, 0
@@ -123,7 +152,8 @@ def links_to(
 
 def link_urls(text: str, domain: str) -> list[str]:
     """Return the URLs of the page's link tags that lead to ``domain``, in document order."""
-    return [url for url, _ in _live_links(text, lower_view(text), (domain,))[domain]]
+    lowered = lower_view(text)
+    return [url for url, _ in _live_links(text, lowered, LinkedHosts(lowered, (domain,)))[domain]]
 
 
 # The landing page takes the value only from a listed domain's page, and the script makes
@@ -157,12 +187,13 @@ def _no_referrer(raw_tag: str, forms_blocked: bool) -> bool:
 
 
 def _live_links(
-    text: str, lowered: str, domains: tuple[str, ...], markup_at: int = 0
+    text: str, lowered: str, hosts: LinkedHosts, markup_at: int = 0
 ) -> dict[str, list[tuple[str, str]]]:
     """Return the URLs and tags of the link tags leading to each domain, without those that are
     text (in comments and raw-text elements): one inert pass for all the domains, from
     ``markup_at`` when no link comes before it."""
-    found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
+    domains = hosts.domains
+    found = {domain: _link_candidates(text, hosts, domain) for domain in domains}
     starts = [links[0][0] for links in found.values() if links]
     if not starts:
         return {domain: [] for domain in domains}
@@ -174,10 +205,10 @@ def _live_links(
     }
 
 
-def _link_candidates(text: str, lowered: str, domain: str) -> list[tuple[int, str, str]]:
+def _link_candidates(text: str, hosts: LinkedHosts, domain: str) -> list[tuple[int, str, str]]:
     """Return the link tags that lead to ``domain`` (start, URL and the tag's source), in
     document order, inert or not."""
-    starts = {position for form in _domain_forms(domain) for position in _positions(lowered, form)}
+    starts = hosts.positions(domain)
     tags = dict(tag for tag in (_enclosing_tag(text, start) for start in starts) if tag)
     urls = [(start, _url_to(tags[start], domain), tags[start]) for start in sorted(tags)]
     return [(start, url, tag) for start, url, tag in urls if url is not None]
@@ -202,15 +233,6 @@ class _Inert:
     def covers(self, position: int) -> bool:
         index = bisect.bisect_right(self.starts, position) - 1
         return index >= 0 and position < self.ends[index]
-
-
-def _positions(lowered: str, form: str) -> list[int]:
-    found = []
-    position = lowered.find(form)
-    while position >= 0:
-        found.append(position)
-        position = lowered.find(form, position + len(form))
-    return found
 
 
 @functools.lru_cache(maxsize=4096)
@@ -275,14 +297,3 @@ def _enclosing_tag(text: str, position: int) -> tuple[int, str] | None:
     start = text.rfind("<", 0, position)
     raw = tag_source(text, start) if start >= 0 else None
     return None if raw is None or start + len(raw) <= position else (start, raw)
-
-
-@functools.lru_cache(maxsize=64)
-def _domain_forms(domain: str) -> tuple[str, ...]:
-    """Return the domain as links may write it: ASCII, Unicode, and UTF-8 bytes read as latin-1
-    (the view of a UTF-8 page), each lower-cased as ``Source.lowered`` lowers the view of a
-    page of its kind."""
-    ascii_name = domain.removeprefix("*.")
-    unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
-    as_latin1 = unicode_name.encode("utf-8").decode("latin-1")
-    return tuple(sorted({ascii_name, unicode_name.lower(), lower_view(as_latin1)}))
