@@ -17,6 +17,15 @@ from tests.test_cli import DOMAINS, invoke, output_of, snapshot
 HEAD = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head>'
 
 
+# PostHog's official snippet and init, as its documentation gives them.
+POSTHOG_SNIPPET = (
+    "<script>"
+    + (ROOT / "tests" / "browser" / "posthog-snippet.js").read_text()
+    + "posthog.init('phc_abc', {api_host: 'https://us.i.posthog.com', defaults: '2025-05-24'})"
+    + "</script>"
+)
+
+
 def page(body: str = "", head: str = "") -> str:
     return HEAD.replace("</head>", f"{head}</head>") + f"<body>{body}</body></html>\n"
 
@@ -177,21 +186,24 @@ def test_a_file_of_another_tool_with_a_hash_name_stays(site: Path) -> None:
 
 
 def test_no_init_warning_names_the_ways_a_visitor_is_still_joined(tmp_path: Path) -> None:
-    """Only pages with no mixpanel.init at all: one whose token is a variable is read by
-    the script as it runs."""
+    """Only pages with no mixpanel.init or posthog.init at all (a parked snippet counts):
+    one whose token is a variable is read by the script as it runs."""
     site = make_site(
         tmp_path / "site",
         {
             "none.html": page("<p>no Mixpanel</p>"),
             "variable.html": page("<script>mixpanel.init(window.TOKEN)</script>"),
+            "posthog.html": page(POSTHOG_SNIPPET),
+            "parked.html": page(POSTHOG_SNIPPET.replace("<script>", '<script type="text/plain">')),
         },
     )
     result = invoke("build", site, "-d", DOMAINS)
     assert result.exit_code == 0
-    assert "warning: 1 pages with no mixpanel.init in their HTML" in result.stderr
+    assert "warning: 1 pages with no mixpanel.init or posthog.init in their HTML" in result.stderr
     assert "window.xdlink.join(mixpanel)" in result.stderr
     assert "none.html" in result.stderr
-    assert "variable.html" not in result.stderr
+    for started in ("variable.html", "posthog.html", "parked.html"):
+        assert started not in result.stderr
 
 
 def test_a_listed_domain_that_looks_like_a_typo_is_named(tmp_path: Path) -> None:

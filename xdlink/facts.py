@@ -1,14 +1,17 @@
-"""What one page tells the site report: its Mixpanel init, CSP, links and own address."""
+"""What one page tells the site report: the analytics SDKs it starts (its Mixpanel and
+PostHog inits), CSP, links and own address."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
-from xdlink import csp
+from xdlink import csp, posthog
 from xdlink.domains import listed
 from xdlink.links import links_to, near_hosts, own_hosts
 from xdlink.mixpanel import (
-    InitCall,
     MixpanelConfig,
     find_init_calls,
     inits_in_tree,
@@ -16,6 +19,18 @@ from xdlink.mixpanel import (
 )
 from xdlink.scan import Block, Head
 from xdlink.source import Source, parse_tree
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+Call = TypeVar("Call")
+
+
+class Sdk(enum.Enum):
+    """An analytics SDK xdlink joins; the value is how messages name it."""
+
+    MIXPANEL = "Mixpanel"
+    POSTHOG = "PostHog"
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,9 @@ class Facts:
     init: MixpanelConfig | None = None
     tokens: tuple[str, ...] = ()
     init_unreadable: bool = False
+    sdks: frozenset[Sdk] = frozenset()  # the SDKs whose init the page holds
+    posthog_init: posthog.PostHogConfig | None = None
+    posthog_keys: tuple[str, ...] = ()
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
     no_referrer_links: int = 0  # of those, the ones whose referrer the script cannot restore
@@ -45,18 +63,29 @@ def gather_facts(
     calls_at: tuple[int, ...],
     domains: tuple[str, ...],
     typo_hints: bool = True,
+    posthog_at: tuple[int, ...] = (),
 ) -> Facts:
-    """Read the page's Mixpanel init, its links to the listed domains, which of them it
-    names as its own address, and (``typo_hints``, unless that warning is silenced) the
-    hosts it links to that look like a domain's typo."""
-    calls = _init_calls(source, head, blocks, calls_at)
+    """Read the page's Mixpanel and PostHog inits (at ``calls_at`` and ``posthog_at``), its
+    links to the listed domains, which of them it names as its own address, and
+    (``typo_hints``, unless that warning is silenced) the hosts it links to that look like
+    a domain's typo."""
+    calls = _init_calls(source, head, blocks, calls_at, find_init_calls, inits_in_tree)
     init, tokens = page_init(calls)
+    posthog_calls = _init_calls(
+        source, head, blocks, posthog_at, posthog.find_init_calls, posthog.inits_in_tree
+    )
+    posthog_init, posthog_keys = posthog.page_init(posthog_calls)
+    sdks = {Sdk.MIXPANEL} if calls else set()
+    sdks |= {Sdk.POSTHOG} if posthog_calls else set()
     lower = source.lowered()
     links, no_referrer = links_to(source.text, domains, lower, head.region_end)
     return Facts(
         init=init,
         tokens=tokens,
         init_unreadable=bool(calls) and init is None,
+        sdks=frozenset(sdks),
+        posthog_init=posthog_init,
+        posthog_keys=posthog_keys,
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
         own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
@@ -66,19 +95,25 @@ def gather_facts(
 
 
 def _init_calls(
-    source: Source, head: Head, blocks: list[Block], calls_at: tuple[int, ...]
-) -> list[InitCall]:
-    """The page's init calls, each read from the text of the inline script that holds it:
-    the head scan has those scripts; for a call anywhere else lxml finds the script (a
-    call shown in a code block is not one)."""
+    source: Source,
+    head: Head,
+    blocks: list[Block],
+    calls_at: tuple[int, ...],
+    find: Callable[[str], Sequence[Call]],
+    in_tree: Callable[[etree._Element], list[Call]],
+) -> list[Call]:
+    """One SDK's init calls in the page (``find`` reads them from a script's text,
+    ``in_tree`` from a parsed page), each read from the text of the inline script that
+    holds it: the head scan has those scripts; for a call anywhere else lxml finds the
+    script (a call shown in a code block is not one)."""
     calls_at = tuple(at for at in calls_at if not any(b.start <= at < b.end for b in blocks))
     scripts = [
         span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
     ]
     if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
-        return [call for a, b, _ in scripts for call in find_init_calls(source.decoded(a, b))]
+        return [call for a, b, _ in scripts for call in find(source.decoded(a, b))]
     tree, _ = parse_tree(source)
-    return inits_in_tree(tree) if tree is not None else []
+    return in_tree(tree) if tree is not None else []
 
 
 def csp_blocks(head: Head, csp_hash: str, external: bool) -> bool:

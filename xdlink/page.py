@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from xdlink import posthog
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import init_call_positions
 from xdlink.scan import (
@@ -137,7 +138,9 @@ def build_page(
     if isinstance(source, str):
         return Outcome(Action.SKIPPED, reason=source)
     calls = tuple(init_call_positions(source.text))
-    head = scan_head(source.text, source.start, until=max(calls, default=0) + 1)
+    posthog_calls = tuple(posthog.init_call_positions(source.text))
+    last_call = max(calls + posthog_calls, default=0)
+    head = scan_head(source.text, source.start, until=last_call + 1)
     if head.react_rendered and _hydrates_document(source.text):
         head = scan_head(source.text, source.start, to_head_end=True)
     if not head.is_document:
@@ -154,7 +157,9 @@ def build_page(
             return Outcome(Action.REMOVED, output, reason=AMP_REASON, why=AMP_REASON)
         return Outcome(Action.SKIPPED, reason=AMP_REASON)
     typo_hints = WarningKind.UNLINKED_DOMAIN not in settings.silence
-    facts = gather_facts(source, head, blocks, calls, settings.domains, typo_hints)
+    facts = gather_facts(
+        source, head, blocks, calls, settings.domains, typo_hints, posthog_at=posthog_calls
+    )
     script = _script(settings)
     if csp_blocks(head, script.sha256, settings.external is not None):
         facts = dataclasses.replace(facts, csp_blocks=True)

@@ -82,9 +82,9 @@ class Finding:
 
 
 _NO_INIT = (
-    "pages with no mixpanel.init in their HTML (a visitor is joined there only if the page "
-    "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
-    "app calls window.xdlink.join(mixpanel))"
+    "pages with no mixpanel.init or posthog.init in their HTML (a visitor is joined there "
+    "only if the page starts Mixpanel or PostHog later, through a consent banner's snippet "
+    "or a script file, or if its app calls window.xdlink.join(mixpanel))"
 )
 _NO_REFERRER = (
     "pages with links to a listed domain that cannot say where they come from, so the "
@@ -237,7 +237,7 @@ class Report:
 
     def _add_facts(self, page: PageReport) -> None:
         facts = page.facts
-        if facts.init is None and not facts.init_unreadable:
+        if not facts.sdks:
             self.no_init.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
