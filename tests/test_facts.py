@@ -8,10 +8,10 @@ from tests.helpers import ROOT
 from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
-from xdlink.facts import Sdk
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import build_page
 from xdlink.script import ScriptConfig, render
+from xdlink.sdks import Sdk
 from xdlink.settings import Settings
 
 SETTINGS = make_settings(["shop.example", "docs.example.org"])

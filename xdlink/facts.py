@@ -3,7 +3,6 @@ PostHog inits), CSP, links and own address."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -18,19 +17,13 @@ from xdlink.mixpanel import (
     page_init,
 )
 from xdlink.scan import Block, Head
+from xdlink.sdks import Sdk
 from xdlink.source import Source, parse_tree
 
 if TYPE_CHECKING:
     from lxml import etree
 
 Call = TypeVar("Call")
-
-
-class Sdk(enum.Enum):
-    """An analytics SDK xdlink joins; the value is how messages name it."""
-
-    MIXPANEL = "Mixpanel"
-    POSTHOG = "PostHog"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from xdlink.scan import (
     scan_head,
 )
 from xdlink.script import RenderedScript, ScriptConfig, render
+from xdlink.sdks import Variant
 from xdlink.settings import Settings, WarningKind
 from xdlink.source import PageError, Source, read_source
 
@@ -160,7 +161,7 @@ def build_page(
     facts = gather_facts(
         source, head, blocks, calls, settings.domains, typo_hints, posthog_at=posthog_calls
     )
-    script = _script(settings)
+    script = _script(settings, Variant.of(facts.sdks))
     if csp_blocks(head, script.sha256, settings.external is not None):
         facts = dataclasses.replace(facts, csp_blocks=True)
     src = None
@@ -308,5 +309,5 @@ def _template_outside_scripts(text: str, start: int, end: int, implied: bool) ->
 
 
 @functools.lru_cache(maxsize=64)
-def _script(settings: Settings) -> RenderedScript:
-    return render(ScriptConfig.of(settings))
+def _script(settings: Settings, variant: Variant) -> RenderedScript:
+    return render(ScriptConfig.of(settings, variant))

@@ -50,3 +50,16 @@ def test_without_xdlink_posthog_splits_the_visitor(
         assert event["$device_id"] == event["distinct_id"], event
     assert on_b["distinct_id"] != on_a["distinct_id"]
     assert on_b["$session_id"] != on_a["$session_id"]
+
+
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+def test_posthog_alone_is_joined(browsing: Browsing, sites: Sites, sdk: str) -> None:
+    """With xdlink, B's first page view is A's visitor in A's session, from a clean address."""
+    build_pair(sites, sdk)
+    page = browsing.page()
+    on_a, on_b = visit_a_then_b(page, sites)
+    assert on_b["distinct_id"] == on_a["distinct_id"] == on_a["$device_id"]
+    assert on_b["$device_id"] == on_a["$device_id"]
+    assert on_b["$session_id"] == on_a["$session_id"]
+    assert on_b["$current_url"] == sites.url(SITE_B, LANDING)
+    assert page.url == sites.url(SITE_B, LANDING)

@@ -1,0 +1,183 @@
+// xdlink's browser script, the part every variant shares: one visitor counted as one user
+// across the listed domains by the analytics SDKs a page starts.
+//
+// js/build.mjs composes this file with one module per SDK (mixpanel.js, posthog.js) into one
+// template per combination: the modules go where SDK_MODULES stands, and FORMAT becomes 1
+// for a variant that reads and writes format 1 only (Mixpanel alone), 2 for the others. XDLINK_CONFIG becomes `{{ config|tojson }}`
+// (ScriptConfig.to_json in xdlink/script.py):
+//   d  a regular expression source matching the listed domains' hosts (a listed b.com
+//      and its subdomains on a dot boundary; *.b.com its subdomains only)
+//   p  parameter name      t  seconds a decorated link stays valid
+//   f  carry the value in the #fragment instead of the query
+//   s  public suffixes above the listed domains (github.io): domains no cookie may name
+//
+// The value:
+//   format 1 (no PostHog id):  1<kind>.<Mixpanel device id>.<unix seconds>.<binding>
+//   format 2 (a PostHog id):   2<kind>.<Mixpanel device id>.<PostHog id>.<PostHog session>.<unix seconds>.<binding>
+//   kind "d": the sender's Mixpanel distinct_id is "$device:" + id (mixpanel-browser >= 2.46);
+//   "i": it is the id itself (older SDKs); "n": no Mixpanel id (then empty). The PostHog id
+//   is the visitor's anonymous (device) id, the session id is empty when none goes on.
+//   The binding hashes everything before it with this browser's user agent, language and
+//   time zone: a link opened in another browser, or after the TTL, joins nobody.
+//
+// Landing: a value is taken only from a page of a listed domain (document.referrer), checked,
+// and held in the page; nothing is stored. Each SDK module hands its part to its SDK at the
+// page's own init, and says when it is done with it.
+//
+// Debug mode: with localStorage.xdlink_debug == "1" on a domain, the console is told
+// "xdlink: decorated <url>" at a click, and on landing "xdlink: held <id>" (checked,
+// waiting for the SDK), "xdlink: adopted <id>" or "xdlink: refused <reason>"
+// (doubled, malformed, referrer, expired, other-browser, opted-out, identified, cookieless).
+// `xdlink verify` reads the same lines.
+((config) => {
+  // Reading storage throws where it is blocked; a debug line must never break the page.
+  const log = (text, what = 'refused') => {
+    try {
+      localStorage.xdlink_debug == '1' && console.info('xdlink:', what, text);
+    } catch {}
+  };
+  const doc = document;
+  const host = location.hostname;
+  const nav = navigator;
+  const param = config.p;
+  const domains = RegExp(config.d);
+  const define = Object.defineProperty;
+  // Ids: crypto.randomUUID, its 36-character fallback, and Mixpanel's older
+  // time-random-useragent-screen-time hex form, which can hold "--" (a negative xor).
+  // PostHog's ids are UUIDv7 unless the site makes its own (get_device_id): word characters.
+  const VALUE =
+    FORMAT == 1
+      ? /^(1([di])\.([\da-f-]{16,80})\.(\d+))\./
+      : /^((?:1([di])\.([\da-f-]{16,80})|2([din])\.([\da-f-]{16,80})?\.([\w-]{8,80})?\.([\da-f-]{36})?)\.(\d+))\./;
+  // The value's fields: t what the binding signs, k Mixpanel's kind, m its device id,
+  // p PostHog's id, s PostHog's session id, at the time it was made.
+  const read = (value, m = VALUE.exec(value)) =>
+    m && (FORMAT == 1 ? { t: m[1], k: m[2], m: m[3], at: m[4] } : { t: m[1], k: m[2] || m[4], m: m[3] || m[5], p: m[6], s: m[7], at: m[8] });
+  // Same browser, same clock: only rounding or a clock step puts a value in the future.
+  const SKEW = 30;
+  // Date() ends with the time zone: "GMT+0100 (Central European Standard Time)".
+  const browser = nav.userAgent + nav.language + Date().slice(25);
+
+  // Like the SDKs' cookie readers, the first matching cookie wins. Their values are
+  // encodeURIComponent(JSON), which URLSearchParams decodes the same way.
+  const readCookie = (key) => new URLSearchParams(doc.cookie.replace(/; /g, '&')).get(key);
+
+  // "<format><fields>.<time>" followed by its binding to this browser.
+  const sign = (text) => {
+    let hash = 0;
+    for (const char of text + browser) hash = (hash * 31 + char.charCodeAt()) | 0;
+    return text + '.' + hash;
+  };
+
+  const fresh = (time, age = Date.now() / 1e3 - time) =>
+    (age < config.t && age > -SKEW) || log('expired');
+
+  // The value checked on landing, as it arrived, until every SDK module is done with it or
+  // the visitor refuses; the modules, each {n: "m" Mixpanel or "p" PostHog, c(): its fields
+  // of a value to carry (or nothing), w(): still waiting for the held value, l(): start
+  // watching for its SDK after landing, j(instance): xdlink.join for its SDK's instances}.
+  let held;
+  const sdks = [];
+
+  SDK_MODULES;
+
+  // The value to carry to `url`, or nothing when the link is not for a listed domain.
+  const valueFor = (url) => {
+    const to = url.hostname;
+    if (/^http/.test(url.protocol)) {
+      // Until consent the held value goes on, unchanged, to the next page of this site:
+      // nothing is stored on the device (as Google's consent mode url_passthrough does).
+      if (to == host) return sdks.some((sdk) => sdk.w()) && held;
+      const carried = {};
+      if (domains.test(to)) for (const sdk of sdks) carried[sdk.n] = sdk.c();
+      const { m, p } = carried;
+      // Format 1 whenever there is no PostHog id: a page with Mixpanel alone reads only that.
+      const fields = FORMAT == 2 && p ? '2' + (m || 'n.') + '.' + p : m && '1' + m;
+      const value = fields && sign(fields + '.' + ((Date.now() / 1e3) | 0));
+      if (read(value)) return value;
+    }
+  };
+
+  let found;
+  // Drops every `param` pair from "?query" or "#fragment" and keeps the rest byte for byte.
+  const without = (text) =>
+    text
+      .slice(1)
+      .split('&')
+      // A second value (crafted, or in both query and fragment) makes the first worthless.
+      .filter((pair) => pair.split('=')[0] != param || ((found = found == null && pair.slice(param.length + 1)), 0))
+      .join('&');
+  const join = (text, pair) => (pair ? (text && text + '&') + pair : text);
+  const rewrite = (url, pair) => (
+    (url.search = join(without(url.search), !config.f && pair)),
+    (url.hash = join(without(url.hash), config.f && pair)),
+    url.href
+  );
+
+  const decorate = (href) => {
+    try {
+      const url = new URL(href, doc.baseURI);
+      const value = valueFor(url);
+      if (value) return rewrite(url, param + '=' + value);
+    } catch {}
+    return href;
+  };
+
+  // The landing page takes the value only from a page of a listed domain: the navigation
+  // must name its origin whatever the page's own policy (a Referrer-Policy header, a meta
+  // referrer), which the element's attribute overrides; rel=noreferrer would win over it,
+  // so it becomes noopener, which it implies.
+  const restore = (element, rel = element.getAttribute('rel')) => {
+    element.setAttribute('referrerpolicy', 'origin');
+    /noreferrer/i.test(rel) && element.setAttribute('rel', rel.replace(/noreferrer/gi, 'noopener'));
+  };
+
+  const redirect = (element, attribute, href, next = decorate(href)) =>
+    next != href && (element.setAttribute(attribute, next), restore(element), log(next, 'decorated'));
+
+  const onEvent = (event) => {
+    try {
+      const target = event.target;
+      let value, link;
+      if (event.formData) {
+        // A GET submission replaces the action's query with the form's fields: add one.
+        if (target.method == 'get' && (value = valueFor(new URL(target.action))))
+          event.formData.set(param, value), restore(target);
+      } else if (event.type == 'submit') redirect(target, 'action', target.action);
+      else {
+        // composedPath() reaches into open shadow roots; the innermost link is the one followed.
+        link = event.composedPath().find((node) => /^a(rea)?$/.test(node.localName));
+        // An SVG link's href is an SVGAnimatedString reflecting href or xlink:href;
+        // SVG 2 lets a plain href win over xlink:href.
+        redirect(link, 'href', link.href.baseVal || link.href);
+      }
+    } catch {}
+  };
+
+  // Landing. This runs before the SDKs' snippets, so no SDK can have read its storage yet.
+  try {
+    const next = rewrite(new URL(location));
+    if (found != null) {
+      // At first load an entry has no state of its own yet.
+      history.replaceState(null, '', next);
+      const fields = read(found) || log(found === false ? 'doubled' : 'malformed');
+      // Only the listed domains make values; a page elsewhere can compute a valid binding
+      // for this browser (user agent, language and time zone are public), so where the
+      // visitor comes from decides. A redirect keeps the referrer of its first request.
+      const from = doc.referrer && new URL(doc.referrer).hostname;
+      if ((from == host || domains.test(from) || log('referrer')) && fresh(fields.at) && (found == sign(fields.t) || log('other-browser'))) {
+        held = found;
+        log(fields.m || fields.p, 'held');
+      }
+    }
+  } catch {}
+
+  for (const sdk of sdks) sdk.l();
+
+  // formdata: GET forms (Chrome 77, Firefox 72, Safari 15); submit: the action of the others.
+  // Enter on a link fires click, so no keyboard listener is needed; touch fires pointerdown.
+  for (const type of 'pointerdown click auxclick contextmenu submit formdata'.split(' '))
+    doc.addEventListener(type, onEvent, true);
+  // xdlink.join(instance): each module takes its own SDK's instances.
+  window.xdlink = { decorate, join: (target) => sdks.map((sdk) => sdk.j(target)) };
+})(XDLINK_CONFIG);
