@@ -206,6 +206,20 @@ def test_no_init_warning_names_the_ways_a_visitor_is_still_joined(tmp_path: Path
         assert started not in result.stderr
 
 
+def test_pages_where_posthog_keeps_no_id_are_named(tmp_path: Path) -> None:
+    cookieless = POSTHOG_SNIPPET.replace("defaults:", "cookieless_mode: 'always', defaults:")
+    on_reject = POSTHOG_SNIPPET.replace("defaults:", "cookieless_mode: 'on_reject', defaults:")
+    pages = {"always.html": page(cookieless), "reject.html": page(on_reject)}
+    site = make_site(tmp_path / "site", pages)
+    result = invoke("build", site, "-d", DOMAINS)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: 1 pages whose posthog.init sets cookieless_mode: 'always': PostHog keeps no "
+        f"id there, so xdlink carries no PostHog visitor to or from them: {site}/always.html "
+        "[xdlink.cookieless]"
+    ]
+
+
 def test_a_listed_domain_that_looks_like_a_typo_is_named(tmp_path: Path) -> None:
     pages = {f"p{i}.html": page('<a href="https://shop.example/cart">c</a>') for i in range(12)}
     pages["other.html"] = page('<a href="https://elsewhere.example/">e</a>')

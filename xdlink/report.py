@@ -86,6 +86,10 @@ _NO_INIT = (
     "only if the page starts Mixpanel or PostHog later, through a consent banner's snippet "
     "or a script file, or if its app calls window.xdlink.join(mixpanel))"
 )
+_COOKIELESS = (
+    "pages whose posthog.init sets cookieless_mode: 'always': PostHog keeps no id there, so "
+    "xdlink carries no PostHog visitor to or from them"
+)
 _NO_REFERRER = (
     "pages with links to a listed domain that cannot say where they come from, so the "
     'other site joins nobody through them: forms under <meta name="referrer" '
@@ -145,6 +149,7 @@ class Report:
     notices: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     no_init: list[str] = field(default_factory=list)
+    cookieless: list[str] = field(default_factory=list)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
     no_referrer: list[str] = field(default_factory=list)
@@ -239,6 +244,8 @@ class Report:
         facts = page.facts
         if not facts.sdks:
             self.no_init.append(page.path)
+        if facts.posthog_init is not None and facts.posthog_init.cookieless:
+            self.cookieless.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
         if facts.csp_blocks:
@@ -306,6 +313,7 @@ class Report:
         listed = [
             (WarningKind.TEMPLATE_PAGES, self.template_pages, _TEMPLATE_PAGES),
             (WarningKind.NO_INIT, self.no_init, _NO_INIT),
+            (WarningKind.COOKIELESS, self.cookieless, _COOKIELESS),
             (WarningKind.CSP_BLOCKS, self.csp_blocked, _CSP_BLOCKS),
             (WarningKind.NO_REFERRER, self.no_referrer, _NO_REFERRER),
             (WarningKind.CHARSET_LATE, self.charset_late,

@@ -56,8 +56,9 @@ const phCarry = () => {
     const now = Date.now();
     session = now - last < 18e5 && now - start < 864e5 && id;
   }
+  // No id in cookieless mode; an id of the site's own making may not fit a URL.
   const id = state && state.$device_id;
-  if (/^[\w-]{8,80}$/.test(id)) return id + '.' + (/^[\da-f-]{36}$/.test(session) ? session : '');
+  if (id && /^[\w-]{8,80}$/.test(id)) return id + '.' + (/^[\da-f-]{36}$/.test(session) ? session : '');
 };
 
 // The page's first posthog.init(key, config) of its default instance: the config the SDK
