@@ -13,6 +13,7 @@ import pytest
 import xdlink
 from tests.helpers import FIXTURES, ROOT
 from tests.test_cli import DOMAINS, invoke, output_of, snapshot
+from xdlink.site import inline_hashes
 
 HEAD = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head>'
 
@@ -218,6 +219,26 @@ def test_pages_where_posthog_keeps_no_id_are_named(tmp_path: Path) -> None:
         f"id there, so xdlink carries no PostHog visitor to or from them: {site}/always.html "
         "[xdlink.cookieless]"
     ]
+
+
+def test_each_script_variant_the_site_uses_has_its_csp_hash(tmp_path: Path) -> None:
+    """A Mixpanel page, a PostHog page and a page with both: three scripts, each hash
+    listed once, each page holding the script its SDKs call for."""
+    mixpanel = "<script>mixpanel.init('0123456789abcdef0123456789abcdef')</script>"
+    pages = {
+        "none.html": page(),
+        "mixpanel.html": page(mixpanel),
+        "posthog.html": page(POSTHOG_SNIPPET),
+        "both.html": page(mixpanel + POSTHOG_SNIPPET),
+    }
+    site = make_site(tmp_path / "site", pages)
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json")
+    hashes = json.loads(result.stdout)["csp_hashes"]
+    held = {name: inline_hashes((site / name).read_bytes()) for name in pages}
+    assert held["none.html"] == held["mixpanel.html"]
+    assert len({held["mixpanel.html"], held["posthog.html"], held["both.html"]}) == 3
+    variants = ("mixpanel.html", "posthog.html", "both.html")
+    assert sorted(hashes) == sorted(digest for name in variants for digest in held[name])
 
 
 def test_a_listed_domain_that_looks_like_a_typo_is_named(tmp_path: Path) -> None:
