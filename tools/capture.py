@@ -144,7 +144,11 @@ class Handler(BaseHTTPRequestHandler):
         """PostHog's api host for the SDK release in the path: its scripts, an empty
         project (no flags, no surveys, no site apps), and its capture endpoints."""
         package, _, rest = path[len("/ph/") :].partition("/")
+        # /ph/<package>~<seconds>/ holds the SDK back, as a slow network would.
+        package, _, delay = package.partition("~")
         rest = rest.rstrip("/")
+        if rest == "static/array.js":
+            time.sleep(float(delay or 0))
         if rest.startswith("static/"):
             # /static/array.js from the snippet, /static/<version>/<name>.js (1.449) or
             # /static/<name>.js?v=<version> (1.292) for what the SDK loads lazily.

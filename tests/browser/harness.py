@@ -206,8 +206,9 @@ class Sites:
             f"<script>{snippet}</script>\n<script>\n{call}\n{after}\n</script>"
         )
 
-    def posthog_api_host(self, sdk: str = POSTHOG) -> str:
-        return f"http://127.0.0.1:{self.server.port}/ph/{sdk}"
+    def posthog_api_host(self, sdk: str = POSTHOG, delay: float = 0) -> str:
+        """PostHog's api host for the release ``sdk``, whose SDK arrives ``delay`` late."""
+        return f"http://127.0.0.1:{self.server.port}/ph/{sdk}" + (f"~{delay}" if delay else "")
 
     def posthog(
         self,
@@ -216,13 +217,14 @@ class Sites:
         key: str = POSTHOG_KEY,
         after: str = "",
         parked: bool = False,
+        delay: float = 0,
         **config: Any,
     ) -> str:
         """The head markup that loads and initialises the real posthog-js with its official
         snippet, as a site would; ``parked``: in a script a consent manager keeps as
-        ``type="text/plain"`` until the visitor accepts."""
+        ``type="text/plain"`` until the visitor accepts; ``delay``: the SDK arrives late."""
         options = {
-            "api_host": self.posthog_api_host(sdk),
+            "api_host": self.posthog_api_host(sdk, delay),
             # posthog-js drops every event of a browser driven by automation without it.
             "opt_out_useragent_filter": True,
             "request_batching": False,

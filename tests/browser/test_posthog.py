@@ -136,6 +136,46 @@ def test_the_landing_address_is_clean_and_the_session_goes_on(
     assert on_next["$session_id"] == on_a["$session_id"]
 
 
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+def test_a_returning_visitor_is_carried_before_the_sdk_has_loaded(
+    browsing: Browsing, sites: Sites, sdk: str
+) -> None:
+    """Back on A, the visitor clicks while A's SDK is still loading (its stubs return
+    undefined): the id and session come from A's storage."""
+    slow = sites.posthog(sdk=sdk, delay=4)
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        build_pair(sites, sdk, xdlink=xdlink)
+        page = browsing.page()
+        on_a = open_a(page, sites)
+        build_pair(sites, sdk, xdlink=xdlink, head_a=slow)
+        page.goto(sites.url(SITE_A), wait_until="domcontentloaded")
+        assert page.evaluate("posthog.get_distinct_id()") is None
+        click_to_b(page, sites)
+        on_b = first(sites, SITE_B, LANDING)
+        if xdlink:
+            assert_joined(on_a, on_b, sites)
+        else:
+            assert_split(on_a, on_b)
+
+
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+def test_an_expired_link_joins_nobody(browsing: Browsing, sites: Sites, sdk: str) -> None:
+    """A decorated address opened after the TTL: B's visitor is B's own, as without it."""
+    head = sites.posthog(sdk=sdk)
+    sites.build(SITE_A, {"index.html": "<p>A</p>"}, head=head, ttl=1)
+    sites.build(SITE_B, {"landing.html": "<p>B</p>"}, head=head, ttl=1)
+    page = browsing.page()
+    on_a = open_a(page, sites)
+    href = page.evaluate("url => xdlink.decorate(url)", sites.url(SITE_B, LANDING))
+    assert PARAM in href
+    time.sleep(2.5)
+    page.goto(href, referer=sites.url(SITE_A))
+    on_b = first(sites, SITE_B, LANDING)
+    assert_split(on_a, on_b)
+    assert page.url == sites.url(SITE_B, LANDING)
+
+
 # --- identity ------------------------------------------------------------------------------
 
 
