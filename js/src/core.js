@@ -2,8 +2,14 @@
 // across the listed domains by the analytics SDKs a page starts.
 //
 // js/build.mjs composes this file with one module per SDK (mixpanel.js, posthog.js) into one
-// template per combination: the modules go where SDK_MODULES stands, and FORMAT becomes 1
-// for a variant that reads and writes format 1 only (Mixpanel alone), 2 for the others. XDLINK_CONFIG becomes `{{ config|tojson }}`
+// template per combination: the modules go where SDK_MODULES stands, and MIXPANEL and
+// POSTHOG become true or false as the variant holds that module, so that what a variant
+// does not hold is left out of it. Each module gives the core four entry points:
+//   <sdk>Carry()    its fields of the value to carry at a click, or nothing
+//   <sdk>Held       the held value, while the SDK has not taken it (or the visitor refused)
+//   <sdk>Land()     after the landing checks: takes its part of `held`, watches its SDK
+//   <sdk>Join(x)    xdlink.join(x) for an instance of its SDK
+// XDLINK_CONFIG becomes `{{ config|tojson }}`
 // (ScriptConfig.to_json in xdlink/script.py):
 //   d  a regular expression source matching the listed domains' hosts (a listed b.com
 //      and its subdomains on a dot boundary; *.b.com its subdomains only)
@@ -45,14 +51,13 @@
   // Ids: crypto.randomUUID, its 36-character fallback, and Mixpanel's older
   // time-random-useragent-screen-time hex form, which can hold "--" (a negative xor).
   // PostHog's ids are UUIDv7 unless the site makes its own (get_device_id): word characters.
-  const VALUE =
-    FORMAT == 1
+  const VALUE = !POSTHOG
       ? /^(1([di])\.([\da-f-]{16,80})\.(\d+))\./
       : /^((?:1([di])\.([\da-f-]{16,80})|2([din])\.([\da-f-]{16,80})?\.([\w-]{8,80})?\.([\da-f-]{36})?)\.(\d+))\./;
   // The value's fields: t what the binding signs, k Mixpanel's kind, m its device id,
   // p PostHog's id, s PostHog's session id, at the time it was made.
   const read = (value, m = VALUE.exec(value)) =>
-    m && (FORMAT == 1 ? { t: m[1], k: m[2], m: m[3], at: m[4] } : { t: m[1], k: m[2] || m[4], m: m[3] || m[5], p: m[6], s: m[7], at: m[8] });
+    m && (!POSTHOG ? { t: m[1], k: m[2], m: m[3], at: m[4] } : { t: m[1], k: m[2] || m[4], m: m[3] || m[5], p: m[6], s: m[7], at: m[8] });
   // Same browser, same clock: only rounding or a clock step puts a value in the future.
   const SKEW = 30;
   // Date() ends with the time zone: "GMT+0100 (Central European Standard Time)".
@@ -72,12 +77,8 @@
   const fresh = (time, age = Date.now() / 1e3 - time) =>
     (age < config.t && age > -SKEW) || log('expired');
 
-  // The value checked on landing, as it arrived, until every SDK module is done with it or
-  // the visitor refuses; the modules, each {n: "m" Mixpanel or "p" PostHog, c(): its fields
-  // of a value to carry (or nothing), w(): still waiting for the held value, l(): start
-  // watching for its SDK after landing, j(instance): xdlink.join for its SDK's instances}.
+  // The value checked on landing, as it arrived.
   let held;
-  const sdks = [];
 
   SDK_MODULES;
 
@@ -87,12 +88,12 @@
     if (/^http/.test(url.protocol)) {
       // Until consent the held value goes on, unchanged, to the next page of this site:
       // nothing is stored on the device (as Google's consent mode url_passthrough does).
-      if (to == host) return sdks.some((sdk) => sdk.w()) && held;
-      const carried = {};
-      if (domains.test(to)) for (const sdk of sdks) carried[sdk.n] = sdk.c();
-      const { m, p } = carried;
+      if (to == host) return ((MIXPANEL && mpHeld) || (POSTHOG && phHeld)) && held;
+      const listed = domains.test(to);
+      const m = MIXPANEL && listed && mpCarry();
+      const p = POSTHOG && listed && phCarry();
       // Format 1 whenever there is no PostHog id: a page with Mixpanel alone reads only that.
-      const fields = FORMAT == 2 && p ? '2' + (m || 'n.') + '.' + p : m && '1' + m;
+      const fields = p ? '2' + (m || 'n.') + '.' + p : m && '1' + m;
       const value = fields && sign(fields + '.' + ((Date.now() / 1e3) | 0));
       if (read(value)) return value;
     }
@@ -172,12 +173,16 @@
     }
   } catch {}
 
-  for (const sdk of sdks) sdk.l();
+  MIXPANEL && mpLand();
+  POSTHOG && phLand();
 
   // formdata: GET forms (Chrome 77, Firefox 72, Safari 15); submit: the action of the others.
   // Enter on a link fires click, so no keyboard listener is needed; touch fires pointerdown.
   for (const type of 'pointerdown click auxclick contextmenu submit formdata'.split(' '))
     doc.addEventListener(type, onEvent, true);
   // xdlink.join(instance): each module takes its own SDK's instances.
-  window.xdlink = { decorate, join: (target) => sdks.map((sdk) => sdk.j(target)) };
+  window.xdlink = {
+    decorate,
+    join: MIXPANEL && !POSTHOG ? mpJoin : (target) => (MIXPANEL && mpJoin(target), POSTHOG && phJoin(target)),
+  };
 })(XDLINK_CONFIG);

@@ -191,7 +191,7 @@ const watch = (target) => {
 const seen = [];
 const adopt = (target) => {
   try {
-    if (target && !target.capture && !seen.includes(target)) {
+    if (target && !(POSTHOG && target.capture) && !seen.includes(target)) {
       seen.push((joined = target));
       if (!target.__loaded) watch(target);
       else if (mpHeld) target.has_opted_out_tracking() ? atConsent(target) : (register(target), (mpHeld = 0));
@@ -199,27 +199,23 @@ const adopt = (target) => {
   } catch {}
 };
 
-sdks.push({
-  n: 'm',
-  c: () => device(),
-  w: () => mpHeld,
-  j: adopt,
-  l: () => {
-    // Format 2 from a page without Mixpanel carries no Mixpanel id.
-    mpHeld = held && read(held).m && held;
-    // The page's Mixpanel: the snippet's stub if it ran already, else whatever the page
-    // (or a consent banner, later) puts at window.mixpanel.
-    const global = window.mixpanel;
-    if (global) adopt(global);
-    else
-      define(window, 'mixpanel', {
-        configurable: 1,
-        set(value) {
-          // From now on a plain property again, holding the stub.
-          delete window.mixpanel;
-          window.mixpanel = value;
-          adopt(value);
-        },
-      });
-  },
-});
+const mpCarry = device;
+const mpJoin = adopt;
+const mpLand = () => {
+  // A value from a page without Mixpanel carries no Mixpanel id.
+  mpHeld = held && read(held).m && held;
+  // The page's Mixpanel: the snippet's stub if it ran already, else whatever the page (or
+  // a consent banner, later) puts at window.mixpanel.
+  const global = window.mixpanel;
+  if (global) adopt(global);
+  else
+    define(window, 'mixpanel', {
+      configurable: 1,
+      set(value) {
+        // From now on a plain property again, holding the stub.
+        delete window.mixpanel;
+        window.mixpanel = value;
+        adopt(value);
+      },
+    });
+};

@@ -138,24 +138,19 @@ const phWatch = (target) => {
   });
 };
 
-sdks.push({
-  n: 'p',
-  c: phCarry,
-  w: () => phHeld,
-  j: () => {},
-  l: () => {
-    phHeld = held && read(held).p && held;
-    const global = window.posthog;
-    if (global) global.__loaded || phWatch(global);
-    else
-      define(window, 'posthog', {
-        configurable: 1,
-        set(value) {
-          // From now on a plain property again, holding the stub.
-          delete window.posthog;
-          window.posthog = value;
-          value.__loaded || phWatch(value);
-        },
-      });
-  },
-});
+const phJoin = () => {};
+const phLand = () => {
+  phHeld = held && read(held).p && held;
+  const global = window.posthog;
+  if (global) global.__loaded || phWatch(global);
+  else
+    define(window, 'posthog', {
+      configurable: 1,
+      set(value) {
+        // From now on a plain property again, holding the stub.
+        delete window.posthog;
+        window.posthog = value;
+        value.__loaded || phWatch(value);
+      },
+    });
+};
