@@ -1,5 +1,5 @@
 // Composes the browser script per combination of SDKs and minifies each into a template:
-//   mixpanel          src/xdlink.js                                  ../xdlink/templates/xdlink.js.j2
+//   mixpanel          src/core.js + src/mixpanel.js                  ../xdlink/templates/xdlink.js.j2
 //   posthog           src/core.js + src/posthog.js                   ../xdlink/templates/xdlink-posthog.js.j2
 //   mixpanel-posthog  src/core.js + src/mixpanel.js + src/posthog.js ../xdlink/templates/xdlink-mixpanel-posthog.js.j2
 // The SDK modules go where core.js says SDK_MODULES; MIXPANEL and POSTHOG say which the
@@ -16,7 +16,7 @@ const template = (name) => fileURLToPath(new URL(`../xdlink/templates/${name}`, 
 const PLACEHOLDER = 'XDLINK_CONFIG';
 
 export const VARIANTS = [
-  { name: 'xdlink.js.j2', sources: ['xdlink.js'] },
+  { name: 'xdlink.js.j2', sources: ['core.js', 'mixpanel.js'] },
   { name: 'xdlink-posthog.js.j2', sources: ['core.js', 'posthog.js'] },
   { name: 'xdlink-mixpanel-posthog.js.j2', sources: ['core.js', 'mixpanel.js', 'posthog.js'] },
 ];

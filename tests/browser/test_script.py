@@ -29,9 +29,11 @@ REALISTIC = ScriptConfig(
 # consent-safe adoption 413 more; reading the storage from the page's init as it runs
 # (xdlink.join, no per-page settings), taking only visitors from a listed domain and
 # restoring the referrer at the click took 192 more. js/README.md shows where the bytes go.
+# Splitting it into a core and one module per SDK, so that a PostHog page carries no
+# Mixpanel code and the reverse, cost the Mixpanel script 121 more (76 gzipped).
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 4370
-MAX_GZIPPED = 2270
+MAX_BYTES = 4490
+MAX_GZIPPED = 2345
 
 
 def test_size_budget() -> None:
