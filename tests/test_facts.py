@@ -11,7 +11,7 @@ from xdlink.csp import blocks_inline as csp_blocks_inline
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import build_page
 from xdlink.script import ScriptConfig, render
-from xdlink.sdks import Sdk
+from xdlink.sdks import Sdk, Variant
 from xdlink.settings import Settings
 
 SETTINGS = make_settings(["shop.example", "docs.example.org"])
@@ -134,17 +134,32 @@ def test_default_instance_wins_over_a_named_one() -> None:
     assert outcome.facts.tokens == ("a" * 32, TOKEN)
 
 
-def test_the_script_is_the_same_on_every_page() -> None:
+def test_the_script_is_the_same_on_every_page_of_an_sdk() -> None:
     """Where Mixpanel keeps its state is read in the browser from the init as it runs: a
-    site has one script, and one CSP hash, whatever its pages' inits say."""
+    site's Mixpanel pages have one script, and one CSP hash, whatever their inits say."""
     pages = [
         page(f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'),
         page(f"<script>mixpanel.init('{'b' * 32}', {{opt_out_tracking_by_default: 1}})</script>"),
         page('<script type="text/plain">mixpanel.init(T)</script>'),
-        page(),
     ]
     scripts = {build_page(data, SETTINGS).script for data in pages}
-    assert scripts == {render(ScriptConfig.of(SETTINGS))}
+    assert scripts == {render(ScriptConfig.of(SETTINGS, Variant.MIXPANEL))}
+
+
+@pytest.mark.parametrize(
+    ("scripts", "variant"),
+    [
+        ("", Variant.MIXPANEL_POSTHOG),
+        (f'<script>mixpanel.init("{TOKEN}")</script>', Variant.MIXPANEL),
+        ("<script>posthog.init('phc_x', {persistence: 'cookie'})</script>", Variant.POSTHOG),
+        (
+            f'<script>mixpanel.init("{TOKEN}")</script><script>posthog.init("phc_x")</script>',
+            Variant.MIXPANEL_POSTHOG,
+        ),
+    ],
+)
+def test_a_page_gets_the_script_its_sdks_call_for(scripts: str, variant: Variant) -> None:
+    assert build_page(page(scripts), SETTINGS).script == render(ScriptConfig.of(SETTINGS, variant))
 
 
 def links(body: str, settings: Settings = SETTINGS) -> dict[str, int]:

@@ -108,7 +108,7 @@ class Handler(BaseHTTPRequestHandler):
             package, _, name = path[len("/lib/") :].partition("/")
             # ?delay=SECONDS holds the SDK back, as a slow network would.
             time.sleep(float(parse_qs(parts.query).get("delay", ["0"])[0]))
-            if name == "app.js" and package.startswith(SDK):
+            if name == "app.js" and package.startswith((SDK, POSTHOG)):
                 self.reply(200, app_bundle(package), "text/javascript")
             else:
                 self.serve(NODE_MODULES / package / "dist" / name)
@@ -233,8 +233,8 @@ def posthog_events(body: bytes) -> list[dict[str, Any]]:
 
 @functools.cache
 def app_bundle(package: str) -> bytes:
-    """js/app/app.js bundled by esbuild with this mixpanel-browser release, as an app's
-    build bundles the SDK from npm (js/bundle.mjs)."""
+    """js/app/app.js (js/app/posthog-app.js) bundled by esbuild with this mixpanel-browser
+    (posthog-js) release, as an app's build bundles the SDK from npm (js/bundle.mjs)."""
     command = ["node", str(ROOT / "js" / "bundle.mjs"), package]
     return subprocess.run(command, capture_output=True, check=True).stdout
 

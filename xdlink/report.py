@@ -84,7 +84,8 @@ class Finding:
 _NO_INIT = (
     "pages with no mixpanel.init or posthog.init in their HTML (a visitor is joined there "
     "only if the page starts Mixpanel or PostHog later, through a consent banner's snippet "
-    "or a script file, or if its app calls window.xdlink.join(mixpanel))"
+    "or a script file, or if its app calls window.xdlink.join(mixpanel) or "
+    "window.xdlink.join(posthog))"
 )
 _COOKIELESS = (
     "pages whose posthog.init sets cookieless_mode: 'always': PostHog keeps no id there, so "

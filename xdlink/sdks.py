@@ -21,9 +21,10 @@ class Variant(enum.Enum):
 
     @classmethod
     def of(cls, sdks: frozenset[Sdk]) -> Variant:
-        """The variant a page starting ``sdks`` needs. A page that starts none gets the
-        Mixpanel script, as before PostHog was joined: it still catches a Mixpanel snippet
-        a consent banner inserts later, and its links carry what a Mixpanel page reads."""
-        if Sdk.POSTHOG not in sdks:
-            return cls.MIXPANEL
-        return cls.MIXPANEL_POSTHOG if Sdk.MIXPANEL in sdks else cls.POSTHOG
+        """The variant a page starting ``sdks`` needs. A page whose HTML starts none (an
+        app that bundles its SDK and calls xdlink.join, a consent banner that inserts the
+        snippet later) gets the script for both: either SDK may turn up there. Its links
+        carry what a Mixpanel page reads whenever there is no PostHog id to carry."""
+        if not sdks or sdks == {Sdk.MIXPANEL, Sdk.POSTHOG}:
+            return cls.MIXPANEL_POSTHOG
+        return cls.MIXPANEL if Sdk.MIXPANEL in sdks else cls.POSTHOG

@@ -191,7 +191,7 @@ const watch = (target) => {
 const seen = [];
 const adopt = (target) => {
   try {
-    if (target && !(POSTHOG && target.capture) && !seen.includes(target)) {
+    if (target && !target.capture && !seen.includes(target)) {
       seen.push((joined = target));
       if (!target.__loaded) watch(target);
       else if (mpHeld) target.has_opted_out_tracking() ? atConsent(target) : (register(target), (mpHeld = 0));

@@ -37,12 +37,12 @@ const phWaits = (now = phDecision()) => now == 0 || (now == null && ph.b);
 // The SDK's stored state: with the default localStorage+cookie, localStorage wins at load.
 const phState = () => JSON.parse((!ph.c && localStorage[ph.n]) || readCookie(ph.n) || '{}');
 
-// The held value while PostHog has not taken it.
-let phHeld;
+// The held value while PostHog has not taken it; the instance given to xdlink.join() last.
+let phHeld, phJoined;
 
 // "<anonymous id>.<session id>" of this visitor, or nothing.
 const phCarry = () => {
-  const instance = window.posthog;
+  const instance = phJoined || window.posthog;
   let state, session;
   if (instance && instance.__loaded) {
     if (!instance.has_opted_out_capturing()) {
@@ -95,6 +95,18 @@ const phInit = (key, options = {}, name) => {
   return options;
 };
 
+// Adoption by a started SDK: registered ids go into its next event and its storage; the
+// session is the one its storage names ([last activity, id, start], the start read from
+// the UUIDv7 id).
+const phRegister = (instance) => {
+  const { p: id, s: session, at } = read(phHeld);
+  if (fresh(at) && (instance.get_property('$user_state') != 'identified' || log('identified'))) {
+    instance.register({ distinct_id: id, $device_id: id });
+    session && instance.persistence.register({ $sesid: [Date.now(), session, parseInt(session.replace('-', '').slice(0, 12), 16)] });
+    log(id, 'adopted');
+  }
+};
+
 // opt_in_capturing() sends $opt_in at once: the ids registered just before it go into it
 // and into the SDK's storage. opt_out_capturing() drops the value.
 const phAtConsent = (instance) => {
@@ -102,15 +114,7 @@ const phAtConsent = (instance) => {
     const original = instance[name];
     instance[name] = function () {
       try {
-        if (phHeld) {
-          const { p: id, s: session, at } = read(phHeld);
-          if (name[4] == 'o') log('opted-out');
-          else if (fresh(at) && (instance.get_property('$user_state') != 'identified' || log('identified'))) {
-            instance.register({ distinct_id: id, $device_id: id });
-            session && instance.persistence.register({ $sesid: [Date.now(), session, parseInt(session.replace('-', '').slice(0, 12), 16)] });
-            log(id, 'adopted');
-          }
-        }
+        phHeld && (name[4] == 'o' ? log('opted-out') : phRegister(instance));
         phHeld = 0;
       } catch {}
       return original.apply(this, arguments);
@@ -138,7 +142,18 @@ const phWatch = (target) => {
   });
 };
 
-const phJoin = () => {};
+// xdlink.join(posthog) for posthog-js bundled from npm: before its init, the init is
+// caught as the stub's is; after it, the ids are adopted at once if PostHog captures, at
+// opt-in if it waits for consent. Twice is once.
+const phJoin = (target) => {
+  try {
+    if (target && target.capture && target != phJoined) {
+      phJoined = target;
+      if (!target.__loaded) phWatch(target);
+      else if (phHeld) target.has_opted_out_capturing() ? phAtConsent(target) : (phRegister(target), (phHeld = 0));
+    }
+  } catch {}
+};
 const phLand = () => {
   phHeld = held && read(held).p && held;
   const global = window.posthog;

@@ -218,11 +218,15 @@ class Sites:
         after: str = "",
         parked: bool = False,
         delay: float = 0,
+        join: str | None = None,
         **config: Any,
     ) -> str:
         """The head markup that loads and initialises the real posthog-js with its official
         snippet, as a site would; ``parked``: in a script a consent manager keeps as
-        ``type="text/plain"`` until the visitor accepts; ``delay``: the SDK arrives late."""
+        ``type="text/plain"`` until the visitor accepts; ``delay``: the SDK arrives late;
+        ``join`` ("before" or "after" its init): an app that bundles posthog-js from npm
+        (js/app/posthog-app.js) and calls xdlink.join(posthog) there, leaving its instance
+        at ``window.app``."""
         options = {
             "api_host": self.posthog_api_host(sdk, delay),
             # posthog-js drops every event of a browser driven by automation without it.
@@ -231,6 +235,12 @@ class Sites:
             "disable_session_recording": True,
         }
         options.update(config)
+        if join is not None:
+            app = {"key": key, "config": options, "join": join}
+            return (
+                f"<script>window.APP = {json.dumps(app)};</script>\n"
+                f'<script async src="/lib/{sdk}/app.js"></script>'
+            )
         snippet = POSTHOG_SNIPPET_PATH.read_text().strip()
         code = f"{snippet}\nposthog.init({json.dumps(key)}, {json.dumps(options)});\n{after}"
         kind = ' type="text/plain" data-consent="analytics"' if parked else ""

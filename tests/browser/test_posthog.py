@@ -331,3 +331,29 @@ def test_both_sdks_on_a_page_are_both_joined(browsing: Browsing, sites: Sites, s
         else:
             assert_split(on_a, on_b)
             assert mixpanel_b["$device_id"] != mixpanel_a["$device_id"]
+
+
+# --- posthog-js bundled by the app ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+@pytest.mark.parametrize("join", ["before", "after"])
+def test_a_bundled_posthog_joined_by_the_app(
+    browsing: Browsing, sites: Sites, sdk: str, join: str
+) -> None:
+    """An app bundles posthog-js from npm and calls xdlink.join(posthog): before its init
+    the first page view carries A's ids; after it, the app's later events do."""
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        bundled = sites.posthog(sdk=sdk, join=join)
+        build_pair(sites, sdk, xdlink=xdlink, head_a=bundled, head_b=bundled)
+        page = browsing.page()
+        page.goto(sites.url(SITE_A))
+        on_a = first(sites, SITE_A, "/")
+        page.wait_for_function("window.app && app.__loaded")
+        click_to_b(page, sites)
+        page.wait_for_function("window.app && app.__loaded")
+        page.evaluate("app.capture('later')")
+        event = first(sites, SITE_B, LANDING, "$pageview" if join == "before" else "later")
+        assert (event["distinct_id"] == on_a["$device_id"]) is xdlink, event
+        assert (event["$session_id"] == on_a["$session_id"]) is xdlink, event

@@ -30,10 +30,11 @@ REALISTIC = ScriptConfig(
 # (xdlink.join, no per-page settings), taking only visitors from a listed domain and
 # restoring the referrer at the click took 192 more. js/README.md shows where the bytes go.
 # Splitting it into a core and one module per SDK, so that a PostHog page carries no
-# Mixpanel code and the reverse, cost the Mixpanel script 121 more (76 gzipped).
+# Mixpanel code and the reverse, cost the Mixpanel script 132 more (83 gzipped), leaving
+# a PostHog instance given to xdlink.join alone included.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 4490
-MAX_GZIPPED = 2345
+MAX_BYTES = 4500
+MAX_GZIPPED = 2355
 
 
 def test_size_budget() -> None:
