@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from tests.helpers import SETTINGS
 from xdlink import api
 from xdlink.cli import main
-from xdlink.page import AMP_REASON, Action, build_page, remove_page
+from xdlink.outcomes import SkipReason
+from xdlink.page import Action, build_page, remove_page
 
 BODY = "<head><meta charset=utf-8><title>t</title></head><body><p>hi</p></body></html>"
 
@@ -70,7 +71,7 @@ def test_a_script_an_earlier_build_put_in_an_amp_page_comes_out() -> None:
     rebuilt = build_page(amp, SETTINGS)
     assert rebuilt.action is Action.REMOVED
     assert rebuilt.output == original
-    assert rebuilt.reason == AMP_REASON
+    assert rebuilt.reason == SkipReason.AMP.message
 
 
 def test_the_report_counts_amp_pages(tmp_path: Path) -> None:
@@ -78,10 +79,10 @@ def test_the_report_counts_amp_pages(tmp_path: Path) -> None:
     (tmp_path / "amp.html").write_text(f"<!doctype html><html ⚡>{BODY}", encoding="utf-8")
     (tmp_path / "email.html").write_text(f"<!doctype html><html amp4email>{BODY}", "utf-8")
     report = api.build(tmp_path, SETTINGS)
-    assert report.skipped == {AMP_REASON: 2}
+    assert report.skipped == {SkipReason.AMP.message: 2}
     assert report.counts["injected"] == 1
-    assert f"2 skipped (2 {AMP_REASON})" in report.summary()
-    assert report.to_json()["skipped"] == {AMP_REASON: 2}
+    assert f"2 skipped (2 {SkipReason.AMP.message})" in report.summary()
+    assert report.to_json()["skipped"] == {SkipReason.AMP.message: 2}
     assert "amp" not in "".join(report.changed)
 
 

@@ -173,7 +173,7 @@ def test_idn_and_wildcard_domains(site: Path) -> None:
     )
     assert result.exit_code == 0, output_of(result)
     page = (site / "index.html").read_text()
-    assert r'"d":"(^|\\.)(xn--bcher-kva\\.example)$|\\.(example\\.org)$"' in page
+    assert r'"d":"(^|\\.)(xn--bcher-kva\\.example)\\.?$|\\.(example\\.org)\\.?$"' in page
 
 
 @pytest.mark.parametrize(
@@ -216,6 +216,19 @@ def test_read_only_page_is_reported_and_left_alone(site: Path) -> None:
     assert "1 errors" in result.stdout
     assert page.read_bytes() == before
     assert (site / "blog" / "first-post.html").read_bytes() != before
+
+
+def test_json_report_gives_each_reason_by_its_stable_code(site: Path) -> None:
+    (site / "index.html").chmod(0o444)
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json", cwd=site)
+    assert result.exit_code == 3, output_of(result)
+    report = json.loads(result.stdout)
+    assert report["reason_codes"] == {
+        "skipped": {"fragment": 1},
+        "changed": {"new-page": 1},
+        "failed": {"index.html": "read-only"},
+    }
+    assert report["skipped"] == {"fragment (no doctype, <html>, <head> or <body>)": 1}
 
 
 def test_symlink_out_of_site_is_never_written(site: Path, tmp_path: Path) -> None:
@@ -436,6 +449,7 @@ def test_json_report_keys_are_stable(site: Path) -> None:
         "placements",
         "interrupted",
         "exit_code",
+        "reason_codes",
     ]
 
 

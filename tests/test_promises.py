@@ -30,7 +30,8 @@ import xdlink
 from tests.helpers import FIXTURES, ROOT, SETTINGS
 from tests.test_cli import DOMAINS, invoke, output_of, snapshot
 from tests.test_site import _dead_pid
-from xdlink.page import TEMPLATE_REASON, Action, build_page
+from xdlink.outcomes import SkipReason
+from xdlink.page import Action, build_page
 
 README = (ROOT / "README.md").read_text()
 PROMISES: list[tuple[str, str]] = []  # (test, quote)
@@ -175,7 +176,7 @@ BUILT = {
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_template_syntax_anywhere_in_the_head_is_left_alone(name: str) -> None:
     outcome = build_page(TEMPLATES[name].encode(), SETTINGS)
-    assert (outcome.action, outcome.reason) == (Action.SKIPPED, TEMPLATE_REASON)
+    assert (outcome.action, outcome.reason) == (Action.SKIPPED, SkipReason.TEMPLATE_SYNTAX.message)
 
 
 @promise("a script's own text does not count (JSON-LD and code hold braces).")

@@ -21,7 +21,7 @@ from xdlink import scan as scan_module
 from xdlink.mixpanel import init_call_positions
 from xdlink.page import Outcome, build_page, remove_page
 from xdlink.scan import Head, Tag, _HeadScanner, scan_blocks, scan_head
-from xdlink.source import read_source
+from xdlink.source import Source, read_source
 
 PAGES = fixture_pages()
 # Heads whose quiet runs each shortcut takes, and the cases where it must step aside.
@@ -69,7 +69,7 @@ def _facts_of(head: Head, text: str) -> dict[str, object]:
 
 def _same_scans(data: bytes) -> None:
     source = read_source(data)
-    if isinstance(source, str):
+    if not isinstance(source, Source):
         return
     text, start = source.text, source.start
     until = max(init_call_positions(text), default=0) + 1

@@ -33,7 +33,9 @@ def make_site(root: Path, names: list[str]) -> Path:
 
 def build(root: Path, settings: Settings = SETTINGS) -> Report:
     return run(
-        root, Job(Command.BUILD, settings), Report(Command.BUILD, str(root), settings.domains)
+        root,
+        Job(Command.BUILD, settings),
+        Report(command=Command.BUILD, root=str(root), domains=settings.domains),
     )
 
 
@@ -163,7 +165,7 @@ def test_copy_of_fixture_tree_roundtrip(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "generators", target)
     before = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
     build(target)
-    run(target, Job(Command.REMOVE, Settings()), Report(Command.REMOVE))
+    run(target, Job(Command.REMOVE, Settings()), Report(command=Command.REMOVE))
     assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
 
 

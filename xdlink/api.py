@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xdlink import cspfiles
-from xdlink.domains import listed
+from xdlink.domains import domains_covering
 from xdlink.errors import XdlinkError
 from xdlink.files import NotWritten
 from xdlink.options import options_of, settings_from
@@ -21,7 +21,7 @@ from xdlink.sourcetree import source_hint
 
 
 def make_settings(domains: str | Iterable[str] = (), **options: Any) -> Settings:
-    """Validated settings: ``domains`` as a list or a comma-separated string, and any
+    """Return validated settings: ``domains`` as a list or a comma-separated string, and any
     other option by its long name (``ttl=300``, ``fragment=True``, ``exclude=["404.html"]``).
 
     Raises XdlinkError naming the first bad value, or an option ``xdlink build`` does not
@@ -89,7 +89,8 @@ class Snippet:
 
 
 def snippet(settings: Settings) -> Snippet:
-    """The script as :func:`build` inserts it into every page of a site with these settings."""
+    """Return the script as :func:`build` inserts it into every page of a site with these
+    settings."""
     return Snippet(render(ScriptConfig.of(settings)), ())
 
 
@@ -155,13 +156,16 @@ def _run(
     write = write and not (check or diff)
     report = Report.of(command, str(site), settings, write=write, check=check)
     if settings.site_domain is not None:
-        report.own |= listed([settings.site_domain], settings.domains)
+        report.own_domains |= domains_covering([settings.site_domain], settings.domains)
     header_files, unread = cspfiles.find(site, strict=settings.update_csp)
     report.notices += unread
     rules = tuple(rule for header_file in header_files for rule in header_file.rules)
     report.csp_rule_names = [f"{header_files[rule.file].name} ({rule.pattern})" for rule in rules]
-    report.external = settings.external is not None
     job = Job(command, settings, write, diff, rules, bool(rules) and settings.update_csp)
+    if command is Command.BUILD:
+        # Rendered (and cached) before the workers fork, which then neither import Jinja2
+        # nor render the script again.
+        render(ScriptConfig.of(settings))
     run(site, job, report, progress)
     if settings.update_csp and not report.interrupted and settings.external is None:
         whole = not (settings.include or settings.exclude)

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from xdlink import __version__, api
+from xdlink.cli_options import click_options
 from xdlink.errors import XdlinkError
-from xdlink.options import click_options
-from xdlink.report import ExitCode, Level, Report
+from xdlink.report import ExitCode, Level, Report, exit_code, render
 from xdlink.settings import Command, Settings
 
 if TYPE_CHECKING:
@@ -193,16 +193,16 @@ def snippet(settings: Settings, bare: bool, output_format: str) -> None:
 
 
 def _print(report: Report, run: RunOptions) -> None:
-    """The report as JSON, or as text lines by level: stdout for what was done, stderr
+    """Print the report as JSON, or as text lines by level: stdout for what was done, stderr
     for what needs a look."""
     if run.output_format == "json":
-        click.echo(report.render_json())
+        click.echo(render.render_json(report))
         return
     for diff in report.diffs:
         click.echo(diff, nl=False)
     # With --diff, stdout is the patch alone, for `git apply`; the report goes to stderr.
     report_stream_is_stderr = run.diff
-    for line in report.lines():
+    for line in render.lines(report):
         if line.level is Level.ERROR:
             click.echo(line.text, err=True)
         elif run.quiet:
@@ -227,12 +227,12 @@ def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) ->
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print(report, run)
-    sys.exit(int(report.return_code))
+    sys.exit(int(exit_code(report)))
 
 
 @contextlib.contextmanager
 def _progress(quiet: bool) -> Iterator[_Bar | None]:
-    """A progress bar on stderr when it is a terminal, never under CI or --quiet."""
+    """Yield a progress bar on stderr when it is a terminal; None under CI or --quiet."""
     if not sys.stderr.isatty() or os.environ.get("CI") or quiet:
         yield None
         return

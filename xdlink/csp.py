@@ -7,12 +7,13 @@ from collections.abc import Iterable
 
 
 def blocks_inline(policies: Iterable[str], csp_hash: str) -> bool:
-    """True when any of the meta policies would refuse an inline script with this hash."""
+    """Return True when any of the meta policies would refuse an inline script with this hash."""
     return any(_policy_blocks(html.unescape(policy), csp_hash) for policy in policies)
 
 
 def policy_blocks(policy: str, csp_hash: str) -> bool:
-    """True when one policy (as a header sends it) refuses an inline script with this hash."""
+    """Return True when one policy (as a header sends it) refuses an inline script with this
+    hash."""
     return _policy_blocks(policy, csp_hash)
 
 
@@ -39,7 +40,7 @@ def _policy_blocks(policy: str, csp_hash: str) -> bool:
 
 
 def allows_self(policies: Iterable[str]) -> bool:
-    """True unless a policy's script sources leave out 'self' (for ``--external``)."""
+    """Return True unless a policy's script sources leave out 'self' (for ``--external``)."""
     for policy in policies:
         for directive in html.unescape(policy).split(";"):
             parts = directive.lower().split()

@@ -90,7 +90,7 @@ class HeaderFile:
 
 
 def find(site: Path, strict: bool = False) -> tuple[list[HeaderFile], list[str]]:
-    """The header files that hold a Content-Security-Policy for the site's pages, and
+    """Return the header files that hold a Content-Security-Policy for the site's pages, and
     notices of those that cannot be read (XdlinkError instead when ``strict``: they are
     to be edited)."""
     found, unread = [], []
@@ -117,7 +117,7 @@ def _in_file(rule: Rule, index: int) -> Rule:
 
 
 def _repository_file(site: Path, name: str) -> Iterator[Path]:
-    """The nearest ``name`` from SITE upwards, not above the repository's root."""
+    """Return the nearest ``name`` from SITE upwards, not above the repository's root."""
     for folder in (site, *site.resolve().parents):
         if (folder / name).is_file():
             yield folder / name
@@ -127,7 +127,7 @@ def _repository_file(site: Path, name: str) -> Iterator[Path]:
 
 
 def read(path: Path) -> HeaderFile:
-    """A header file and its rules; XdlinkError if it cannot be read."""
+    """Read a header file and its rules, or raise XdlinkError if it cannot be read."""
     try:
         data, before = read_page(str(path))
         text = data.decode("utf-8-sig")
@@ -181,8 +181,9 @@ def _headers_rules(text: str) -> Iterator[Rule]:
 
 
 def _netlify_regex(pattern: str) -> re.Pattern[str]:
-    """A path pattern of Netlify and Cloudflare Pages: ``*`` (a splat) matches anything,
-    ``:name`` one path segment; a full URL's host is left out."""
+    """Return the regular expression of a path pattern of Netlify and Cloudflare Pages:
+    ``*`` (a splat) matches anything, ``:name`` one path segment; a full URL's host is
+    left out."""
     path = re.sub(r"^https?://[^/]*", "", pattern) or "/"
     out = []
     for piece in re.split(r"(\*|:[A-Za-z_][A-Za-z0-9_]*)", path):
@@ -251,7 +252,7 @@ def _toml_values(text: str) -> list[Value]:
 
 
 def _toml_string_end(text: str, start: int) -> int | None:
-    """Where the TOML string that starts at ``start`` ends (after its closing quotes)."""
+    """Return where the TOML string that starts at ``start`` ends (after its closing quotes)."""
     for quote in ('"""', "'''", '"', "'"):
         if text.startswith(quote, start):
             break
@@ -289,7 +290,8 @@ _JSON_SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 
 
 def _json(text: str, path: Path) -> Any:
-    """JSON with the span of every string; XdlinkError if it is not JSON."""
+    """Return the JSON value with the span of every string, or raise XdlinkError if the
+    text is not JSON."""
     try:
         json.loads(text)
         value, _ = _json_value(text, _skip(text, 0))
@@ -352,9 +354,10 @@ def _vercel_rules(text: str, path: Path) -> Iterator[Rule]:
 
 
 def _vercel_regex(source: str) -> re.Pattern[str]:
-    """A ``source`` of vercel.json (path-to-regexp): ``:name`` one segment, ``:name*``
-    any number, ``:name+`` one or more, ``:name?`` optional, ``(regex)`` as written; case
-    does not matter, and a trailing slash may follow."""
+    """Return the regular expression of a ``source`` of vercel.json (path-to-regexp):
+    ``:name`` one segment, ``:name*`` any number, ``:name+`` one or more, ``:name?``
+    optional, ``(regex)`` as written; case does not matter, and a trailing slash may
+    follow."""
     token = re.compile(r"(/?):([A-Za-z_][A-Za-z0-9_]*)(\([^)]*\))?([*+?]?)|(\([^)]*\))([*+?]?)")
     out: list[str] = []
     position = 0
@@ -381,7 +384,7 @@ def _vercel_regex(source: str) -> re.Pattern[str]:
 
 
 def served_paths(relative: str) -> tuple[str, ...]:
-    """The URL paths a page of the site is served under (index pages under their folder,
+    """Return the URL paths a page of the site is served under (index pages under their folder,
     pages under their name without ``.html`` too, as the hosts do)."""
     path = "/" + relative
     name = posixpath.basename(relative)
@@ -395,7 +398,7 @@ def served_paths(relative: str) -> tuple[str, ...]:
 
 
 def covering(rules: tuple[Rule, ...], relative: str) -> tuple[int, ...]:
-    """The indices of the rules with a policy that cover the page (none where a rule
+    """Return the indices of the rules with a policy that cover the page (none where a rule
     detaches the header)."""
     paths = served_paths(relative)
     found = [index for index, rule in enumerate(rules) if rule.covers(paths)]
@@ -405,12 +408,12 @@ def covering(rules: tuple[Rule, ...], relative: str) -> tuple[int, ...]:
 
 
 def policies(value: str) -> list[str]:
-    """The policies of one header value: a comma separates them."""
+    """Return the policies of one header value: a comma separates them."""
     return [policy for policy in value.split(",") if policy.strip()]
 
 
 def blocks(rule: Rule, csp_hash: str | None, external: bool) -> bool:
-    """Whether the rule's policies refuse the script: inline, unless each allows its
+    """Return whether the rule's policies refuse the script: inline, unless each allows its
     hash; from a file (``--external``), unless each allows 'self'."""
     every = [policy for value in rule.values for policy in policies(value.text)]
     if external or csp_hash is None:
@@ -430,7 +433,7 @@ Edit = tuple[int, int, str]  # (start, end, replacement) in a header value
 
 
 def _directives(policy: str, offset: int) -> Iterator[tuple[str, int, str]]:
-    """(name, where its sources end, its text) of each directive of one policy."""
+    """Return (name, where its sources end, its text) of each directive of one policy."""
     position = offset
     for piece in policy.split(";"):
         words = piece.split()
@@ -455,7 +458,7 @@ def _policy_spans(value: str) -> Iterator[tuple[int, str]]:
 
 
 def adding(value: str, hashes: Iterable[str]) -> list[Edit]:
-    """Edits that add each hash a policy of ``value`` blocks to the directive that
+    """Return edits that add each hash a policy of ``value`` blocks to the directive that
     governs inline scripts there (script-src-elem, else script-src, else default-src)."""
     edits = []
     for offset, policy in _policy_spans(value):
@@ -469,7 +472,7 @@ def adding(value: str, hashes: Iterable[str]) -> list[Edit]:
 
 
 def removing(value: str, hashes: Iterable[str]) -> list[Edit]:
-    """Edits that take every source equal to one of ``hashes`` out, with the space before."""
+    """Return edits that take every source equal to one of ``hashes`` out, with the space before."""
     wanted = set(hashes)
     return [
         (match.start(), match.end(), "")
@@ -485,7 +488,7 @@ def _apply(value: str, edits: list[Edit]) -> str:
 
 
 def edit(header_file: HeaderFile, changes: dict[Value, list[Edit]]) -> str:
-    """The file's text with the edits made to its values."""
+    """Return the file's text with the edits made to its values."""
     text = header_file.text
     for value, edits in sorted(changes.items(), key=lambda item: -item[0].start):
         if value.start < 0:
@@ -507,7 +510,7 @@ def edit(header_file: HeaderFile, changes: dict[Value, list[Edit]]) -> str:
 
 
 def _edit_literal(kind: str, literal: str, value: str, edits: list[Edit]) -> str:
-    """The literal of a header value with the edits made: in place where the literal holds
+    """Return the literal of a header value with the edits made: in place where the literal holds
     the value as it is; else written again in the same kind of string."""
     new = _apply(value, edits)
     if kind == HEADERS:
@@ -522,7 +525,7 @@ def _edit_literal(kind: str, literal: str, value: str, edits: list[Edit]) -> str
 
 
 def _verbatim_body(kind: str, literal: str, value: str) -> int | None:
-    """Where the value starts in its literal when the literal holds it unescaped."""
+    """Return where the value starts in its literal when the literal holds it unescaped."""
     for quote in ('"""', "'''", '"', "'") if kind == NETLIFY else ('"',):
         if literal.startswith(quote):
             body = literal[len(quote) : len(literal) - len(quote)]

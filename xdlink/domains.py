@@ -29,7 +29,7 @@ def parse_domains(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def url_notices(values: Iterable[str]) -> tuple[str, ...]:
-    """What parsing changed that the user should hear of: URLs given for domains."""
+    """Return what parsing changed that the user should hear of: URLs given for domains."""
     return tuple(
         f"domain {raw.strip()!r} is a URL; using its host {normalize_domain(raw)!r}"
         for raw in _split(values)
@@ -44,7 +44,7 @@ def _split(values: Iterable[str]) -> list[str]:
 
 
 def normalize_domain(raw: str) -> str:
-    """The ASCII, lower-case form of one domain (of its host, when given a URL), refused
+    """Return the ASCII, lower-case form of one domain (of its host, when given a URL), refused
     with what to do instead when it is not a domain a site can own."""
     text = raw.strip()
     if "://" in text:
@@ -58,7 +58,7 @@ def normalize_domain(raw: str) -> str:
 
 
 def _check_shape(raw: str, text: str) -> None:
-    """The mistakes people make in a domain list, each with its remedy."""
+    """Refuse the mistakes people make in a domain list, each with its remedy."""
     bad = f"invalid domain {raw.strip()!r}"
     port = _PORT.search(text)
     if port:
@@ -80,17 +80,18 @@ def _check_shape(raw: str, text: str) -> None:
 
 @functools.cache
 def _public_suffix_rules() -> frozenset[str]:
-    """The rules of the Public Suffix List that the publicsuffixlist package bundles (no
-    network). Its own parser builds a tree of every rule (a fifth of a second, at every
-    run); a set of the lines answers the one question asked here in a hundredth."""
+    """Return the rules of the Public Suffix List that the publicsuffixlist package bundles (no
+    network). Its own parser builds a tree of every rule at every run, which shows in the
+    start-up time ``make bench`` measures; a set of the lines answers the one question
+    asked here."""
     data = resources.files(publicsuffixlist).joinpath("public_suffix_list.dat").read_text("utf-8")
     lines = (line.strip() for line in data.splitlines())
     return frozenset(line for line in lines if line and not line.startswith("//"))
 
 
 def is_public_suffix(host: str) -> bool:
-    """The list's algorithm for a whole name: an exception rule ("!www.ck") says no; a rule
-    or a wildcard rule over its parent ("*.ck") says yes; an unknown top-level name is a
+    """Apply the list's algorithm to a whole name: an exception rule ("!www.ck") says no; a
+    rule or a wildcard rule over its parent ("*.ck") says yes; an unknown top-level name is a
     suffix by the list's default rule "*". A name whose every child is a suffix
     ("*.kawasaki.jp") counts as one too, as the package counts it. Rules are in Unicode."""
     rules = _public_suffix_rules()
@@ -103,7 +104,7 @@ def is_public_suffix(host: str) -> bool:
 
 
 def cookie_suffixes(domains: Iterable[str]) -> tuple[str, ...]:
-    """The public suffixes of more than one label above the listed domains (github.io,
+    """Return the public suffixes of more than one label above the listed domains (github.io,
     co.uk): a cookie that names one as its domain is refused by browsers, and Firefox
     reports it in the console. Single labels (com) the script never names."""
     found = set()
@@ -117,8 +118,8 @@ def cookie_suffixes(domains: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_registrable(raw: str, host: str) -> None:
-    """A public suffix (com, co.uk, github.io ...) is not one site: carrying the visitor's
-    id to it would hand it to every site under it."""
+    """Refuse a public suffix (com, co.uk, github.io ...): it is not one site, and carrying the
+    visitor's id to it would hand it to every site under it."""
     if is_public_suffix(host):
         raise XdlinkError(
             f"invalid domain {raw.strip()!r}: {host} is a public suffix, under which anyone "
@@ -164,8 +165,9 @@ def _is_ip(host: str) -> bool:
 
 
 def host_pattern(domains: tuple[str, ...]) -> str:
-    """A regular expression for the hosts the listed domains cover: ``b.com`` itself and
-    its subdomains on a dot boundary (never ``notb.com``), ``*.b.com`` its subdomains only.
+    """Return a regular expression for the hosts the listed domains cover: ``b.com`` itself
+    and its subdomains on a dot boundary (never ``notb.com``), ``*.b.com`` its subdomains
+    only; each also written as a fully qualified name with its trailing dot (``b.com.``).
 
     Domains are validated host names (letters, digits, hyphens, dots), so escaping the dots
     is all they need; the script builds the expression with RegExp(), a data structure,
@@ -175,14 +177,14 @@ def host_pattern(domains: tuple[str, ...]) -> str:
     wild = [domain[2:].replace(".", "\\.") for domain in domains if domain.startswith("*.")]
     parts = []
     if plain:
-        parts.append("(^|\\.)(" + "|".join(plain) + ")$")
+        parts.append("(^|\\.)(" + "|".join(plain) + ")\\.?$")
     if wild:
-        parts.append("\\.(" + "|".join(wild) + ")$")
+        parts.append("\\.(" + "|".join(wild) + ")\\.?$")
     return "|".join(parts) or "$^"
 
 
 def host_matches(host: str, domain: str) -> bool:
-    """Whether the browser script would carry a visitor to ``host`` for ``domain``: the
+    """Return whether the browser script would carry a visitor to ``host`` for ``domain``: the
     same expression it is given, so the report and the script agree."""
     return _domain_expression(domain).search(host) is not None
 
@@ -192,6 +194,6 @@ def _domain_expression(domain: str) -> re.Pattern[str]:
     return re.compile(host_pattern((domain,)))
 
 
-def listed(hosts: Iterable[str], domains: Iterable[str]) -> set[str]:
-    """The listed domains that cover any of the hosts."""
+def domains_covering(hosts: Iterable[str], domains: Iterable[str]) -> set[str]:
+    """Return the listed domains that cover any of the hosts."""
     return {domain for host in hosts for domain in domains if host_matches(host, domain)}

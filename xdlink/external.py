@@ -14,7 +14,7 @@ HEADER = b"/*! xdlink "
 
 
 def content(script: RenderedScript) -> bytes:
-    """The file's bytes: a marker line by which xdlink knows its own files, then the code."""
+    """Return the file's bytes: a marker line by which xdlink knows its own files, then the code."""
     return HEADER + f"{__version__} */\n{script.code}\n".encode()
 
 

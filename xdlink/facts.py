@@ -3,12 +3,13 @@ PostHog inits), CSP, links and own address."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from xdlink import csp, posthog
-from xdlink.domains import listed
+from xdlink.domains import domains_covering
 from xdlink.links import links_to, near_hosts, own_hosts
 from xdlink.mixpanel import (
     MixpanelConfig,
@@ -32,7 +33,9 @@ class Facts:
 
     init: MixpanelConfig | None = None
     tokens: tuple[str, ...] = ()
-    init_unreadable: bool = False
+    # When the page calls mixpanel.init but no token can be read: what its token is, as
+    # written, and why it cannot be read.
+    init_unread: str | None = None
     sdks: frozenset[Sdk] = frozenset()  # the SDKs whose init the page holds
     posthog_init: posthog.PostHogConfig | None = None
     posthog_keys: tuple[str, ...] = ()
@@ -75,13 +78,13 @@ def gather_facts(
     return Facts(
         init=init,
         tokens=tokens,
-        init_unreadable=bool(calls) and init is None,
+        init_unread=next((call.unread for call in calls), None) if init is None else None,
         sdks=frozenset(sdks),
         posthog_init=posthog_init,
         posthog_keys=posthog_keys,
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
-        own_domains=frozenset(listed(own_hosts(source.text, lower), domains)),
+        own_domains=frozenset(domains_covering(own_hosts(source.text, lower), domains)),
         near_hosts=near_hosts(lower, domains) if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,
     )
@@ -92,25 +95,33 @@ def _init_calls(
     head: Head,
     blocks: list[Block],
     calls_at: tuple[int, ...],
-    find: Callable[[str], Sequence[Call]],
+    find: Callable[[str, Callable[[], Sequence[str]]], Sequence[Call]],
     in_tree: Callable[[etree._Element], list[Call]],
 ) -> list[Call]:
-    """One SDK's init calls in the page (``find`` reads them from a script's text,
-    ``in_tree`` from a parsed page), each read from the text of the inline script that
-    holds it: the head scan has those scripts; for a call anywhere else lxml finds the
-    script (a call shown in a code block is not one)."""
+    """One SDK's init calls in the page (``find`` reads them from a script's text and the
+    texts of the inline scripts before it, for the names a call is given; ``in_tree``
+    from a parsed page), each read from the text of the inline script that holds it: the
+    head scan has those scripts; for a call anywhere else lxml finds the script (a call
+    shown in a code block is not one)."""
     calls_at = tuple(at for at in calls_at if not any(b.start <= at < b.end for b in blocks))
-    scripts = [
-        span for span in head.inline_scripts if any(span[0] <= at < span[1] for at in calls_at)
-    ]
+    scripts = head.inline_scripts
     if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
-        return [call for a, b, _ in scripts for call in find(source.decoded(a, b))]
+        calls: list[Call] = []
+        for index, (a, b, _) in enumerate(scripts):
+            if any(a <= at < b for at in calls_at):
+                earlier = functools.partial(_texts, source, scripts[:index])
+                calls += find(source.decoded(a, b), earlier)
+        return calls
     tree, _ = parse_tree(source)
     return in_tree(tree) if tree is not None else []
 
 
+def _texts(source: Source, spans: list[tuple[int, int, str | None]]) -> list[str]:
+    return [source.decoded(a, b) for a, b, _ in spans]
+
+
 def csp_blocks(head: Head, csp_hash: str, external: bool) -> bool:
-    """Whether the page's own CSP (a meta before the script) refuses the script: inline,
+    """Return whether the page's own CSP (a meta before the script) refuses the script: inline,
     unless it allows the script's hash; from a file, unless it allows 'self'."""
     policies = head.csp_before_anchor
     if not policies:

@@ -8,11 +8,17 @@ import os
 import re
 import stat
 
+from xdlink.outcomes import Because, FailReason, Failure
+
 TEMP_PREFIX = ".xdlink-"
 
 
 class NotWritten(Exception):
     """The file is left as it is, for the reason given: not an I/O failure."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 def read_file(path: str) -> bytes:
@@ -21,7 +27,7 @@ def read_file(path: str) -> bytes:
 
 
 def read_page(path: str) -> tuple[bytes, os.stat_result]:
-    """A page's bytes and the status of the file they were read from: one open, never
+    """Return a page's bytes and the status of the file they were read from: one open, never
     through a symbolic link (the walk reports those), and no buffered file object."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
@@ -43,7 +49,7 @@ def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
     one, never part of one. A page changed or replaced since it was read is left alone.
     """
     if not writable(before):
-        raise NotWritten("the page is read-only; left as it is")
+        raise NotWritten(Because(FailReason.READ_ONLY))
     descriptor, temporary = create_temporary(os.path.dirname(path))
     try:
         owner = (before.st_uid, before.st_gid)
@@ -74,7 +80,7 @@ _NUMBERS = itertools.count()
 
 
 def create_temporary(folder: str) -> tuple[int, str]:
-    """A new file that no one else can have opened: O_EXCL, named by process and number
+    """Return a new file that no one else can have opened: O_EXCL, named by process and number
     (cheaper than tempfile's random names, and as safe with O_EXCL)."""
     while True:
         name = f"{TEMP_PREFIX}{os.getpid()}-{next(_NUMBERS)}.tmp"
@@ -93,7 +99,7 @@ def check_unchanged(path: str, before: os.stat_result) -> None:
         before.st_mtime_ns,
     )
     if not same:
-        raise NotWritten("the page changed while xdlink was reading it; left as it is")
+        raise NotWritten(Because(FailReason.CHANGED_WHILE_READ))
 
 
 def writable(info: os.stat_result) -> bool:
@@ -107,13 +113,13 @@ def unlink_quietly(path: str) -> None:
 
 
 def is_stale(name: str) -> bool:
-    """Whether a file is a temporary file of an xdlink process that no longer runs."""
+    """Return whether a file is a temporary file of an xdlink process that no longer runs."""
     match = re.fullmatch(re.escape(TEMP_PREFIX) + r"(\d+)-\d+\.tmp", name)
     return match is not None and not process_exists(int(match.group(1)))
 
 
 def process_exists(pid: int) -> bool:
-    """Whether a process that could still be writing the file runs (a zombie cannot)."""
+    """Return whether a process that could still be writing the file runs (a zombie cannot)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -29,12 +29,12 @@ _INERT_MARK = re.compile(rf"<!--|<({'|'.join(sorted(RAW_TEXT))})(?=[\t\n\f\r />]
 
 
 def url_host(url: str) -> str | None:
-    """The ASCII host name of an http(s) or scheme-relative URL, or None."""
+    """Return the ASCII host name of an http(s) or scheme-relative URL, or None."""
     return _host(_through_authority(url.strip()))
 
 
 def _through_authority(url: str) -> str:
-    """The URL without what follows its authority (path, query, fragment), which cannot
+    """Return the URL without what follows its authority (path, query, fragment), which cannot
     change its host: a site's canonical URLs then share a few entries of _host's cache."""
     authority = url.find("//")
     end = _AUTHORITY_END.search(url, authority + 2) if authority >= 0 else None
@@ -73,7 +73,7 @@ NEAR_RATIO = 0.8
 
 
 def near_hosts(lowered: str, domains: tuple[str, ...]) -> frozenset[str]:
-    """The hosts of the page's link URLs that look like a typo of a listed domain (close to
+    """Return the hosts of the page's link URLs that look like a typo of a listed domain (close to
     one that does not cover it), for the report's "did you mean" on a domain without links.
 
     Read in the same pass as the rest of the page: a candidate host is checked against the
@@ -97,7 +97,7 @@ def _near(host: str, domains: tuple[str, ...]) -> bool:
 
 
 def is_near(host: str, domain: str) -> bool:
-    """Whether ``host`` is close enough to the listed ``domain`` to be its typo."""
+    """Return whether ``host`` is close enough to the listed ``domain`` to be its typo."""
     matcher = difflib.SequenceMatcher(None, host, domain.removeprefix("*."))
     return matcher.real_quick_ratio() >= NEAR_RATIO and matcher.ratio() >= NEAR_RATIO
 
@@ -105,7 +105,7 @@ def is_near(host: str, domain: str) -> bool:
 def links_to(
     text: str, domains: tuple[str, ...], lowered: str | None = None, markup_at: int = 0
 ) -> tuple[dict[str, int], int]:
-    """How many link tags of the page lead to each listed domain (domains with none are
+    """Return how many link tags of the page lead to each listed domain (domains with none are
     left out), and how many of them send no referrer that the script can restore (see
     ``_no_referrer``). ``text`` is the page's text view (for UTF-8 pages, bytes read as
     latin-1); ``lowered``, ``lower_view(text)``, when the caller has it. ``markup_at``: a
@@ -122,7 +122,7 @@ def links_to(
 
 
 def link_urls(text: str, domain: str) -> list[str]:
-    """The URLs of the page's link tags that lead to ``domain``, in document order."""
+    """Return the URLs of the page's link tags that lead to ``domain``, in document order."""
     return [url for url, _ in _live_links(text, lower_view(text), (domain,))[domain]]
 
 
@@ -136,7 +136,7 @@ _META_REFERRER = re.compile(r"<meta\b[^>]*\bname[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?r
 
 
 def _page_sends_no_referrer(text: str, lowered: str) -> bool:
-    """Whether the page's last <meta name="referrer"> (the one that wins) sends no
+    """Return whether the page's last <meta name="referrer"> (the one that wins) sends no
     referrer to another origin."""
     policy = None
     if "referrer" not in lowered:  # most pages: one str search, no regular expression
@@ -159,8 +159,8 @@ def _no_referrer(raw_tag: str, forms_blocked: bool) -> bool:
 def _live_links(
     text: str, lowered: str, domains: tuple[str, ...], markup_at: int = 0
 ) -> dict[str, list[tuple[str, str]]]:
-    """The URLs and tags of the link tags leading to each domain, without those that are text (in
-    comments and raw-text elements): one inert pass for all the domains, from
+    """Return the URLs and tags of the link tags leading to each domain, without those that are
+    text (in comments and raw-text elements): one inert pass for all the domains, from
     ``markup_at`` when no link comes before it."""
     found = {domain: _link_candidates(text, lowered, domain) for domain in domains}
     starts = [links[0][0] for links in found.values() if links]
@@ -175,7 +175,7 @@ def _live_links(
 
 
 def _link_candidates(text: str, lowered: str, domain: str) -> list[tuple[int, str, str]]:
-    """The link tags that lead to ``domain`` (start, URL and the tag's source), in
+    """Return the link tags that lead to ``domain`` (start, URL and the tag's source), in
     document order, inert or not."""
     starts = {position for form in _domain_forms(domain) for position in _positions(lowered, form)}
     tags = dict(tag for tag in (_enclosing_tag(text, start) for start in starts) if tag)
@@ -215,7 +215,7 @@ def _positions(lowered: str, form: str) -> list[int]:
 
 @functools.lru_cache(maxsize=4096)
 def _url_to(raw_tag: str, domain: str) -> str | None:
-    """The URL of a link tag (its source text) when it leads to ``domain``; cached, as
+    """Return the URL of a link tag (its source text) when it leads to ``domain``; cached, as
     navigation bars repeat the same tags on every page of a site."""
     tag = parse_tag(raw_tag, 0, every_attribute=True)
     for attribute in _LINK_ATTRIBUTES.get(tag.name, ()):
@@ -227,7 +227,7 @@ def _url_to(raw_tag: str, domain: str) -> str | None:
 
 
 def _as_utf8(value: str) -> str:
-    """A value of the latin-1 view of a UTF-8 page, decoded (an IDN host, say)."""
+    """Return a value of the latin-1 view of a UTF-8 page, decoded (an IDN host, say)."""
     try:
         return value.encode("latin-1").decode("utf-8")
     except UnicodeError:
@@ -238,7 +238,7 @@ _OWN_URL_TAG = {"canonical": "link", "og:url": "meta"}
 
 
 def own_hosts(text: str, lowered: str | None = None) -> set[str]:
-    """The hosts a page gives as its own in its head: <link rel=canonical> and og:url,
+    """Return the hosts a page gives as its own in its head: <link rel=canonical> and og:url,
     found by their words before the body (cheaper than following the head for them)."""
     return {host for host in map(url_host, own_urls(text, lowered)) if host}
 
@@ -271,7 +271,7 @@ def _own_url(raw_tag: str, word: str) -> str | None:
 
 
 def _enclosing_tag(text: str, position: int) -> tuple[int, str] | None:
-    """The start and source text of the tag that ``position`` is inside, if any."""
+    """Return the start and source text of the tag that ``position`` is inside, if any."""
     start = text.rfind("<", 0, position)
     raw = tag_source(text, start) if start >= 0 else None
     return None if raw is None or start + len(raw) <= position else (start, raw)
@@ -279,8 +279,9 @@ def _enclosing_tag(text: str, position: int) -> tuple[int, str] | None:
 
 @functools.lru_cache(maxsize=64)
 def _domain_forms(domain: str) -> tuple[str, ...]:
-    """The domain as links may write it: ASCII, Unicode, and UTF-8 bytes read as latin-1
-    (the view of a UTF-8 page), each lower-cased as ``_lowered`` lowers pages of its kind."""
+    """Return the domain as links may write it: ASCII, Unicode, and UTF-8 bytes read as latin-1
+    (the view of a UTF-8 page), each lower-cased as ``Source.lowered`` lowers the view of a
+    page of its kind."""
     ascii_name = domain.removeprefix("*.")
     unicode_name = idna.decode(ascii_name) if "xn--" in ascii_name else ascii_name
     as_latin1 = unicode_name.encode("utf-8").decode("latin-1")

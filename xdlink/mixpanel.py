@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xdlink.jsliteral import read_arguments
+from xdlink.jsliteral import Scope, Script, Unknown, evaluate, has_names, read_arguments
+from xdlink.scan import MARKER_ATTRIBUTE
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 INIT_CALL = re.compile(r"mixpanel\s*\.\s*init\s*\(")
 _IDENTIFIER_CHAR = re.compile(r"[\w$]")
+# The init calls read in one script, at most: each is read up to its end, and a script of
+# calls nested in one another's arguments would cost the square of its length.
+_MOST_CALLS = 16
 # Scripts longer than this are read each time rather than cached: the cache is for the
 # snippet a site repeats on every page, and must not hold large scripts alive.
 _CACHED_SCRIPT = 16 * 1024
@@ -36,20 +40,22 @@ class MixpanelConfig:
 
 @dataclass(frozen=True)
 class InitCall:
-    """One ``mixpanel.init(...)`` call; ``config`` is None when the token is not a literal."""
+    """One ``mixpanel.init(...)`` call; ``config`` is None when its token cannot be read,
+    and ``unread`` then says what the token is, as written, and why."""
 
     config: MixpanelConfig | None
+    unread: str | None = None
 
 
 def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
-    """Where ``mixpanel.init(`` stands in the text."""
+    """Return where ``mixpanel.init(`` stands in the text."""
     return (call.start() for call in _init_call_matches(text, start, end))
 
 
 def _init_call_matches(
     text: str, start: int = 0, end: int | None = None
 ) -> Iterator[re.Match[str]]:
-    """The ``mixpanel.init(`` calls, one regular-expression pass: its literal prefix is
+    """Return the ``mixpanel.init(`` calls, one regular-expression pass: its literal prefix is
     found as fast as str.find finds it, and most mentions of the word (the snippet has a
     dozen) fail on the character after it."""
     for call in INIT_CALL.finditer(text, start, len(text) if end is None else end):
@@ -57,45 +63,102 @@ def _init_call_matches(
             yield call
 
 
-def find_init_calls(script: str) -> tuple[InitCall, ...]:
-    """The init calls in the text of one script."""
-    return _cached_init_calls(script) if len(script) <= _CACHED_SCRIPT else (*_init_calls(script),)
+def find_init_calls(
+    script: str, earlier: Callable[[], Sequence[str]] | None = None
+) -> tuple[InitCall, ...]:
+    """The init calls in the text of one script (a call in a comment or string is none).
+    ``earlier``: the texts of the page's inline scripts before this one, where a name the
+    call is given may be assigned (asked for only then)."""
+    read = _read(script)
+    if read.static is not None:
+        return read.static
+    scope = Scope(read.script, _scripts(earlier))
+    return tuple(init or _init_from(args, scope) for args, init in read.calls)
+
+
+def _scripts(texts: Callable[[], Sequence[str]] | None) -> Callable[[], Sequence[Script]]:
+    if texts is None:
+        return tuple
+    return lambda: [_read(text).script for text in texts()]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A script and its init calls, each as its arguments and, when reading it needs no
+    name looked up, as the InitCall (None otherwise)."""
+
+    script: Script
+    calls: tuple[tuple[tuple[Any, ...], InitCall | None], ...]
+    static: tuple[InitCall, ...] | None  # all the InitCalls, when none needs a look-up
+
+
+def _read(script: str) -> _Read:
+    return _cached_read(script) if len(script) <= _CACHED_SCRIPT else _read_script(script)
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_init_calls(script: str) -> tuple[InitCall, ...]:
-    return tuple(_init_calls(script))
+def _cached_read(script: str) -> _Read:
+    return _read_script(script)
 
 
-def _init_calls(script: str) -> Iterator[InitCall]:
-    for call in _init_call_matches(script):
-        try:
-            args = read_arguments(script, call.end())
-        except ValueError:
-            yield InitCall(None)
+# What a call the script does not close is: no token can be read from it.
+_NOT_CLOSED = InitCall(None, "the call is not closed")
+
+
+def _read_script(text: str) -> _Read:
+    script = Script(text)
+    calls: list[tuple[tuple[Any, ...], InitCall | None]] = []
+    for call in _init_call_matches(text):
+        if len(calls) == _MOST_CALLS:
+            break
+        if not script.in_code(call.start()):
             continue
-        yield InitCall(_config_from(args))
+        try:
+            args = read_arguments(text, call.end())
+        except ValueError:  # the text ends in the call, and so in any call after it
+            calls.append(((), _NOT_CLOSED))
+            break
+        named = any(has_names(arg) for arg in (args[:1] + args[2:3]))
+        calls.append((args, None if named else _init_from(args, None)))
+    static = tuple(init for _, init in calls if init is not None)
+    return _Read(script, tuple(calls), static if len(static) == len(calls) else None)
 
 
 def inits_in_tree(tree: etree._Element) -> list[InitCall]:
-    """Every ``mixpanel.init`` call in the inline scripts of a parsed page, in order."""
+    """Return every ``mixpanel.init`` call in the inline scripts of a parsed page, in order."""
     calls: list[InitCall] = []
+    texts: list[str] = []
     for script in tree.iter("script"):
-        if script.get("src") is None and script.text and "mixpanel" in script.text:
-            calls.extend(find_init_calls(script.text))
+        text = script.text
+        if script.get("src") is not None or not text or MARKER_ATTRIBUTE in script.attrib:
+            continue
+        if "mixpanel" in text:
+            calls.extend(find_init_calls(text, functools.partial(tuple, texts[:])))
+        texts.append(text)
     return calls
 
 
-def _config_from(args: list[Any]) -> MixpanelConfig | None:
-    token = args[0] if args else None
+def _init_from(args: tuple[Any, ...], scope: Scope | None) -> InitCall:
+    """The project and instance of ``mixpanel.init(token, config, name)``, its names looked
+    up in ``scope``; what its token is when that cannot be read."""
+    if not args:
+        return InitCall(None, "no token")
+    token = evaluate(args[0], scope)
     if not isinstance(token, str) or not token:
-        return None
-    instance = args[2] if len(args) > 2 and isinstance(args[2], str) else None
-    return MixpanelConfig(token=token, instance=instance)
+        if isinstance(token, Unknown):  # shown in backticks, unless it is a template
+            shown = token.text if token.text.startswith("`") else f"`{token.text}`"
+            return InitCall(None, f"{shown} ({token.why})")
+        return InitCall(None, f"`{token!r}` (not a string)")
+    instance = evaluate(args[2], scope) if len(args) > 2 else None
+    if isinstance(instance, Unknown):
+        instance = instance.text
+    return InitCall(
+        MixpanelConfig(token, instance if isinstance(instance, str) and instance else None)
+    )
 
 
 def page_init(calls: Iterable[InitCall]) -> tuple[MixpanelConfig | None, tuple[str, ...]]:
-    """The page's main init (the default instance's, else the first readable one), and
+    """Return the page's main init (the default instance's, else the first readable one), and
     every token the page names."""
     configs = [call.config for call in calls if call.config is not None]
     default = [config for config in configs if config.instance is None]

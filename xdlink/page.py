@@ -7,11 +7,11 @@ import functools
 import posixpath
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from xdlink import posthog
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import init_call_positions
+from xdlink.outcomes import Action, Because, Change, ChangeReason, Skip, SkipReason
 from xdlink.scan import (
     HEAD_ELEMENTS,
     MARKER_ATTRIBUTE,
@@ -34,16 +34,10 @@ from xdlink.source import PageError, Source, read_source
 __all__ = ["Action", "Facts", "Outcome", "PageError", "build_page", "remove_page"]
 
 
-TEMPLATE_REASON = "template syntax in <head>"
-AMP_REASON = "AMP page (AMP allows no author script)"
-# Why a page changes, for --check: the three causes a CI gate can have.
-NEW_PAGE = "page changed: it has no xdlink script"
-SETTINGS_CHANGED = "settings changed"
-MISPLACED = "page changed: its xdlink script is out of place"
 # The template syntax of the generators' languages: Jinja, Nunjucks, Liquid and Twig
 # ({% %}, {{ }}), Go templates and Handlebars ({{ }}), ERB and EJS (<% %>). A built page
 # has none in its head but in its scripts' text. Searched for as two literals: a pattern
-# with alternatives that start with other characters is ten times slower.
+# with alternatives that start with other characters is slower (``make bench`` shows it).
 _TEMPLATE_HINT = re.compile(r"\{[{%]")
 _ERB_HINT = re.compile(r"<%")
 _HEAD_END = re.compile(r"</(?i:head)|<(?i:body)[\t\n\f\r />]")
@@ -51,36 +45,44 @@ _TEMPLATE_OR_TAG = re.compile(r"\{[{%]|<%|<!--|<([A-Za-z][^\t\n\f\r />]*+)")
 _HEAD_TAGS = HEAD_ELEMENTS | {"html", "head"}
 
 
-class Action(StrEnum):
-    INJECTED = "injected"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    REMOVED = "removed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
+    """What the core did to one page: the action, the new bytes when the page changes, and
+    why it is skipped or changes."""
+
     action: Action
     output: bytes | None = None
-    reason: str | None = None
+    skip: Skip | None = None
+    change: Change | None = None
     facts: Facts = NO_FACTS
     script: RenderedScript | None = None
     placement: Placement | None = None
-    why: str | None = None  # why the page changes, for --check
+
+    @property
+    def reason(self) -> str | None:
+        """The message of why the page is left alone, or taken out of an AMP page."""
+        if self.skip is not None:
+            return self.skip.message
+        if self.change is not None and self.change.reason is ChangeReason.AMP:
+            return self.change.message
+        return None
+
+
+def _skipped(reason: SkipReason) -> Outcome:
+    return Outcome(action=Action.SKIPPED, skip=Because(reason))
 
 
 # --- the block ------------------------------------------------------------------------
 
 
 def external_file(external: str, script: RenderedScript) -> str:
-    """The site path of the script's file: named by its hash, so it can be cached forever."""
+    """Return the site path of the script's file: named by its hash, so it can be cached forever."""
     stem, _, suffix = external.rpartition(".")
     return f"{stem}.{script.fingerprint}.{suffix}"
 
 
 def external_src(file: str, page_path: str, has_base: bool) -> str:
-    """The URL of the script file from a page: relative, so the site can live under any
+    """Return the URL of the script file from a page: relative, so the site can live under any
     path; from the site root when a <base> element would change what relative means."""
     if has_base:
         return "/" + file
@@ -88,7 +90,7 @@ def external_src(file: str, page_path: str, has_base: bool) -> str:
 
 
 def _removal_span(text: str, block: Block, floor: int) -> tuple[int, int]:
-    """What taking a block out removes: the element, and, for a block on a line of its
+    """Return what taking a block out removes: the element, and, for a block on a line of its
     own (as xdlink 0.1.0 placed it), that line's break and indent. An element xdlink
     inserts now brings no whitespace, so the element alone goes."""
     before = _whitespace_before(text, block.start, floor)
@@ -99,7 +101,7 @@ def _removal_span(text: str, block: Block, floor: int) -> tuple[int, int]:
 
 
 def _last_line_break(whitespace: str) -> str:
-    """The last line break of a whitespace run (CRLF counts as one) and what follows it."""
+    """Return the last line break of a whitespace run (CRLF counts as one) and what follows it."""
     cut = max(whitespace.rfind("\n"), whitespace.rfind("\r"))
     if cut < 0:
         return ""
@@ -136,8 +138,8 @@ def build_page(
     ``path``: the page's place in the site, for the script file's URL under ``--external``.
     """
     source = read_source(data)
-    if isinstance(source, str):
-        return Outcome(Action.SKIPPED, reason=source)
+    if not isinstance(source, Source):
+        return Outcome(action=Action.SKIPPED, skip=source)
     calls = tuple(init_call_positions(source.text))
     posthog_calls = tuple(posthog.init_call_positions(source.text))
     last_call = max(calls + posthog_calls, default=0)
@@ -145,18 +147,18 @@ def build_page(
     if head.react_rendered and _hydrates_document(source.text):
         head = scan_head(source.text, source.start, to_head_end=True)
     if not head.is_document:
-        return Outcome(Action.SKIPPED, reason="fragment (no doctype, <html>, <head> or <body>)")
+        return _skipped(SkipReason.FRAGMENT)
     if not settings.built and _has_template_syntax(source.text, source.start, head):
-        return Outcome(Action.SKIPPED, reason=TEMPLATE_REASON)
+        return _skipped(SkipReason.TEMPLATE_SYNTAX)
     if head.ends_in_comment:
-        return Outcome(Action.SKIPPED, reason="the page ends inside a comment before its head")
+        return _skipped(SkipReason.ENDS_IN_COMMENT)
     blocks = _all_blocks(source, head)
     if head.amp:
         # An element an earlier build put there goes: it makes the page invalid AMP.
         if blocks:
             output = _rewrite(source, blocks, None)
-            return Outcome(Action.REMOVED, output, reason=AMP_REASON, why=AMP_REASON)
-        return Outcome(Action.SKIPPED, reason=AMP_REASON)
+            return Outcome(action=Action.REMOVED, output=output, change=Because(ChangeReason.AMP))
+        return _skipped(SkipReason.AMP)
     typo_hints = WarningKind.UNLINKED_DOMAIN not in settings.silence
     facts = gather_facts(
         source, head, blocks, calls, settings.domains, typo_hints, posthog_at=posthog_calls
@@ -168,10 +170,10 @@ def build_page(
     if settings.external is not None:
         src = external_src(external_file(settings.external, script), path, head.has_base)
     element = script.element(xml or head.has_xml_declaration, src)
-    done = functools.partial(Outcome, facts=facts, script=script, placement=head.placement)
+    result = functools.partial(Outcome, facts=facts, script=script, placement=head.placement)
     if not blocks:
         output = source.splice(head.anchor, head.anchor, element)
-        return done(Action.INJECTED, output, why=NEW_PAGE)
+        return result(action=Action.INJECTED, output=output, change=Because(ChangeReason.NEW_PAGE))
     first = blocks[0]
     # Only elsewhere (a body, after the head's end), or not where a framework rule puts
     # it now: moved to the anchor.
@@ -179,30 +181,32 @@ def build_page(
         head.placement is not Placement.HEAD and head.anchor not in (first.start, first.end)
     )
     if len(blocks) == 1 and not moved and source.text[first.start : first.end] == element:
-        return done(Action.UNCHANGED)
+        return result(action=Action.UNCHANGED)
     if moved:
         target = Block(head.anchor, head.anchor)
         spans = sorted([target, *blocks], key=lambda block: block.start)
         output = _rewrite(source, spans, element, spans.index(target))
-        return done(Action.UPDATED, output, why=_why(source, blocks, element, moved))
+        change = _why(source, blocks, element, moved)
+        return result(action=Action.UPDATED, output=output, change=change)
     output = _rewrite(source, blocks, element)
-    return done(Action.UPDATED, output, why=_why(source, blocks, element))
+    return result(action=Action.UPDATED, output=output, change=_why(source, blocks, element))
 
 
-def _why(source: Source, blocks: list[Block], element: str, moved: bool = False) -> str:
-    """Why a page's script is replaced: another version of xdlink wrote it, other settings
+def _why(source: Source, blocks: list[Block], element: str, moved: bool = False) -> Change:
+    """Return why a page's script is replaced: another version of xdlink wrote it, other settings
     (or the page's own mixpanel.init) made it, or the page moved or doubled it."""
     marker = _marker(source.text, blocks[0].start)
     wanted = _marker(element, 0)
     if marker[0] != wanted[0]:
-        return f"script version changed ({marker[0] or 'unknown'} to {wanted[0]})"
+        versions = f"{marker[0] or 'unknown'} to {wanted[0]}"
+        return Because(ChangeReason.VERSION_CHANGED, versions)
     if marker != wanted or (len(blocks) == 1 and not moved):
-        return SETTINGS_CHANGED
-    return MISPLACED
+        return Because(ChangeReason.SETTINGS_CHANGED)
+    return Because(ChangeReason.MISPLACED)
 
 
 def _marker(text: str, start: int) -> tuple[str, str]:
-    """(version, fingerprint) of the xdlink element whose start tag opens at ``start``."""
+    """Return (version, fingerprint) of the xdlink element whose start tag opens at ``start``."""
     try:
         value = parse_tag(text, start).attrs.get(MARKER_ATTRIBUTE, "")
     except UnclosedTag:
@@ -214,12 +218,13 @@ def _marker(text: str, start: int) -> tuple[str, str]:
 def remove_page(data: bytes) -> Outcome:
     """Take every xdlink block out, with the line break and indent it brought."""
     source = read_source(data)
-    if isinstance(source, str):
-        return Outcome(Action.SKIPPED, reason=source)
+    if not isinstance(source, Source):
+        return Outcome(action=Action.SKIPPED, skip=source)
     blocks = _all_blocks(source, scan_head(source.text, source.start))
     if not blocks:
-        return Outcome(Action.UNCHANGED)
-    return Outcome(Action.REMOVED, _rewrite(source, blocks, None))
+        return Outcome(action=Action.UNCHANGED)
+    output = _rewrite(source, blocks, None)
+    return Outcome(action=Action.REMOVED, output=output, change=Because(ChangeReason.HOLDS_SCRIPT))
 
 
 def _all_blocks(source: Source, head: Head) -> list[Block]:
@@ -245,12 +250,12 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None, at: int =
 
 
 def _hydrates_document(text: str) -> bool:
-    """Whether React Router or Remix hydrates the whole document (their context script)."""
+    """Return whether React Router or Remix hydrates the whole document (their context script)."""
     return "__reactRouterContext" in text or "__remixContext" in text
 
 
 def _has_template_syntax(text: str, start: int, head: Head) -> bool:
-    """Whether the head holds template syntax anywhere but in a script's text: in a tag,
+    """Return whether the head holds template syntax anywhere but in a script's text: in a tag,
     as text of its own, in the title. Template text ends the head for an HTML parser, and
     so the head scan: the head is read on to ``</head>`` or ``<body>``. A page without
     template syntax costs a search for that end and two literal searches between the
@@ -276,11 +281,11 @@ def _template_in(text: str, start: int, end: int) -> bool:
 
 
 def _template_outside_scripts(text: str, start: int, end: int, implied: bool) -> bool:
-    """Template syntax from ``start`` to ``end``, tag by tag: a script's text does not
-    count (JSON-LD and code hold braces), its tag does; the text of the other raw-text
-    elements (title, style, noscript) and of comments does. ``implied``: the page has
-    neither ``</head>`` nor ``<body>``, and its head ends at the first tag that is not a
-    head element."""
+    """Return whether there is template syntax from ``start`` to ``end``, read tag by tag:
+    a script's text does not count (JSON-LD and code hold braces), its tag does; the text
+    of the other raw-text elements (title, style, noscript) and of comments does.
+    ``implied``: the page has neither ``</head>`` nor ``<body>``, and its head ends at the
+    first tag that is not a head element."""
     position = start
     while (found := _TEMPLATE_OR_TAG.search(text, position, end)) is not None:
         at, name = found.start(), found.group(1)

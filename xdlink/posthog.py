@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xdlink.jsliteral import read_arguments
+from xdlink.jsliteral import JSObject, Scope, Script, evaluate, read_arguments
+from xdlink.scan import MARKER_ATTRIBUTE
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 
 INIT_CALL = re.compile(r"posthog\s*\.\s*init\s*\(")
 _IDENTIFIER_CHAR = re.compile(r"[\w$]")
-# Scripts longer than this are read each time rather than cached (see mixpanel.py).
+# The init calls read in one script, at most, and the length of the scripts cached (see
+# mixpanel.py).
+_MOST_CALLS = 16
 _CACHED_SCRIPT = 16 * 1024
 
 
@@ -58,44 +61,68 @@ def _init_call_matches(
             yield call
 
 
-def find_init_calls(script: str) -> tuple[InitCall, ...]:
-    """The init calls in the text of one script."""
-    return _cached_init_calls(script) if len(script) <= _CACHED_SCRIPT else (*_init_calls(script),)
+def find_init_calls(
+    script: str, earlier: Callable[[], Sequence[str]] | None = None
+) -> tuple[InitCall, ...]:
+    """The init calls in the text of one script (a call in a comment or string is none).
+    ``earlier``: the texts of the page's inline scripts before this one, where a name the
+    call is given may be assigned (asked for only then)."""
+    calls = _cached_calls(script) if len(script) <= _CACHED_SCRIPT else _calls(script)
+    if not calls:
+        return ()
+    texts = earlier or tuple
+    scope = Scope(Script(script), lambda: [Script(text) for text in texts()])
+    return tuple(_init_from(args, scope) for args in calls)
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_init_calls(script: str) -> tuple[InitCall, ...]:
-    return tuple(_init_calls(script))
+def _cached_calls(script: str) -> tuple[tuple[Any, ...], ...]:
+    return _calls(script)
 
 
-def _init_calls(script: str) -> Iterator[InitCall]:
-    for call in _init_call_matches(script):
-        try:
-            args = read_arguments(script, call.end())
-        except ValueError:
-            yield InitCall(None)
+def _calls(text: str) -> tuple[tuple[Any, ...], ...]:
+    """The arguments of each init call in code; () for a call the text does not close."""
+    script = Script(text)
+    calls: list[tuple[Any, ...]] = []
+    for call in _init_call_matches(text):
+        if len(calls) == _MOST_CALLS:
+            break
+        if not script.in_code(call.start()):
             continue
-        yield InitCall(_config_from(args))
+        try:
+            calls.append(read_arguments(text, call.end()))
+        except ValueError:  # the text ends in the call, and so in any call after it
+            calls.append(())
+            break
+    return tuple(calls)
 
 
 def inits_in_tree(tree: etree._Element) -> list[InitCall]:
     """Every ``posthog.init`` call in the inline scripts of a parsed page, in order (a
     script a consent manager parks as ``type="text/plain"`` included)."""
     calls: list[InitCall] = []
+    texts: list[str] = []
     for script in tree.iter("script"):
-        if script.get("src") is None and script.text and "posthog" in script.text:
-            calls.extend(find_init_calls(script.text))
+        text = script.text
+        if script.get("src") is not None or not text or MARKER_ATTRIBUTE in script.attrib:
+            continue
+        if "posthog" in text:
+            calls.extend(find_init_calls(text, functools.partial(tuple, texts[:])))
+        texts.append(text)
     return calls
 
 
-def _config_from(args: list[Any]) -> PostHogConfig | None:
-    key = args[0] if args else None
+def _init_from(args: tuple[Any, ...], scope: Scope) -> InitCall:
+    """The project, instance and cookieless mode of ``posthog.init(key, config, name)``,
+    its names looked up in ``scope``."""
+    key = evaluate(args[0], scope) if args else None
     if not isinstance(key, str) or not key:
-        return None
-    config = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-    instance = args[2] if len(args) > 2 and isinstance(args[2], str) else None
-    cookieless = config.get("cookieless_mode") == "always"
-    return PostHogConfig(key=key, instance=instance, cookieless=cookieless)
+        return InitCall(None)
+    config = evaluate(args[1], scope, frozenset({"cookieless_mode"})) if len(args) > 1 else None
+    mode = config.get("cookieless_mode") if isinstance(config, JSObject) else None
+    instance = evaluate(args[2], scope) if len(args) > 2 else None
+    name = instance if isinstance(instance, str) and instance else None
+    return InitCall(PostHogConfig(key=key, instance=name, cookieless=mode == "always"))
 
 
 def page_init(calls: Iterable[InitCall]) -> tuple[PostHogConfig | None, tuple[str, ...]]:

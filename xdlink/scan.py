@@ -31,12 +31,14 @@ _SPACED_TAG = re.compile(rf"[\t\n\f\r ]*+(<)(/?+){_TAG_REST}")
 
 
 def _end_tag(name: str) -> str:
-    """A whole end tag of the element ``name``, as the tokenizer reads it."""
+    """Return the pattern of a whole end tag of the element ``name``, as the tokenizer
+    reads it."""
     return rf"</(?i:{name})(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
 
 
 def _element_pattern(name: str, content: str) -> str:
-    """A whole element: start tag, ``content`` and end tag, spaces first."""
+    """Return the pattern of a whole element: start tag, ``content`` and end tag, spaces
+    first."""
     start = rf"[\t\n\f\r ]*+<(?i:{name})(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
     return start + content + _end_tag(name)
 
@@ -160,7 +162,7 @@ def parse_tag(text: str, start: int, every_attribute: bool = False) -> Tag:
     One regular expression follows the tokenizer's tag, attribute name and value states;
     it fails only where the text ends inside the tag. Attributes are split out only where
     they matter (``every_attribute`` for all tags): a head can hold dozens of <link> and
-    <meta> tags, and building their dictionaries was a third of the scan.
+    <meta> tags, and building their dictionaries showed in the scan's time (``make bench``).
     """
     match = _TAG.match(text, start)
     if match is None:
@@ -180,7 +182,7 @@ def _tag_of(
 
 
 def tag_source(text: str, start: int) -> str | None:
-    """The source text of the tag that opens at ``text[start] == '<'``, or None if the text
+    """Return the source text of the tag that opens at ``text[start] == '<'``, or None if the text
     ends inside it: a tag's meaning depends on this text alone, so it can key a cache."""
     match = _TAG.match(text, start)
     return None if match is None else match.group()
@@ -193,7 +195,7 @@ def _run_end(
     element: re.Pattern[str],
     stop: Callable[[str], bool],
 ) -> int:
-    """Where a run of quiet elements from ``position`` ends: in one match, or, when
+    """Return where a run of quiet elements from ``position`` ends: in one match, or, when
     ``stop`` holds for the run's text, before the first element it holds for. That one
     takes the general path and the run goes on after it: the elements before it are read
     one at a time, as matching the rest of the run again after each token would make a
@@ -208,12 +210,12 @@ def _run_end(
 
 
 def _is_marked(raw: str) -> bool:
-    """Whether a run of scripts may hold xdlink's (its attribute, in any case)."""
+    """Return whether a run of scripts may hold xdlink's (its attribute, in any case)."""
     return MARKER_ATTRIBUTE in raw.lower()
 
 
 def _declares_something(raw: str) -> bool:
-    """Whether a <meta> tag's text may declare a charset, an http-equiv or Next.js's head
+    """Return whether a <meta> tag's text may declare a charset, an http-equiv or Next.js's head
     count (a lower-cased copy and ``in`` cost a fraction of a case-insensitive search)."""
     lowered = raw.lower()
     return "charset" in lowered or "http-equiv" in lowered or NEXT_HEAD_COUNT in lowered
@@ -229,7 +231,7 @@ def _attributes(raw: str) -> dict[str, str]:
 
 
 def raw_text_end(text: str, name: str, start: int) -> int:
-    """Where the end tag of a raw-text element opened before ``start`` begins (or EOF)."""
+    """Return where the end tag of a raw-text element opened before ``start`` begins (or EOF)."""
     if name == "script":
         return _script_end(text, start)
     pattern = _end_tag_pattern(name)
@@ -244,9 +246,9 @@ def _end_tag_pattern(name: str) -> re.Pattern[str]:
 
 @functools.cache
 def _plain_rest(name: str) -> re.Pattern[str]:
-    """The rest of a raw-text element whose text holds no "<": the first "</" then starts
-    its end tag, with no escape state to follow (see _plain_script_end). Compiled when
-    first needed: most pages need two or three of them."""
+    """Return the pattern of the rest of a raw-text element whose text holds no "<": the
+    first "</" then starts its end tag, with no escape state to follow (see
+    _plain_script_end). Compiled when first needed: most pages need two or three of them."""
     return re.compile(rf"[^<]*+({_end_tag(name)})")
 
 
@@ -279,8 +281,9 @@ def _script_end(text: str, start: int) -> int:
 
 
 def _plain_script_end(text: str, start: int) -> int | None:
-    """The common case, with str.find: the first ``</script`` when no ``<!--`` precedes it
-    (a case-insensitive search with the escape states is ten times slower)."""
+    """Find a script's end in the common case, with str.find: the first ``</script`` when no
+    ``<!--`` precedes it (a case-insensitive search with the escape states is slower, as
+    ``make bench`` shows)."""
     close = text.find("</", start)
     while close >= 0:
         if text[close + 2 : close + 8].lower() == "script" and text[close + 8 : close + 9] in _END:
@@ -293,8 +296,8 @@ _END = frozenset({"\t", "\n", "\f", "\r", " ", "/", ">"})
 
 
 def _comment_end(text: str, start: int) -> int | None:
-    """End of a comment whose ``<!--`` ends at ``start`` ("<!-->" and "--!>" included);
-    None when the file ends inside it."""
+    """Return the end of a comment whose ``<!--`` ends at ``start`` ("<!-->" and "--!>"
+    included), or None when the file ends inside it."""
     if text.startswith(">", start):
         return start + 1
     if text.startswith("->", start):
@@ -416,8 +419,8 @@ class _HeadScanner:
         return self._finish()
 
     def _quiet_runs(self, position: int) -> int:
-        """Past runs of quiet elements in the head, each in one match: they are most of a
-        head's tokens. A run of <link>, <meta>, <title> and <style> changes nothing here
+        """Skip past runs of quiet elements in the head, each in one match: they are most of
+        a head's tokens. A run of <link>, <meta>, <title> and <style> changes nothing here
         but a charset or CSP <meta>; a run of external scripts (none of them xdlink's)
         only where the scripts start."""
         if self.head_start is None or self.template_depth:
@@ -437,14 +440,14 @@ class _HeadScanner:
             position = end
 
     def _scripts_at(self, start: int) -> None:
-        """Scripts that are not xdlink's start at ``start``."""
+        """Note that scripts that are not xdlink's start at ``start``."""
         if self.head.first_script is None:
             self.head.first_script = start
         if not self.after_head and self.scripts_to_end is None:
             self.scripts_to_end = start
 
     def _spaced_tag(self, spaced: re.Match[str], whole: bool) -> int:
-        """The common token, whitespace and then a tag, read in one match."""
+        """Read the common token, whitespace and then a tag, in one match."""
         lt, closing = spaced.start(1), spaced.group(2) == "/"
         tag = _tag_of(spaced.group(3), spaced.group(4), lt, spaced.end(), closing)
         return self._tag(tag, whole)
@@ -485,14 +488,14 @@ class _HeadScanner:
         return self._unterminated() if end is None else end
 
     def _unterminated(self) -> int:
-        """A comment (or doctype) the file ends in: there is no place after it."""
+        """Handle a comment (or doctype) the file ends in: there is no place after it."""
         if self.head_start is None:
             self.head.ends_in_comment = True
         return len(self.text)
 
     def _odd_end_tag(self, lt: int, whole: bool) -> int:
-        """An end tag open ``</`` not followed by a letter: ``</>`` is dropped, ``</`` at
-        the end of the file is text, anything else a bogus comment up to the next ``>``."""
+        """Read an end tag open ``</`` not followed by a letter: ``</>`` is dropped, ``</``
+        at the end of the file is text, anything else a bogus comment up to the next ``>``."""
         text = self.text
         if text.startswith(">", lt + 2):
             return lt + 3
@@ -601,7 +604,7 @@ class _HeadScanner:
         return tag.end
 
     def _raw_text(self, name: str, start: int) -> tuple[int, int]:
-        """Where the text of a raw-text element opened before ``start`` ends, and where its
+        """Return where the text of a raw-text element opened before ``start`` ends, and where its
         end tag does: in one match when the text holds no "<"."""
         plain = _plain_rest(name).match(self.text, start) if self.shortcuts else None
         if plain is not None:
@@ -637,5 +640,5 @@ def scan_head(
 
 
 def scan_blocks(text: str, start: int = 0, shortcuts: bool = True) -> list[Block]:
-    """Every xdlink block anywhere in the page (for pages where one sits outside head)."""
+    """Return every xdlink block anywhere in the page (for pages where one sits outside head)."""
     return _HeadScanner(text, start, shortcuts=shortcuts).run(start, whole=True).blocks

@@ -7,15 +7,16 @@ import functools
 import hashlib
 import html
 from dataclasses import dataclass
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from xdlink import __version__
 from xdlink.domains import cookie_suffixes, host_pattern
 from xdlink.scan import MARKER_ATTRIBUTE
 from xdlink.sdks import Variant
 from xdlink.settings import Settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 # What wraps the script in a page served as XML.
 CDATA = ("/*<![CDATA[*/", "/*]]>*/")
@@ -46,7 +47,8 @@ class ScriptConfig:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The object handed to the script; short keys because it is inlined in every page."""
+        """Return the object handed to the script, with short keys, as it is inlined in every
+        page."""
         data: dict[str, Any] = {"d": host_pattern(self.domains), "p": self.param, "t": self.ttl}
         if self.fragment:
             data["f"] = 1
@@ -72,7 +74,8 @@ class RenderedScript:
         return hashlib.sha256(self.code.encode("utf-8")).hexdigest()[:12]
 
     def element(self, xml: bool = False, src: str | None = None) -> str:
-        """The element: the script inline, or (``src``) a synchronous reference to its file."""
+        """Return the element: the script inline, or (``src``) a synchronous reference to its
+        file."""
         marker = f'{MARKER_ATTRIBUTE}="{__version__} {self.fingerprint}"'
         if src is not None:
             return f'<script {marker} src="{html.escape(src)}"></script>'
@@ -82,6 +85,10 @@ class RenderedScript:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    """Return the one Jinja2 environment, every setting written out. Jinja2 is imported here, where
+    a template is rendered: reading and removing never load it."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("xdlink", "templates"),
         autoescape=False,
@@ -97,7 +104,7 @@ def _environment() -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=256)
 def render(config: ScriptConfig) -> RenderedScript:
-    """The script for one configuration (cached: a site has few of them)."""
+    """Return the script for one configuration (cached: a site has few of them)."""
     template = _environment().get_template(config.variant.value)
     source = template.render(config=config.to_json())
     return RenderedScript(code=source.strip())

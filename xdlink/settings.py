@@ -43,10 +43,12 @@ class WarningKind(StrEnum):
     CONFIG = "xdlink.config"
 
 
-SCRIPT = frozenset({Command.BUILD, Command.SNIPPET})
-CHECKED = SCRIPT | {Command.VERIFY}
-WALK = frozenset({Command.BUILD, Command.REMOVE})
-IN_BROWSER = frozenset({Command.VERIFY})
+# The commands that take an option, by what they do: render the browser script, render
+# or verify it, walk a site's pages, run a browser.
+RENDERS_SCRIPT = frozenset({Command.BUILD, Command.SNIPPET})
+RENDERS_OR_VERIFIES = RENDERS_SCRIPT | {Command.VERIFY}
+WALKS_SITE = frozenset({Command.BUILD, Command.REMOVE})
+RUNS_BROWSER = frozenset({Command.VERIFY})
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def check_jobs(jobs: int) -> int:
 
 
 def check_external(path: str) -> str:
-    """A path inside the site, written with '/', for the script file of ``--external``: of
+    """Return a path inside the site, written with '/', for the script file of ``--external``: of
     letters, digits, '_', '-' and '.', as it goes into the pages' ``src`` attribute."""
     parts = PurePosixPath(path.replace("\\", "/")).parts
     if not parts or parts[0] == "/" or ".." in parts or not parts[-1].endswith(".js"):
@@ -140,19 +142,23 @@ class Settings:
         (),
         "Domains to carry the visitor between: comma list, repeatable; "
         "'*.x.com' for subdomains only.",
-        CHECKED,
+        RENDERS_OR_VERIFIES,
         check=parse_domains,
         short="-d",
         metavar="LIST",
-        required=SCRIPT,
+        required=RENDERS_SCRIPT,
         example="a.example,b.example",
         notices=url_notices,
     )
     param: str = option(
-        DEFAULT_PARAM, "URL parameter that carries the id.", CHECKED, check=check_param
+        DEFAULT_PARAM, "URL parameter that carries the id.", RENDERS_OR_VERIFIES, check=check_param
     )
-    ttl: int = option(DEFAULT_TTL, "Seconds a decorated link stays valid.", SCRIPT, check=check_ttl)
-    fragment: bool = option(False, "Carry the id in the #fragment instead of the query.", SCRIPT)
+    ttl: int = option(
+        DEFAULT_TTL, "Seconds a decorated link stays valid.", RENDERS_SCRIPT, check=check_ttl
+    )
+    fragment: bool = option(
+        False, "Carry the id in the #fragment instead of the query.", RENDERS_SCRIPT
+    )
     external: str | None = option(
         None,
         "Write the script to this file in SITE (named with its hash, e.g. "
@@ -167,7 +173,7 @@ class Settings:
         "Write the script's CSP hashes into the Content-Security-Policy of the site's header "
         "files (SITE/_headers, netlify.toml, vercel.json) where it would block the script; "
         "remove takes them out again.",
-        WALK,
+        WALKS_SITE,
     )
     site_domain: str | None = option(
         None,
@@ -182,26 +188,26 @@ class Settings:
     include: tuple[str, ...] = option(
         (),
         "Only pages matching (repeatable).",
-        WALK,
+        WALKS_SITE,
         metavar="GLOB",
         configured=frozenset({Command.BUILD}),
     )
     exclude: tuple[str, ...] = option(
         (),
         "Leave pages matching (repeatable).",
-        WALK,
+        WALKS_SITE,
         metavar="GLOB",
         configured=frozenset({Command.BUILD}),
     )
     built: bool = option(
         False,
         "SITE is a built site, although it looks like a site generator's source folder.",
-        WALK,
+        WALKS_SITE,
     )
     silence: tuple[str, ...] = option(
         (),
         "Do not give warnings of this kind, e.g. xdlink.no-init (repeatable).",
-        SCRIPT,
+        RENDERS_SCRIPT,
         check=check_kinds,
         metavar="KIND",
     )
@@ -211,26 +217,26 @@ class Settings:
         frozenset({Command.BUILD, Command.VERIFY}),
     )
     jobs: int = option(
-        0, "Worker processes (default: one per CPU).", WALK, check=check_jobs, short="-j"
+        0, "Worker processes (default: one per CPU).", WALKS_SITE, check=check_jobs, short="-j"
     )
     browser: str | None = option(
         None,
         "A Chromium executable (default: $XDLINK_BROWSER, else Playwright's own Chromium).",
-        IN_BROWSER,
+        RUNS_BROWSER,
         metavar="PATH",
     )
     mixpanel_sdk: str | None = option(
         None,
         "Serve this copy of the Mixpanel SDK (dist/mixpanel.min.js) in place of Mixpanel's "
         "CDN, for runs without network.",
-        IN_BROWSER,
+        RUNS_BROWSER,
         check=check_file,
         metavar="FILE",
     )
     resolve: tuple[str, ...] = option(
         (),
         "Send the browser's requests for HOST to ADDRESS (repeatable), like curl's --resolve.",
-        IN_BROWSER,
+        RUNS_BROWSER,
         check=check_resolve,
         metavar="HOST:ADDRESS",
     )
@@ -238,22 +244,22 @@ class Settings:
         (),
         "A CSS selector of a consent banner's accept button: on every page it opens, verify "
         "clicks the first element it matches, if any, before it checks (repeatable).",
-        IN_BROWSER,
+        RUNS_BROWSER,
         metavar="SELECTOR",
     )
     headed: bool = option(
-        False, "Show the browser in a visible window, for a person to watch the run.", IN_BROWSER
+        False, "Show the browser in a visible window, for a person to watch the run.", RUNS_BROWSER
     )
     pages: int = option(
         30,
         "Pages of a deployed site to visit when looking for a link to the other site.",
-        IN_BROWSER,
+        RUNS_BROWSER,
         check=check_positive,
     )
     timeout: int = option(
         10,
         "Seconds to wait for a page, the Mixpanel SDK or an event.",
-        IN_BROWSER,
+        RUNS_BROWSER,
         check=check_positive,
     )
     notices: tuple[str, ...] = field(default=(), compare=False)

@@ -29,12 +29,13 @@ from xdlink.files import (
     replace_file,
     unlink_quietly,
 )
-from xdlink.page import Action, Outcome, PageError, build_page, remove_page
+from xdlink.outcomes import Action, Because, FailReason, Failure, Skip, SkipReason
+from xdlink.page import Outcome, PageError, build_page, remove_page
 from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report
 from xdlink.scan import scan_blocks
 from xdlink.script import CDATA, RenderedScript
 from xdlink.settings import Command, Settings
-from xdlink.source import read_source
+from xdlink.source import Source, read_source
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -71,8 +72,8 @@ class Entry:
     """A page found by the walk, or why something the walk met is not processed."""
 
     relative: str
-    skip: str | None = None
-    error: str | None = None
+    skip: Skip | None = None
+    error: Failure | None = None
 
 
 @dataclass
@@ -106,7 +107,8 @@ def scan_tree(
         if SCRIPT_FILE.fullmatch(relative.rpartition("/")[2]) and entry.skip is None:
             tree.script_files.append(relative)
         is_page = relative.lower().endswith(PAGE_SUFFIXES)
-        if entry.error is None and entry.skip != "symbolic link to a folder" and not is_page:
+        to_folder = entry.skip is not None and entry.skip.reason is SkipReason.LINK_TO_FOLDER
+        if entry.error is None and not to_folder and not is_page:
             continue
         tree.pages_seen += is_page and entry.skip is None and entry.error is None
         hits = {pattern for _, pattern, matches in patterns if matches(relative)}
@@ -130,7 +132,7 @@ def _walk(root: str, prefix: str, stale: list[str]) -> Iterator[Entry]:
         with os.scandir(os.path.join(root, prefix)) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
     except OSError as exc:
-        yield Entry(prefix or ".", error=exc.strerror or str(exc))
+        yield Entry(prefix or ".", error=_os_failure(exc))
         return
     for entry in entries:
         relative = f"{prefix}{entry.name}"
@@ -138,12 +140,16 @@ def _walk(root: str, prefix: str, stale: list[str]) -> Iterator[Entry]:
             if is_stale(entry.name):
                 stale.append(relative)
         elif entry.is_symlink():
-            folder = _is_folder(entry.path)
-            yield Entry(relative, skip="symbolic link to a folder" if folder else "symbolic link")
+            link = SkipReason.LINK_TO_FOLDER if _is_folder(entry.path) else SkipReason.SYMBOLIC_LINK
+            yield Entry(relative, skip=Because(link))
         elif entry.is_dir(follow_symlinks=False):
             yield from _walk(root, relative + "/", stale)
         elif entry.is_file(follow_symlinks=False):
             yield Entry(relative)
+
+
+def _os_failure(exc: OSError) -> Failure:
+    return Because(FailReason.OS_ERROR, exc.strerror or str(exc))
 
 
 def _is_folder(path: str) -> bool:
@@ -208,27 +214,26 @@ def process(
             replace_file(path, outcome.output, before)
         script_file = _script_file(root, job, outcome, script_files)
     except (PageError, NotWritten) as exc:
-        return PageReport(relative, None, error=str(exc))
+        return PageReport(path=relative, failure=exc.failure)
     except OSError as exc:
-        return PageReport(relative, None, error=exc.strerror or str(exc))
+        return PageReport(path=relative, failure=_os_failure(exc))
     diff = _diff(relative, data, outcome) if job.diff and outcome.output is not None else None
     csp = outcome.script.sha256 if outcome.script is not None else None
     placement = None if outcome.placement is None else str(outcome.placement)
     covered, blocked = _csp_rules(job, relative, csp)
     return PageReport(
-        relative,
-        outcome.action,
-        outcome.reason,
-        None,
-        outcome.facts,
-        csp,
-        diff,
-        script_file,
-        placement,
+        path=relative,
+        action=outcome.action,
+        skip=outcome.skip,
+        change=outcome.change,
+        facts=outcome.facts,
+        csp_hash=csp,
+        diff=diff,
+        script_file=script_file,
+        placement=placement,
         csp_rules=covered,
         csp_blocking=blocked,
         old_hashes=inline_hashes(data) if job.old_hashes else (),
-        why=outcome.why,
     )
 
 
@@ -247,7 +252,7 @@ def _csp_rules(
 def inline_hashes(data: bytes) -> tuple[str, ...]:
     """The CSP hashes of the inline xdlink scripts a page holds."""
     source = read_source(data)
-    if isinstance(source, str):
+    if not isinstance(source, Source):
         return ()
     hashes = []
     for block in scan_blocks(source.text, source.start):
@@ -266,15 +271,16 @@ def _run_core(data: bytes, job: Job, relative: str) -> Outcome:
 
 
 def _script_file(
-    root: str, job: Job, outcome: Outcome, done: dict[str, tuple[str, FileStatus]]
+    root: str, job: Job, outcome: Outcome, checked: dict[str, tuple[str, FileStatus]]
 ) -> tuple[str, FileStatus] | None:
-    """Write or check the script file of ``--external``, once per script in ``done``."""
+    """Write or check the script file of ``--external``, once per script: ``checked``
+    holds the files already written or checked in this chunk."""
     if job.settings.external is None or outcome.script is None:
         return None
     key = outcome.script.fingerprint
-    if key not in done:
-        done[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
-    return done[key]
+    if key not in checked:
+        checked[key] = external.ensure(root, job.settings.external, outcome.script, job.write)
+    return checked[key]
 
 
 def _diff(relative: str, data: bytes, outcome: Outcome) -> bytes:
@@ -377,9 +383,9 @@ def _run(
         )
     for entry in tree.reported:
         if entry.error is not None:
-            report.add(PageReport(entry.relative, None, error=entry.error))
+            report.add(PageReport(path=entry.relative, failure=entry.error))
         elif entry.skip is not None:
-            report.add(PageReport(entry.relative, Action.SKIPPED, reason=entry.skip))
+            report.add(PageReport(path=entry.relative, action=Action.SKIPPED, skip=entry.skip))
     if progress is not None:
         progress.start(len(pages))
     for page in _map(root, pages, job, stopped):
@@ -444,7 +450,7 @@ def _in_chunks(
         while chunks and not stopped():
             yield work(str(root), chunks.popleft())
         return
-    # Imported here: a fifth of the start-up time, for runs that use no worker.
+    # Imported here: runs that use no worker do not pay for its import (see `make bench`).
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_parent) as pool:

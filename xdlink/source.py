@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xdlink.outcomes import Because, FailReason, Failure, Skip, SkipReason
+
 if TYPE_CHECKING:
     from lxml import etree
 
@@ -27,6 +29,10 @@ _UNSPLICEABLE = ("utf-7", "iso2022", "hz", "cp037", "cp500", "cp1026", "cp273", 
 
 class PageError(Exception):
     """The page cannot be processed safely; it is left untouched."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class Source:
         return self.prefix + len(self.encode(self.text[:position]))
 
     def decoded(self, start: int, end: int) -> str:
-        """The page's text between two view positions, decoded in its own encoding."""
+        """Return the page's text between two view positions, decoded in its own encoding."""
         if self.codec != "latin-1":
             return self.text[start:end]
         raw = self.data[start:end]
@@ -60,7 +66,7 @@ class Source:
             return raw.decode("utf-8", "replace")
 
     def lowered(self) -> str:
-        """The text view with ASCII letters lower-cased, at the same positions (see
+        """Return the text view with ASCII letters lower-cased, at the same positions (see
         lower_view); for the latin-1 view, from the bytes, without encoding the view back
         to them."""
         if self.codec == "latin-1":
@@ -76,27 +82,28 @@ class Source:
 
 
 def lower_view(text: str) -> str:
-    """The text with ASCII letters lower-cased, at the same positions. The view of a page in
-    an ASCII-compatible encoding is latin-1, and lowering it as bytes costs a tenth of
-    str.lower() on text with non-ASCII letters (which was a fifth of a page's time)."""
+    """Return the text with ASCII letters lower-cased, at the same positions. The view of a
+    page in an ASCII-compatible encoding is latin-1, and lowering it as bytes is much
+    cheaper than str.lower() on text with non-ASCII letters (``make bench`` measures a
+    page's time)."""
     try:
         return text.encode("latin-1").lower().decode("latin-1")
     except UnicodeEncodeError:  # a UTF-16 page, decoded
         return text.lower()
 
 
-def read_source(data: bytes) -> Source | str:
-    """The page's text view, or the reason it is not an HTML page to touch."""
+def read_source(data: bytes) -> Source | Skip:
+    """Return the page's text view, or why it is not an HTML page to touch."""
     if not data or data.isspace():  # data.strip() would copy the page
-        return "empty file"
+        return Because(SkipReason.EMPTY)
     for bom, name in _BOMS:
         if data.startswith(bom):
             return _with_bom(data, bom, name)
     if b"\x00" in data:
-        return "not text (NUL bytes)"
+        return Because(SkipReason.NOT_TEXT)
     declared = _declared_encoding(data)
     if declared is not None and declared.startswith(_UNSPLICEABLE):
-        return f"encoding {declared} (a byte-level splice is unsafe)"
+        return Because(SkipReason.UNSAFE_ENCODING, declared)
     return Source(data, data.decode("latin-1"), 0, "latin-1", declared)
 
 
@@ -106,7 +113,8 @@ def _with_bom(data: bytes, bom: bytes, name: str) -> Source:
     try:
         text = data[len(bom) :].decode(name, "surrogatepass")
     except UnicodeDecodeError as exc:
-        raise PageError(f"cannot decode as {name.upper()}: {exc.reason}") from None
+        failure = Because(FailReason.UNDECODABLE, f"{name.upper()}: {exc.reason}")
+        raise PageError(failure) from None
     return Source(data, text, 0, name, name, prefix=len(bom))
 
 
@@ -130,7 +138,7 @@ def lxml_encoding(source: Source) -> str | None:
 
 
 def parse_tree(source: Source) -> tuple[etree._Element | None, bool]:
-    """The page's lxml tree, and whether libxml2 read all of it: it stops at a nesting
+    """Return the page's lxml tree, and whether libxml2 read all of it: it stops at a nesting
     depth of 2,048 even with huge_tree, and drops what lies deeper. libxml2 decodes the
     page itself, told the encoding the page declares."""
     from lxml import etree  # here: most pages never need it, and every run would import it

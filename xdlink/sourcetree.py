@@ -46,7 +46,7 @@ SPHINX_SPLIT = Generator("Sphinx", ("source/conf.py",), "build/html/")
 
 
 def source_of(folder: Path) -> tuple[Generator, str] | None:
-    """The generator whose source ``folder`` is, and the file that shows it; or None."""
+    """Return the generator whose source ``folder`` is, and the file that shows it; or None."""
     if (folder / "source" / "conf.py").is_file():
         return SPHINX_SPLIT, "source/conf.py"
     for generator in GENERATORS:
@@ -62,7 +62,7 @@ def source_of(folder: Path) -> tuple[Generator, str] | None:
 
 
 def source_hint(folder: Path) -> str | None:
-    """Why ``folder`` looks like a generator's source, and what to run xdlink on instead."""
+    """Return why ``folder`` looks like a generator's source, and what to run xdlink on instead."""
     found = source_of(folder)
     if found is None:
         return None
@@ -78,7 +78,7 @@ def source_hint(folder: Path) -> str | None:
 
 
 def _split_source(folder: Path) -> bool:
-    """Whether a Sphinx source folder is the source/ of a split layout (a build/ beside it,
+    """Return whether a Sphinx source folder is the source/ of a split layout (a build/ beside it,
     or the Makefile of sphinx-quickstart --sep naming it)."""
     if folder.resolve().name != "source":
         return False

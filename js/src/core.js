@@ -12,7 +12,7 @@
 // XDLINK_CONFIG becomes `{{ config|tojson }}`
 // (ScriptConfig.to_json in xdlink/script.py):
 //   d  a regular expression source matching the listed domains' hosts (a listed b.com
-//      and its subdomains on a dot boundary; *.b.com its subdomains only)
+//      and its subdomains on a dot boundary; *.b.com its subdomains only; b.com. too)
 //   p  parameter name      t  seconds a decorated link stays valid
 //   f  carry the value in the #fragment instead of the query
 //   s  public suffixes above the listed domains (github.io): domains no cookie may name
@@ -100,26 +100,29 @@
   };
 
   let found;
-  // Drops every `param` pair from "?query" or "#fragment" and keeps the rest byte for byte.
+  // The pairs of "?query" or "#fragment" (none when absent) but every `param` pair.
   const without = (text) =>
     text
-      .slice(1)
-      .split('&')
-      // A second value (crafted, or in both query and fragment) makes the first worthless.
-      .filter((pair) => pair.split('=')[0] != param || ((found = found == null && pair.slice(param.length + 1)), 0))
-      .join('&');
-  const join = (text, pair) => (pair ? (text && text + '&') + pair : text);
-  const rewrite = (url, pair) => (
-    (url.search = join(without(url.search), !config.f && pair)),
-    (url.hash = join(without(url.hash), config.f && pair)),
-    url.href
-  );
+      ? text
+          .slice(1)
+          .split('&')
+          // A second value (crafted, or in both query and fragment) makes the first worthless.
+          .filter((pair) => pair.split('=')[0] != param || ((found = found == null && pair.slice(param.length + 1)), 0))
+      : [];
+  // An empty "?" or "#" stays; one that only held the parameter goes.
+  const part = (text, mark, pair, pairs = without(text)) => (pair && pairs.push(pair), pairs[0] == null ? '' : mark + pairs.join('&'));
+  // `href` without the parameter, with `pair` in its query (or fragment with --fragment);
+  // the rest byte for byte. Split by hand: the URL setters drop an empty "?" or "#".
+  const rewrite = (href, pair) => {
+    const [, base, query, hash] = /^([^?#]*)(\?[^#]*)?(#.*)?/.exec(href);
+    return base + part(query, '?', !config.f && pair) + part(hash, '#', config.f && pair);
+  };
 
   const decorate = (href) => {
     try {
       const url = new URL(href, doc.baseURI);
       const value = valueFor(url);
-      if (value) return rewrite(url, param + '=' + value);
+      if (value) return rewrite(url.href, param + '=' + value);
     } catch {}
     return href;
   };
@@ -133,19 +136,30 @@
     /noreferrer/i.test(rel) && element.setAttribute('rel', rel.replace(/noreferrer/gi, 'noopener'));
   };
 
-  const redirect = (element, attribute, href, next = decorate(href)) =>
-    next != href && (element.setAttribute(attribute, next), restore(element), log(next, 'decorated'));
+  const redirect = (element, attribute, href, owner = element, next = decorate(href)) =>
+    next != href && (element.setAttribute(attribute, next), restore(owner), log(next, 'decorated'));
 
+  // formdata knows no submitter: it follows the submit event in the same task, unless that
+  // was cancelled (a later form.submit() goes to the form's own action).
+  let submitted;
   const onEvent = (event) => {
     try {
       const target = event.target;
+      const type = event.type;
       let value, link;
-      if (event.formData) {
-        // A GET submission replaces the action's query with the form's fields: add one.
-        if (target.method == 'get' && (value = valueFor(new URL(target.action))))
-          event.formData.set(param, value), restore(target);
-      } else if (event.type == 'submit') redirect(target, 'action', target.action);
-      else {
+      if (type == 'submit') (submitted = event), setTimeout(() => (submitted = 0));
+      if (type == 'submit' || event.formData) {
+        // A submit button's formaction and formmethod win over its form's.
+        const button = submitted && !submitted.defaultPrevented && submitted.target == target && submitted.submitter;
+        const own = button && button.hasAttribute('formaction');
+        const action = own ? button.formAction : target.action;
+        if (((button && button.formMethod) || target.method) != 'get')
+          type == 'submit' && redirect(own ? button : target, own ? 'formaction' : 'action', action, target);
+        // A GET submission replaces the action's query with the fields and keeps its
+        // fragment: the value goes as one field in either mode (the landing page reads both).
+        else if (event.formData && (value = valueFor(new URL(action))))
+          event.formData.set(param, value), restore(target), log(action, 'decorated');
+      } else {
         // composedPath() reaches into open shadow roots; the innermost link is the one followed.
         link = event.composedPath().find((node) => /^a(rea)?$/.test(node.localName));
         // An SVG link's href is an SVGAnimatedString reflecting href or xlink:href;
@@ -157,7 +171,9 @@
 
   // Landing. This runs before the SDKs' snippets, so no SDK can have read its storage yet.
   try {
-    const next = rewrite(new URL(location));
+    // document.URL keeps the credentials of https://user:pw@host/ that location drops:
+    // replaceState refuses a URL whose credentials differ from the document's.
+    const next = rewrite(doc.URL);
     if (found != null) {
       // At first load an entry has no state of its own yet.
       history.replaceState(null, '', next);

@@ -15,11 +15,15 @@ const DEVICE = '$device:';
 // config) as that runs (mixpanel-persistence.js, gdpr-utils.js, utils.js _.cookie.set):
 //   n storage name, o opt-out key, l localStorage persistence, c cookie_domain,
 //   h a host-only cookie (cross_subdomain_cookie: false), a extra cookie attributes,
-//   b Mixpanel waits for consent (opt_out_tracking_by_default)
+//   e the cookie's lifetime (cookie_expiration days, 365 by default; 0 or null: a
+//     session cookie), b Mixpanel waits for consent (opt_out_tracking_by_default),
+//   x the browser sends Do Not Track and the init does not say ignore_dnt: the SDK then
+//     tracks nothing and keeps nothing, whatever is decided (gdpr-utils.js: true, 1, "1"
+//     or "yes" in navigator.doNotTrack or window.doNotTrack; its msDoNotTrack is IE's)
 // Nothing until that init: the value is then held, and the id of a visitor leaving is
 // read from a loaded SDK.
 let mp;
-const learn = (token, options) =>
+const learn = (token, options, days = options.cookie_expiration === undefined ? 365 : options.cookie_expiration) =>
   (mp = {
     n: 'mp_' + (options.persistence_name || token + '_mixpanel'),
     o: (options.opt_out_tracking_cookie_prefix || '__mp_opt_in_out_') + token,
@@ -27,7 +31,9 @@ const learn = (token, options) =>
     c: options.cookie_domain,
     h: options.cross_subdomain_cookie == 0,
     a: options.cross_site_cookie ? ';SameSite=None;secure' : options.secure_cookie ? ';secure' : '',
+    e: days ? ';max-age=' + days * 86400 : '',
     b: options.opt_out_tracking_by_default,
+    x: !options.ignore_dnt && [nav.doNotTrack, window.doNotTrack].some((flag) => /^(1|yes|true)$/.test(flag)),
   });
 
 // The visitor's decision as the SDK keeps it (gdpr-utils.js): "1" opted in, "0" opted out,
@@ -46,10 +52,7 @@ let mpHeld, joined;
 
 // "<kind>.<device id>" of this visitor, or nothing. Never the user id: often an email.
 const device = () => {
-  const global = window.mixpanel;
-  // Named instances (mixpanel.init(token, config, name)) hang off the global object; a
-  // bundled SDK is known from xdlink.join().
-  const instance = [joined, global, ...Object.values(global || 0)].find((value) => value && value.__loaded);
+  const instance = started();
   const state = mp
     ? readState()
     : instance && !instance.has_opted_out_tracking() && instance.persistence.props;
@@ -74,13 +77,31 @@ const anonymous = (state, known = state.$device_id) =>
 // Original ID Merge goes by; Simplified ID Merge goes by $device_id).
 const ids = (kind, id) => ({ distinct_id: kind == 'i' ? id : DEVICE + id, $device_id: id });
 
+// A started SDK: one of the page's instances (named ones, mixpanel.init(token, config,
+// name), hang off the global object), or the one given to xdlink.join().
+const started = (global = window.mixpanel) =>
+  [joined, global, ...Object.values(global || 0)].find((value) => value && value.__loaded);
+
+// What was written for an SDK that has not started yet is undone if it never does (a
+// blocked SDK): by the load event, which a script the snippet inserted before it delays,
+// or when the page goes. The SDK that starts rewrites it with its own attributes, or
+// removes it (disable_persistence), so nothing of xdlink's outlives what the SDK keeps.
+const undoUnlessStarted = (undo) => {
+  const check = () => started() || undo();
+  doc.readyState != 'complete' && addEventListener('load', () => setTimeout(check));
+  addEventListener('pagehide', check);
+};
+
 // Adoption before the SDK starts: its first event then carries the sender's ids.
 const store = ({ k: kind, m: id }) => {
   const state = readState() || log('opted-out');
   if (state && anonymous(state)) {
     const json = JSON.stringify(Object.assign(state, ids(kind, id)));
-    if (mp.l) localStorage[mp.n] = json;
-    else {
+    if (mp.l) {
+      const before = localStorage[mp.n];
+      localStorage[mp.n] = json;
+      undoUnlessStarted(() => (before == null ? localStorage.removeItem(mp.n) : (localStorage[mp.n] = before)));
+    } else {
       // The SDK reads the first matching cookie only. It writes under cookie_domain, or
       // "." + utils.js extract_domain(host) (the same in 2.45 and 2.83), or host-only:
       // remove the copies it can have made, from the host down to extract_domain (never
@@ -91,16 +112,20 @@ const store = ({ k: kind, m: id }) => {
       );
       const allowed = (domain) => /\./.test(domain) && !(config.s || []).includes(domain.replace(/^\./, ''));
       const floor = (sdk || [host])[0].length;
+      const before = readCookie(mp.n);
       const setCookie = (value, domain) =>
         (doc.cookie = mp.n + '=' + value + ';path=/' + (domain ? ';domain=' + domain : '') + mp.a);
-      if (readCookie(mp.n) != null)
+      if (before != null)
         for (const i in labels) {
           const domain = labels.slice(i).join('.');
           i == 0 && setCookie(';max-age=0');
           domain.length >= floor && allowed(domain) && setCookie(';max-age=0', domain);
         }
-      const domain = mp.c || (!mp.h && sdk ? '.' + sdk : '');
-      setCookie(encodeURIComponent(json) + ';max-age=31536000', allowed(domain) && domain);
+      const wanted = mp.c || (!mp.h && sdk ? '.' + sdk : '');
+      const domain = allowed(wanted) && wanted;
+      const write = (value) => setCookie(value == null ? ';max-age=0' : encodeURIComponent(value) + mp.e, domain);
+      write(json);
+      undoUnlessStarted(() => write(before));
     }
     log(id, 'adopted');
   }
@@ -138,6 +163,8 @@ const atConsent = (instance) => {
 const initialised = (token, options, name) => {
   if (token && !mp) {
     learn(token, options || {});
+    // Under Do Not Track the SDK never tracks, not even after opt_in_tracking().
+    if (mp.x && mpHeld) mpHeld = log('opted-out');
     if (mpHeld) {
       const now = decision();
       if (now == 1 || (now == null && !mp.b)) {

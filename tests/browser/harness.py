@@ -54,8 +54,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     # .example names check the SDK's other cookie-domain rule, for TLDs longer than 4 letters;
-    # github.io, a public suffix under which the SDK's own guess of the domain fails.
-    "--host-resolver-rules=MAP *.test 127.0.0.1,MAP *.example 127.0.0.1,MAP *.github.io 127.0.0.1",
+    # github.io, a public suffix under which the SDK's own guess of the domain fails;
+    # *.test. for hosts written with their trailing dot (site-b.test.).
+    "--host-resolver-rules=MAP *.test 127.0.0.1,MAP *.test. 127.0.0.1,"
+    "MAP *.example 127.0.0.1,MAP *.github.io 127.0.0.1",
 ]
 
 
@@ -262,7 +264,8 @@ class Sites:
         xdlink: bool = True,
     ) -> None:
         """Write `pages` (path -> body markup) for `host`, all with `head`, and `files` (path
-        -> content) as they are, then add xdlink (unless not ``xdlink``: the baseline)."""
+        -> content) as they are, then add xdlink (unless ``xdlink`` is False: the baseline,
+        the same site without it)."""
         folder = self.root / host
         shutil.rmtree(folder, ignore_errors=True)
         for path, body in pages.items():

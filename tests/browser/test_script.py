@@ -28,13 +28,16 @@ REALISTIC = ScriptConfig(
 # (features win over bytes); the debug mode then had 150 gzipped more and took 130, and
 # consent-safe adoption 413 more; reading the storage from the page's init as it runs
 # (xdlink.join, no per-page settings), taking only visitors from a listed domain and
-# restoring the referrer at the click took 192 more. js/README.md shows where the bytes go.
-# Splitting it into a core and one module per SDK, so that a PostHog page carries no
-# Mixpanel code and the reverse, cost the Mixpanel script 132 more (83 gzipped), leaving
-# a PostHog instance given to xdlink.join alone included.
+# restoring the referrer at the click took 192 more; storing no more than the page's SDK
+# keeps (Do Not Track, its cookie lifetime, nothing left behind by an SDK that never
+# starts) 202 more; submit buttons' formaction and formmethod, empty "?" and "#", and
+# credentials on landing 152 more. Splitting it into a core and one module per SDK, so
+# that a PostHog page carries no Mixpanel code and the reverse, cost the Mixpanel script
+# 132 more (81 gzipped), leaving a PostHog instance given to xdlink.join alone included.
+# js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 4500
-MAX_GZIPPED = 2355
+MAX_BYTES = 5260
+MAX_GZIPPED = 2705
 
 
 def test_size_budget() -> None:
@@ -72,7 +75,7 @@ def test_settings_cannot_close_the_script_element() -> None:
 def test_only_the_settings_change_between_sites() -> None:
     other = ScriptConfig(domains=("x.example", "*.y.example"), param="p", ttl=9, fragment=True)
     first, second = render(REALISTIC).code, render(other).code
-    settings = r'{"d":"(^|\\.)(x\\.example)$|\\.(y\\.example)$","f":1,"p":"p","t":9}'
+    settings = r'{"d":"(^|\\.)(x\\.example)\\.?$|\\.(y\\.example)\\.?$","f":1,"p":"p","t":9}'
     assert second.count(settings) == 1
     assert first.replace(compact(REALISTIC), "S") == second.replace(settings, "S")
 

@@ -80,6 +80,10 @@ class Driver(Protocol):
     def messages(self) -> list[Message]:
         """Every console message and page error of the visitor's tabs so far."""
 
+    def cookies(self) -> list[dict[str, Any]]:
+        """The cookies of the current tab's page, as Playwright lists them: name, value,
+        domain, path, expires (-1 for a session cookie), secure and sameSite."""
+
     def close(self) -> None:
         """Close the visitor's tabs and forget its cookies and storage."""
 

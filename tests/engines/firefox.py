@@ -337,5 +337,21 @@ class FirefoxDriver:
         self.pages.setdefault(self.tab, "about:blank")
         return self.tab
 
+    def cookies(self) -> list[dict[str, Any]]:
+        partition = {"type": "storageKey", "userContext": self.user_context}
+        found = self.firefox.send("storage.getCookies", {"partition": partition})["cookies"]
+        return [
+            {
+                "name": cookie["name"],
+                "value": cookie["value"]["value"],
+                "domain": cookie["domain"],
+                "path": cookie["path"],
+                "expires": cookie.get("expiry", -1),
+                "secure": cookie["secure"],
+                "sameSite": cookie["sameSite"],
+            }
+            for cookie in found
+        ]
+
     def messages(self) -> list[Message]:
         return list(self.log)

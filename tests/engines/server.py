@@ -70,7 +70,8 @@ class EngineHandler(Handler):
         if self.path.startswith("http://"):  # a proxy request: the absolute address
             parts = urlsplit(self.path)
             del self.headers["Host"]
-            self.headers["Host"] = parts.netloc
+            # WebKitGTK keeps a link's credentials (user:pw@) in the proxy request's address.
+            self.headers["Host"] = parts.netloc.rpartition("@")[2]
             self.path = parts.path + (f"?{parts.query}" if parts.query else "")
         path = urlsplit(self.path).path
         if path == "/__log" and self.command == "POST":

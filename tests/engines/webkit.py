@@ -207,5 +207,19 @@ class WebKitDriver:
         self.driver.switch_to.new_window("tab")
         return str(self.driver.current_window_handle)
 
+    def cookies(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": cookie["name"],
+                "value": cookie["value"],
+                "domain": cookie["domain"],
+                "path": cookie.get("path", "/"),
+                "expires": cookie.get("expiry", -1),
+                "secure": cookie.get("secure", False),
+                "sameSite": cookie.get("sameSite", ""),
+            }
+            for cookie in self.driver.get_cookies()
+        ]
+
     def messages(self) -> list[Message]:
         return [Message(**entry) for entry in self.server.logs[self.entries]]

@@ -52,11 +52,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from xdlink.config import Configuration, find_configuration
 from xdlink.domains import normalize_domain
 from xdlink.errors import XdlinkError
-from xdlink.options import Configuration, Spelling, find_configuration, options_of
+from xdlink.options import Spelling, options_of
 from xdlink.options import settings_from as _settings_from
-from xdlink.report import Level, Line, Report
+from xdlink.report import Level, Line, Report, render
+from xdlink.report.findings import warnings
 from xdlink.settings import Command, Settings
 
 #: The options the integrations take: those of ``xdlink build``.
@@ -70,7 +72,7 @@ def settings_from(
     configuration: Configuration | None = None,
     given: Collection[str] | None = None,
 ) -> Settings:
-    """Validated settings from a generator's configuration values, keyed by long option
+    """Return validated settings from a generator's configuration values, keyed by long option
     name; errors name the option as the user wrote it (``prefix + name``). ``site_url``,
     the generator's own address for the site, names the site's domain unless
     ``site_domain`` does. ``configuration`` (xdlink.toml or [tool.xdlink]) gives the
@@ -93,7 +95,7 @@ def settings_from(
 
 
 def _domain_of(url: str | None) -> str | None:
-    """The domain of the generator's site URL; None where it is none (``mkdocs serve``
+    """Return the domain of the generator's site URL; None where it is none (``mkdocs serve``
     points it at 127.0.0.1)."""
     host = urlsplit(url).hostname if url else None
     try:
@@ -103,23 +105,24 @@ def _domain_of(url: str | None) -> str | None:
 
 
 def configuration_near(folder: str | Path) -> Configuration:
-    """The xdlink.toml or [tool.xdlink] nearest the generator's configuration, upwards;
-    XdlinkError if it cannot be read."""
+    """Return the xdlink.toml or [tool.xdlink] nearest the generator's configuration,
+    upwards, or raise XdlinkError if it cannot be read."""
     return find_configuration(None, None, Path(folder))
 
 
-def configuration_line(settings: Settings, own: str) -> str | None:
-    """Which file the settings came from besides the generator's own ``own``."""
+def configuration_line(settings: Settings, generator_file: str) -> str | None:
+    """Return the line that names the file the settings came from besides the generator's
+    own configuration file, or None when they came from that file alone."""
     if settings.config is None:
         return None
-    return f"settings that {own} does not set are read from {settings.config}"
+    return f"settings that {generator_file} does not set are read from {settings.config}"
 
 
 _FLAG = re.compile(r"--([a-z][a-z-]*)")
 
 
 def in_own_words(text: str, prefix: str) -> str:
-    """A report line with each command-line option (``--token``) named as the
+    """Return a report line with each command-line option (``--token``) named as the
     generator's configuration names it (``xdlink_domains`` in Sphinx, ``domains`` in MkDocs)."""
     names = {option.name for option in OPTIONS}
 
@@ -133,17 +136,18 @@ def in_own_words(text: str, prefix: str) -> str:
 def log_report(report: Report, log: Callable[[Line], None]) -> None:
     """Hand every report line but the errors to the generator's logger (errors fail the
     build through :func:`failure`)."""
-    for line in report.lines():
+    for line in render.lines(report):
         if line.level is not Level.ERROR:
             log(line)
 
 
 def failure(report: Report) -> str | None:
-    """Why the build must fail, or None. Interrupts are raised as KeyboardInterrupt."""
+    """Return why the build must fail, or None. Interrupts are raised as KeyboardInterrupt."""
     if report.interrupted:
         raise KeyboardInterrupt
-    if not report.errors and report.strict and report.warnings():
-        return f"xdlink: strict is set and the build gave {len(report.warnings())} warnings"
+    found = warnings(report)
+    if not report.errors and report.strict and found:
+        return f"xdlink: strict is set and the build gave {len(found)} warnings"
     if not report.errors:
         return None
     return "\n".join([f"xdlink: {len(report.errors)} pages could not be processed", *report.errors])

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from xdlink.domains import normalize_domain
 from xdlink.links import link_urls, url_host
 from xdlink.site import scan_tree
-from xdlink.source import PageError, read_source
+from xdlink.source import PageError, Source, read_source
 from xdlink.verify.diagnoses import Diagnosis, VerifyFailure
 
 
@@ -84,7 +84,7 @@ class Target:
                 page = read_source((self.folder / relative).read_bytes())
             except (OSError, PageError):
                 continue
-            if isinstance(page, str):  # a page xdlink skips (its reason)
+            if not isinstance(page, Source):  # a page xdlink skips (its reason)
                 continue
             host = target.host
             urls = [url for url in link_urls(page.text, host) if url_host(url) == host]

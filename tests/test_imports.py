@@ -1,0 +1,120 @@
+"""The library stands without the command line: importing xdlink, running it from Python,
+its worker processes and the generator plugins load no click; Jinja2 is loaded only
+where the script is rendered. Each check runs in a fresh interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "<!doctype html><html><head><title>{n}</title></head><body><p>{n}</p></body></html>"
+# The modules that own the command line: the only ones that may import click.
+COMMAND_LINE = {"xdlink.cli", "xdlink.cli_options", "xdlink.__main__"}
+
+
+def run_python(code: str, cwd: Path | None = None) -> str:
+    """Run ``code`` in a new interpreter that imports this worktree's xdlink."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_import_xdlink_loads_neither_click_nor_jinja2() -> None:
+    loaded = run_python(
+        """
+        import sys
+        import xdlink
+        print(sorted(name for name in ("click", "jinja2") if name in sys.modules))
+        """
+    )
+    assert loaded.strip() == "[]"
+
+
+def test_the_command_line_does_load_click() -> None:
+    """The control: the check above sees click where it is imported."""
+    loaded = run_python("import sys, xdlink.cli; print('click' in sys.modules)")
+    assert loaded.strip() == "True"
+
+
+def test_no_module_but_the_command_line_imports_click() -> None:
+    """With click made unimportable, every other module of the package imports; the MkDocs
+    plugin is left out because MkDocs itself imports click (its own command line)."""
+    imported = run_python(
+        f"""
+        import pkgutil, sys
+        sys.modules["click"] = None  # any import of click now raises ImportError
+        import xdlink
+        names = [m.name for m in pkgutil.walk_packages(xdlink.__path__, "xdlink.")]
+        skipped = {sorted(COMMAND_LINE)!r} + ["xdlink.integrations.mkdocs"]
+        for name in names:
+            if name not in skipped:
+                __import__(name)
+        print(len(names))
+        """
+    )
+    assert int(imported) > 20
+
+
+def test_the_mkdocs_plugin_leaves_the_command_line_alone() -> None:
+    pytest.importorskip("mkdocs")
+    loaded = run_python(
+        f"""
+        import sys
+        from xdlink.integrations import mkdocs
+        mkdocs.XdlinkPlugin
+        print(sorted(name for name in {sorted(COMMAND_LINE)!r} if name in sys.modules))
+        """
+    )
+    assert loaded.strip() == "[]"
+
+
+def test_workers_build_a_site_without_click(tmp_path: Path) -> None:
+    """A run in worker processes, with click unimportable: a page whose work imported
+    click would be reported as an error."""
+    for number in range(300):
+        (tmp_path / f"page{number}.html").write_text(PAGE.format(n=number))
+    counts = run_python(
+        f"""
+        import sys
+        sys.modules["click"] = None
+        import xdlink
+        settings = xdlink.make_settings("shop.example,docs.example.org", jobs=2)
+        report = xdlink.build({str(tmp_path)!r}, settings)
+        print(report.counts["injected"], len(report.errors))
+        """
+    )
+    assert counts.split() == ["300", "0"]
+
+
+@pytest.mark.parametrize(("command", "renders"), [("remove", False), ("build", True)])
+def test_jinja2_is_loaded_only_to_render_the_script(
+    tmp_path: Path, command: str, renders: bool
+) -> None:
+    (tmp_path / "index.html").write_text(PAGE.format(n=1))
+    call = "xdlink.remove(site)" if command == "remove" else "xdlink.build(site, settings)"
+    loaded = run_python(
+        f"""
+        import sys
+        import xdlink
+        site = {str(tmp_path)!r}
+        settings = xdlink.make_settings("shop.example,docs.example.org")
+        report = {call}
+        assert not report.errors, report.errors
+        print("jinja2" in sys.modules)
+        """
+    )
+    assert loaded.strip() == str(renders)
