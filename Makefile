@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Rebuilds xdlink/templates/xdlink.js.j2 from js/src/xdlink.js with terser (commit both;
-# a test checks that they match).
+# Rebuilds xdlink/templates/xdlink*.js.j2 from js/src/ with terser (commit both; a test
+# checks that they match).
 script: js
 	cd js && npm run build
 

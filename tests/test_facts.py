@@ -6,11 +6,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.helpers import ROOT
+from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import build_page
 from xdlink.script import ScriptConfig, render
+from xdlink.sdks import Sdk, Variant
 from xdlink.settings import Settings
 
 SETTINGS = make_settings(["shop.example", "docs.example.org"])
@@ -62,6 +65,55 @@ def test_other_identifiers_are_not_init_calls() -> None:
     assert find_init_calls("notmixpanel.init('a'); mixpanel.initialize('b')") == ()
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "posthog.init('phc_x', {api_host: 'https://eu.i.posthog.com'})",
+            posthog.PostHogConfig("phc_x"),
+        ),
+        (
+            "window.posthog . init(\"phc_x\", {cookieless_mode: 'always'}, 'second')",
+            posthog.PostHogConfig("phc_x", instance="second", cookieless=True),
+        ),
+        ("posthog.init('phc_x', {cookieless_mode: 'on_reject'})", posthog.PostHogConfig("phc_x")),
+        ("posthog.init('phc_x', window.PH_CONFIG)", posthog.PostHogConfig("phc_x")),
+        ("posthog.init(window.KEY, {})", None),
+    ],
+)
+def test_posthog_init_call_is_read(source: str, expected: posthog.PostHogConfig | None) -> None:
+    (call,) = posthog.find_init_calls(source)
+    assert call.config == expected
+
+
+def test_the_posthog_snippet_is_not_an_init_call() -> None:
+    snippet = (ROOT / "tests" / "browser" / "posthog-snippet.js").read_text()
+    assert posthog.find_init_calls(snippet) == ()
+    assert posthog.find_init_calls("myposthog.init('a'); posthog.initialize('b')") == ()
+
+
+@pytest.mark.parametrize(
+    ("scripts", "sdks"),
+    [
+        ("", set()),
+        (f'<script>mixpanel.init("{TOKEN}")</script>', {Sdk.MIXPANEL}),
+        ("<script>posthog.init('phc_x', {})</script>", {Sdk.POSTHOG}),
+        ('<script type="text/plain">posthog.init("phc_x", {})</script>', {Sdk.POSTHOG}),
+        (
+            f'<script>mixpanel.init("{TOKEN}")</script><script>posthog.init("phc_x")</script>',
+            {Sdk.MIXPANEL, Sdk.POSTHOG},
+        ),
+    ],
+)
+def test_facts_say_which_sdks_a_page_starts(scripts: str, sdks: set[Sdk]) -> None:
+    in_head = build_page(page(scripts), SETTINGS).facts
+    in_body = build_page(page(body="<p>x</p>" + scripts), SETTINGS).facts
+    assert in_head.sdks == in_body.sdks == sdks
+    if Sdk.POSTHOG in sdks:
+        assert in_head.posthog_init == in_body.posthog_init == posthog.PostHogConfig("phc_x")
+        assert in_head.posthog_keys == ("phc_x",)
+
+
 def test_init_in_head_is_found_without_the_code_block_decoy() -> None:
     decoy = '<pre><code>mixpanel.init("ffffffffffffffffffffffffffffffff")</code></pre>'
     outcome = build_page(page(f'<script>mixpanel.init("{TOKEN}")</script>', decoy), SETTINGS)
@@ -84,17 +136,32 @@ def test_default_instance_wins_over_a_named_one() -> None:
     assert outcome.facts.tokens == ("a" * 32, TOKEN)
 
 
-def test_the_script_is_the_same_on_every_page() -> None:
+def test_the_script_is_the_same_on_every_page_of_an_sdk() -> None:
     """Where Mixpanel keeps its state is read in the browser from the init as it runs: a
-    site has one script, and one CSP hash, whatever its pages' inits say."""
+    site's Mixpanel pages have one script, and one CSP hash, whatever their inits say."""
     pages = [
         page(f'<script>mixpanel.init("{TOKEN}", {{persistence: "localStorage"}})</script>'),
         page(f"<script>mixpanel.init('{'b' * 32}', {{opt_out_tracking_by_default: 1}})</script>"),
         page('<script type="text/plain">mixpanel.init(T)</script>'),
-        page(),
     ]
     scripts = {build_page(data, SETTINGS).script for data in pages}
-    assert scripts == {render(ScriptConfig.of(SETTINGS))}
+    assert scripts == {render(ScriptConfig.of(SETTINGS, Variant.MIXPANEL))}
+
+
+@pytest.mark.parametrize(
+    ("scripts", "variant"),
+    [
+        ("", Variant.MIXPANEL_POSTHOG),
+        (f'<script>mixpanel.init("{TOKEN}")</script>', Variant.MIXPANEL),
+        ("<script>posthog.init('phc_x', {persistence: 'cookie'})</script>", Variant.POSTHOG),
+        (
+            f'<script>mixpanel.init("{TOKEN}")</script><script>posthog.init("phc_x")</script>',
+            Variant.MIXPANEL_POSTHOG,
+        ),
+    ],
+)
+def test_a_page_gets_the_script_its_sdks_call_for(scripts: str, variant: Variant) -> None:
+    assert build_page(page(scripts), SETTINGS).script == render(ScriptConfig.of(SETTINGS, variant))
 
 
 def links(body: str, settings: Settings = SETTINGS) -> dict[str, int]:

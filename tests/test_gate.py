@@ -13,8 +13,18 @@ import pytest
 import xdlink
 from tests.helpers import FIXTURES, ROOT
 from tests.test_cli import DOMAINS, invoke, output_of, snapshot
+from xdlink.site import inline_hashes
 
 HEAD = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head>'
+
+
+# PostHog's official snippet and init, as its documentation gives them.
+POSTHOG_SNIPPET = (
+    "<script>"
+    + (ROOT / "tests" / "browser" / "posthog-snippet.js").read_text()
+    + "posthog.init('phc_abc', {api_host: 'https://us.i.posthog.com', defaults: '2025-05-24'})"
+    + "</script>"
+)
 
 
 def page(body: str = "", head: str = "") -> str:
@@ -177,23 +187,60 @@ def test_a_file_of_another_tool_with_a_hash_name_stays(site: Path) -> None:
 
 
 def test_no_init_warning_names_the_ways_a_visitor_is_still_joined(tmp_path: Path) -> None:
-    """Only pages with no mixpanel.init at all: one whose token is a variable is read by
-    the script as it runs."""
+    """Only pages with no mixpanel.init or posthog.init at all (a parked snippet counts):
+    one whose token is a variable is read by the script as it runs."""
     site = make_site(
         tmp_path / "site",
         {
             "none.html": page("<p>no Mixpanel</p>"),
             "variable.html": page("<script>mixpanel.init(window.TOKEN)</script>"),
+            "posthog.html": page(POSTHOG_SNIPPET),
+            "parked.html": page(POSTHOG_SNIPPET.replace("<script>", '<script type="text/plain">')),
         },
     )
     result = invoke("build", site, "-d", DOMAINS)
     assert result.exit_code == 0
-    assert "warning: 1 pages with no mixpanel.init in their HTML" in result.stderr
+    assert "warning: 1 pages with no mixpanel.init or posthog.init in their HTML" in result.stderr
     assert "window.xdlink.join(mixpanel)" in result.stderr
     (no_init,) = [line for line in result.stderr.splitlines() if "[xdlink.no-init]" in line]
     assert "none.html" in no_init
-    assert "variable.html" not in no_init
+    for started in ("variable.html", "posthog.html", "parked.html"):
+        assert started not in no_init
     assert "notice: 1 pages whose mixpanel.init token xdlink cannot read" in result.stderr
+
+
+def test_pages_where_posthog_keeps_no_id_are_named(tmp_path: Path) -> None:
+    cookieless = POSTHOG_SNIPPET.replace("defaults:", "cookieless_mode: 'always', defaults:")
+    on_reject = POSTHOG_SNIPPET.replace("defaults:", "cookieless_mode: 'on_reject', defaults:")
+    pages = {"always.html": page(cookieless), "reject.html": page(on_reject)}
+    site = make_site(tmp_path / "site", pages)
+    result = invoke("build", site, "-d", DOMAINS)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: 1 pages whose posthog.init sets cookieless_mode: 'always': PostHog keeps no "
+        f"id there, so xdlink carries no PostHog visitor to or from them: {site}/always.html "
+        "[xdlink.cookieless]"
+    ]
+
+
+def test_each_script_variant_the_site_uses_has_its_csp_hash(tmp_path: Path) -> None:
+    """A Mixpanel page, a PostHog page and a page with both: three scripts, each hash
+    listed once, each page holding the script its SDKs call for."""
+    mixpanel = "<script>mixpanel.init('0123456789abcdef0123456789abcdef')</script>"
+    pages = {
+        "none.html": page(),
+        "mixpanel.html": page(mixpanel),
+        "posthog.html": page(POSTHOG_SNIPPET),
+        "both.html": page(mixpanel + POSTHOG_SNIPPET),
+    }
+    site = make_site(tmp_path / "site", pages)
+    result = invoke("build", site, "-d", DOMAINS, "--format", "json")
+    hashes = json.loads(result.stdout)["csp_hashes"]
+    held = {name: inline_hashes((site / name).read_bytes()) for name in pages}
+    assert held["none.html"] == held["both.html"]
+    assert len({held["mixpanel.html"], held["posthog.html"], held["both.html"]}) == 3
+    variants = ("mixpanel.html", "posthog.html", "both.html")
+    assert sorted(hashes) == sorted(digest for name in variants for digest in held[name])
 
 
 def test_a_listed_domain_that_looks_like_a_typo_is_named(tmp_path: Path) -> None:

@@ -361,7 +361,7 @@ def test_the_api_example_runs_as_written(
     out = capsys.readouterr().out
     assert out.startswith("1 pages seen, 1 injected")
     assert "Finding(" not in out
-    assert "\nwarning: 1 pages with no mixpanel.init in their HTML" in out
+    assert "\nwarning: 1 pages with no mixpanel.init or posthog.init in their HTML" in out
     assert out.rstrip().endswith("[xdlink.no-init]")
 
 

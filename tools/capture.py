@@ -1,5 +1,10 @@
 """The capture server of the browser tests and the demo: serves test sites by Host header
-and the real Mixpanel SDK from js/node_modules, and records every request and event.
+and the real Mixpanel and PostHog SDKs from js/node_modules, and records every request and
+event.
+
+PostHog lives under /ph/<package>/, the api_host a test page gives posthog.init: the
+snippet loads /static/array.js from there, and the SDK sends its events, asks for its
+flags and remote config, and fetches its lazily loaded scripts there.
 
 Beside a page FILE of a site, FILE.headers (lines "Name: value") adds response headers,
 and FILE.redirect (a path) answers with a 302 to that path, the request's query kept."""
@@ -9,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import gzip
 import json
 import socketserver
 import subprocess
@@ -25,6 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "js" / "node_modules"
 # The current SDK, an npm alias in js/package.json.
 SDK = "mixpanel-browser"
+# The current PostHog SDK and one about a year older (npm aliases in js/package.json).
+POSTHOG = "posthog-js"
+POSTHOG_1292 = "posthog-js-1.292.0"
+# What PostHog's server answers when a project has no flags: nothing to evaluate.
+POSTHOG_FLAGS = json.dumps(
+    {"flags": {}, "featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False}
+).encode()
 
 
 @dataclass
@@ -37,9 +50,10 @@ class Request:
 
 @dataclass
 class Capture:
-    """What the test server saw: Mixpanel events and every request."""
+    """What the test server saw: Mixpanel events, PostHog events and every request."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
+    posthog_events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     sites: dict[str, Path] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,6 +61,7 @@ class Capture:
     def reset(self) -> None:
         with self.lock:
             self.events.clear()
+            self.posthog_events.clear()
             self.requests.clear()
             self.sites.clear()
 
@@ -81,7 +96,9 @@ class Handler(BaseHTTPRequestHandler):
             capture.requests.append(Request(self.command, host, self.path, body.decode("latin-1")))
         parts = urlsplit(self.path)
         path = parts.path
-        if path.rstrip("/") in ("/track", "/engage", "/groups", "/decide", "/flags", "/record"):
+        if path.startswith("/ph/"):
+            self.posthog(path, body)
+        elif path.rstrip("/") in ("/track", "/engage", "/groups", "/decide", "/flags", "/record"):
             self.capture_events(parts.query, body)
             verbose = parse_qs(parts.query).get("verbose") == ["1"]
             self.reply(200, b'{"status":1}' if verbose else b"1", "text/plain")
@@ -91,7 +108,7 @@ class Handler(BaseHTTPRequestHandler):
             package, _, name = path[len("/lib/") :].partition("/")
             # ?delay=SECONDS holds the SDK back, as a slow network would.
             time.sleep(float(parse_qs(parts.query).get("delay", ["0"])[0]))
-            if name == "app.js" and package.startswith(SDK):
+            if name == "app.js" and package.startswith((SDK, POSTHOG)):
                 self.reply(200, app_bundle(package), "text/javascript")
             else:
                 self.serve(NODE_MODULES / package / "dist" / name)
@@ -122,6 +139,40 @@ class Handler(BaseHTTPRequestHandler):
             items = decoded if isinstance(decoded, list) else [decoded]
             with self.server.capture.lock:
                 self.server.capture.events.extend(item for item in items if "event" in item)
+
+    def posthog(self, path: str, body: bytes) -> None:
+        """PostHog's api host for the SDK release in the path: its scripts, an empty
+        project (no flags, no surveys, no site apps), and its capture endpoints."""
+        package, _, rest = path[len("/ph/") :].partition("/")
+        # /ph/<package>~<seconds>/ holds the SDK back, as a slow network would.
+        package, _, delay = package.partition("~")
+        rest = rest.rstrip("/")
+        if rest == "static/array.js":
+            time.sleep(float(delay or 0))
+        if rest.startswith("static/"):
+            # /static/array.js from the snippet, /static/<version>/<name>.js (1.449) or
+            # /static/<name>.js?v=<version> (1.292) for what the SDK loads lazily.
+            name = rest.rsplit("/", 1)[-1]
+            file = NODE_MODULES / package / "dist" / name
+            self.reply(200, file.read_bytes() if file.is_file() else b"", "text/javascript")
+        elif rest.startswith("array/") and rest.endswith("/config.js"):
+            token = json.dumps(rest.split("/")[1])
+            script = (
+                "(window._POSTHOG_REMOTE_CONFIG = window._POSTHOG_REMOTE_CONFIG || {})"
+                f"[{token}] = {{config: {{token: {token}, hasFeatureFlags: false}}, siteApps: []}};"
+            )
+            self.reply(200, script.encode(), "text/javascript")
+        elif rest.startswith("array/"):
+            self.reply(200, b'{"hasFeatureFlags":false}', "application/json")
+        elif rest in ("flags", "decide"):
+            self.reply(200, POSTHOG_FLAGS, "application/json")
+        elif rest.startswith("api/surveys"):
+            self.reply(200, b'{"surveys":[]}', "application/json")
+        else:
+            events = posthog_events(body)
+            with self.server.capture.lock:
+                self.server.capture.posthog_events.extend(events)
+            self.reply(200, b'{"status":1}', "application/json")
 
     def serve(self, file: Path) -> None:
         if not file.is_file():
@@ -161,10 +212,29 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
+def posthog_events(body: bytes) -> list[dict[str, Any]]:
+    """The events in one PostHog request body: gzip (compression=gzip-js), a form field
+    ``data`` holding base64 JSON (sendBeacon), or plain JSON; one event, a list, or a
+    ``{"batch": [...]}``."""
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    text = body.decode("utf-8")
+    if text.startswith("data="):
+        data = parse_qs(text)["data"][0]
+        text = base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-8")
+    try:
+        decoded = json.loads(text) if text else []
+    except ValueError:
+        return []
+    if isinstance(decoded, dict):
+        decoded = decoded.get("batch", [decoded])
+    return [item for item in decoded if isinstance(item, dict) and "event" in item]
+
+
 @functools.cache
 def app_bundle(package: str) -> bytes:
-    """js/app/app.js bundled by esbuild with this mixpanel-browser release, as an app's
-    build bundles the SDK from npm (js/bundle.mjs)."""
+    """js/app/app.js (js/app/posthog-app.js) bundled by esbuild with this mixpanel-browser
+    (posthog-js) release, as an app's build bundles the SDK from npm (js/bundle.mjs)."""
     command = ["node", str(ROOT / "js" / "bundle.mjs"), package]
     return subprocess.run(command, capture_output=True, check=True).stdout
 

@@ -1,22 +1,30 @@
-"""What one page tells the site report: its Mixpanel init, CSP, links and own address."""
+"""What one page tells the site report: the analytics SDKs it starts (its Mixpanel and
+PostHog inits), CSP, links and own address."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
-from xdlink import csp
+from xdlink import csp, posthog
 from xdlink.domains import domains_covering
 from xdlink.links import LinkedHosts, links_to, own_hosts
 from xdlink.mixpanel import (
-    InitCall,
     MixpanelConfig,
     find_init_calls,
     inits_in_tree,
     page_init,
 )
 from xdlink.scan import Block, Head
+from xdlink.sdks import Sdk
 from xdlink.source import Source, parse_tree
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+Call = TypeVar("Call")
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,9 @@ class Facts:
     # When the page calls mixpanel.init but no token can be read: what its token is, as
     # written, and why it cannot be read.
     init_unread: str | None = None
+    sdks: frozenset[Sdk] = frozenset()  # the SDKs whose init the page holds
+    posthog_init: posthog.PostHogConfig | None = None
+    posthog_keys: tuple[str, ...] = ()
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
     no_referrer_links: int = 0  # of those, the ones whose referrer the script cannot restore
@@ -48,12 +59,20 @@ def gather_facts(
     calls_at: tuple[int, ...],
     domains: tuple[str, ...],
     typo_hints: bool = True,
+    posthog_at: tuple[int, ...] = (),
 ) -> Facts:
-    """Read the page's Mixpanel init, its links to the listed domains, which of them it
-    names as its own address, and (``typo_hints``, unless that warning is silenced) the
-    hosts it links to that look like a domain's typo."""
-    calls = _init_calls(source, head, blocks, calls_at)
+    """Read the page's Mixpanel and PostHog inits (at ``calls_at`` and ``posthog_at``), its
+    links to the listed domains, which of them it names as its own address, and
+    (``typo_hints``, unless that warning is silenced) the hosts it links to that look like
+    a domain's typo."""
+    calls = _init_calls(source, head, blocks, calls_at, find_init_calls, inits_in_tree)
     init, tokens = page_init(calls)
+    posthog_calls = _init_calls(
+        source, head, blocks, posthog_at, posthog.find_init_calls, posthog.inits_in_tree
+    )
+    posthog_init, posthog_keys = posthog.page_init(posthog_calls)
+    sdks = {Sdk.MIXPANEL} if calls else set()
+    sdks |= {Sdk.POSTHOG} if posthog_calls else set()
     lower = source.lowered()
     hosts = LinkedHosts(lower, domains)
     links, no_referrer = links_to(source.text, domains, lower, head.region_end, hosts)
@@ -61,6 +80,9 @@ def gather_facts(
         init=init,
         tokens=tokens,
         init_unread=next((call.unread for call in calls), None) if init is None else None,
+        sdks=frozenset(sdks),
+        posthog_init=posthog_init,
+        posthog_keys=posthog_keys,
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
         own_domains=frozenset(domains_covering(own_hosts(source.text, lower), domains)),
@@ -70,23 +92,29 @@ def gather_facts(
 
 
 def _init_calls(
-    source: Source, head: Head, blocks: list[Block], calls_at: tuple[int, ...]
-) -> list[InitCall]:
-    """The page's init calls, each read from the text of the inline script that holds it
-    (with the inline scripts before it, for the names it is given): the head scan has
-    those scripts; for a call anywhere else lxml finds the script (a call shown in a code
-    block is not one)."""
+    source: Source,
+    head: Head,
+    blocks: list[Block],
+    calls_at: tuple[int, ...],
+    find: Callable[[str, Callable[[], Sequence[str]]], Sequence[Call]],
+    in_tree: Callable[[etree._Element], list[Call]],
+) -> list[Call]:
+    """One SDK's init calls in the page (``find`` reads them from a script's text and the
+    texts of the inline scripts before it, for the names a call is given; ``in_tree``
+    from a parsed page), each read from the text of the inline script that holds it: the
+    head scan has those scripts; for a call anywhere else lxml finds the script (a call
+    shown in a code block is not one)."""
     calls_at = tuple(at for at in calls_at if not any(b.start <= at < b.end for b in blocks))
     scripts = head.inline_scripts
     if all(any(a <= at < b for a, b, _ in scripts) for at in calls_at):
-        calls: list[InitCall] = []
+        calls: list[Call] = []
         for index, (a, b, _) in enumerate(scripts):
             if any(a <= at < b for at in calls_at):
                 earlier = functools.partial(_texts, source, scripts[:index])
-                calls += find_init_calls(source.decoded(a, b), earlier)
+                calls += find(source.decoded(a, b), earlier)
         return calls
     tree, _ = parse_tree(source)
-    return inits_in_tree(tree) if tree is not None else []
+    return in_tree(tree) if tree is not None else []
 
 
 def _texts(source: Source, spans: list[tuple[int, int, str | None]]) -> list[str]:

@@ -2,7 +2,7 @@
 for the report (the tokens a site names, the pages that start no Mixpanel).
 
 Where the SDK keeps its state is the browser script's business: it reads that from the
-init's arguments as the init runs (``js/src/xdlink.js``), so the build needs none of it.
+init's arguments as the init runs (``js/src/mixpanel.js``), so the build needs none of it.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from xdlink import posthog
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
 from xdlink.mixpanel import init_call_positions
 from xdlink.outcomes import Action, Because, Change, ChangeReason, Skip, SkipReason
@@ -26,6 +27,7 @@ from xdlink.scan import (
     scan_head,
 )
 from xdlink.script import RenderedScript, ScriptConfig, render
+from xdlink.sdks import Variant
 from xdlink.settings import Settings, WarningKind
 from xdlink.source import PageError, Source, read_source
 
@@ -139,7 +141,9 @@ def build_page(
     if not isinstance(source, Source):
         return Outcome(action=Action.SKIPPED, skip=source)
     calls = tuple(init_call_positions(source.text))
-    head = scan_head(source.text, source.start, until=max(calls, default=0) + 1)
+    posthog_calls = tuple(posthog.init_call_positions(source.text))
+    last_call = max(calls + posthog_calls, default=0)
+    head = scan_head(source.text, source.start, until=last_call + 1)
     if head.react_rendered and _hydrates_document(source.text):
         head = scan_head(source.text, source.start, to_head_end=True)
     if not head.is_document:
@@ -156,8 +160,10 @@ def build_page(
             return Outcome(action=Action.REMOVED, output=output, change=Because(ChangeReason.AMP))
         return _skipped(SkipReason.AMP)
     typo_hints = WarningKind.UNLINKED_DOMAIN not in settings.silence
-    facts = gather_facts(source, head, blocks, calls, settings.domains, typo_hints)
-    script = _script(settings)
+    facts = gather_facts(
+        source, head, blocks, calls, settings.domains, typo_hints, posthog_at=posthog_calls
+    )
+    script = _script(settings, Variant.of(facts.sdks))
     if csp_blocks(head, script.sha256, settings.external is not None):
         facts = dataclasses.replace(facts, csp_blocks=True)
     src = None
@@ -308,5 +314,5 @@ def _template_outside_scripts(text: str, start: int, end: int, implied: bool) ->
 
 
 @functools.lru_cache(maxsize=64)
-def _script(settings: Settings) -> RenderedScript:
-    return render(ScriptConfig.of(settings))
+def _script(settings: Settings, variant: Variant) -> RenderedScript:
+    return render(ScriptConfig.of(settings, variant))

@@ -12,35 +12,38 @@ from typing import TYPE_CHECKING, Any
 from xdlink import __version__
 from xdlink.domains import cookie_suffixes, host_pattern
 from xdlink.scan import MARKER_ATTRIBUTE
+from xdlink.sdks import Variant
 from xdlink.settings import Settings
 
 if TYPE_CHECKING:
     import jinja2
 
-TEMPLATE = "xdlink.js.j2"
 # What wraps the script in a page served as XML.
 CDATA = ("/*<![CDATA[*/", "/*]]>*/")
 
 
 @dataclass(frozen=True)
 class ScriptConfig:
-    """The per-site values the browser script needs; everything else is static. Nothing
-    comes from a page: the script reads where Mixpanel keeps its state from the page's
-    ``mixpanel.init`` as it runs, so one site has one script and one CSP hash."""
+    """The per-site values the browser script needs, and the variant a page's SDKs call
+    for; everything else is static. The script reads where each SDK keeps its state from
+    the page's own init as it runs, so a site has one script (and one CSP hash) per
+    variant its pages use."""
 
     domains: tuple[str, ...]
     param: str
     ttl: int
     fragment: bool = False
+    variant: Variant = Variant.MIXPANEL
 
     @classmethod
-    def of(cls, settings: Settings) -> ScriptConfig:
+    def of(cls, settings: Settings, variant: Variant = Variant.MIXPANEL) -> ScriptConfig:
         return cls(
             # In one order whatever order they were given in: the same domains, the same script.
             domains=tuple(sorted(settings.domains)),
             param=settings.param,
             ttl=settings.ttl,
             fragment=settings.fragment,
+            variant=variant,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -102,5 +105,6 @@ def _environment() -> jinja2.Environment:
 @functools.lru_cache(maxsize=256)
 def render(config: ScriptConfig) -> RenderedScript:
     """Return the script for one configuration (cached: a site has few of them)."""
-    source = _environment().get_template(TEMPLATE).render(config=config.to_json())
+    template = _environment().get_template(config.variant.value)
+    source = template.render(config=config.to_json())
     return RenderedScript(code=source.strip())

@@ -33,6 +33,7 @@ class WarningKind(StrEnum):
 
     UNLINKED_DOMAIN = "xdlink.unlinked-domain"
     NO_INIT = "xdlink.no-init"
+    COOKIELESS = "xdlink.cookieless"
     CSP_BLOCKS = "xdlink.csp-blocks"
     CHARSET_LATE = "xdlink.charset-late"
     NO_REFERRER = "xdlink.no-referrer"

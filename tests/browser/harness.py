@@ -1,4 +1,5 @@
-"""Two sites on two host names, the real Mixpanel SDK and a capture server, in real Chromium."""
+"""Two sites on two host names, the real Mixpanel and PostHog SDKs and a capture server, in
+real Chromium."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import pytest
 # ROOT, Capture and Handler are re-exported: the tests import ROOT from here.
 from tools.capture import (  # noqa: F401
     NODE_MODULES,
+    POSTHOG,
+    POSTHOG_1292,
     ROOT,
     SDK,
     Capture,
@@ -40,6 +43,8 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 SDK_245 = "mixpanel-browser-2.45"
 SDK_261 = "mixpanel-browser-2.61"
 PAGE_VIEWS = ("$mp_web_page_view", "mp_page_view")
+POSTHOG_KEY = "phc_0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
+POSTHOG_RELEASES = (POSTHOG, POSTHOG_1292)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -137,6 +142,8 @@ def browsing(browser: Any) -> Iterator[Browsing]:
 # --- the sites -------------------------------------------------------------------------
 
 SNIPPET_PATH = NODE_MODULES / SDK / "dist" / "mixpanel-jslib-snippet.min.js"
+# PostHog's official snippet as its documentation gives it (the package ships none).
+POSTHOG_SNIPPET_PATH = Path(__file__).with_name("posthog-snippet.js")
 
 
 @dataclass
@@ -201,6 +208,46 @@ class Sites:
             f"<script>{snippet}</script>\n<script>\n{call}\n{after}\n</script>"
         )
 
+    def posthog_api_host(self, sdk: str = POSTHOG, delay: float = 0) -> str:
+        """PostHog's api host for the release ``sdk``, whose SDK arrives ``delay`` late."""
+        return f"http://127.0.0.1:{self.server.port}/ph/{sdk}" + (f"~{delay}" if delay else "")
+
+    def posthog(
+        self,
+        *,
+        sdk: str = POSTHOG,
+        key: str = POSTHOG_KEY,
+        after: str = "",
+        parked: bool = False,
+        delay: float = 0,
+        join: str | None = None,
+        **config: Any,
+    ) -> str:
+        """The head markup that loads and initialises the real posthog-js with its official
+        snippet, as a site would; ``parked``: in a script a consent manager keeps as
+        ``type="text/plain"`` until the visitor accepts; ``delay``: the SDK arrives late;
+        ``join`` ("before" or "after" its init): an app that bundles posthog-js from npm
+        (js/app/posthog-app.js) and calls xdlink.join(posthog) there, leaving its instance
+        at ``window.app``."""
+        options = {
+            "api_host": self.posthog_api_host(sdk, delay),
+            # posthog-js drops every event of a browser driven by automation without it.
+            "opt_out_useragent_filter": True,
+            "request_batching": False,
+            "disable_session_recording": True,
+        }
+        options.update(config)
+        if join is not None:
+            app = {"key": key, "config": options, "join": join}
+            return (
+                f"<script>window.APP = {json.dumps(app)};</script>\n"
+                f'<script async src="/lib/{sdk}/app.js"></script>'
+            )
+        snippet = POSTHOG_SNIPPET_PATH.read_text().strip()
+        code = f"{snippet}\nposthog.init({json.dumps(key)}, {json.dumps(options)});\n{after}"
+        kind = ' type="text/plain" data-consent="analytics"' if parked else ""
+        return f"<script{kind}>\n{code}\n</script>"
+
     def build(
         self,
         host: str,
@@ -230,8 +277,8 @@ class Sites:
             )
         for path, content in (files or {}).items():
             (folder / path).write_text(content)
+        self.server.capture.sites[host] = folder
         if not xdlink:
-            self.server.capture.sites[host] = folder
             return
         install_xdlink(
             folder,
@@ -242,7 +289,6 @@ class Sites:
             fragment=fragment,
             consent=consent,
         )
-        self.server.capture.sites[host] = folder
 
     # --- what the capture server saw ---
 
@@ -270,6 +316,32 @@ class Sites:
                 return events
             if time.monotonic() > deadline:
                 raise AssertionError(f"{len(views)} page views from {host}{path or ''}: {events}")
+            time.sleep(0.05)
+
+    def posthog_events(self, host: str, path: str | None = None) -> list[dict[str, Any]]:
+        """Properties (and name, as ``event``) of every PostHog event sent from a page of
+        `host` (and `path`), once each, in the order they were made."""
+        with self.server.capture.lock:
+            events = list(self.server.capture.posthog_events)
+        found: dict[str, dict[str, Any]] = {}
+        for event in events:
+            properties = dict(event.get("properties") or {}, event=event["event"])
+            where = urlsplit(properties.get("$current_url", ""))
+            if where.hostname == host and (path is None or where.path == path):
+                found.setdefault(event.get("uuid") or str(len(found)), properties)
+        return sorted(found.values(), key=lambda properties: properties.get("$time", 0))
+
+    def posthog_page_views(
+        self, host: str, path: str | None = None, count: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait for `count` PostHog page views from `host`; return every event from there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.posthog_events(host, path)
+            if sum(event["event"] == "$pageview" for event in events) >= count:
+                return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no PostHog page view from {host}{path or ''}: {events}")
             time.sleep(0.05)
 
     def requests(self) -> list[Request]:

@@ -13,9 +13,12 @@ import rjsmin
 
 from tests.browser.harness import ROOT, require
 from xdlink.script import ScriptConfig, render
+from xdlink.sdks import Variant
 
 JS = ROOT / "js"
 TEMPLATE = ROOT / "xdlink" / "templates" / "xdlink.js.j2"
+# Every variant's template, in the order js/build.mjs prints them.
+TEMPLATES = [ROOT / "xdlink" / "templates" / variant.value for variant in Variant]
 REALISTIC = ScriptConfig(
     domains=("shop.example.com", "www.example-blog.org"),
     param="_xdl",
@@ -28,10 +31,13 @@ REALISTIC = ScriptConfig(
 # restoring the referrer at the click took 192 more; storing no more than the page's SDK
 # keeps (Do Not Track, its cookie lifetime, nothing left behind by an SDK that never
 # starts) 202 more; submit buttons' formaction and formmethod, empty "?" and "#", and
-# credentials on landing 152 more. js/README.md shows where the bytes go.
+# credentials on landing 152 more. Splitting it into a core and one module per SDK, so
+# that a PostHog page carries no Mixpanel code and the reverse, cost the Mixpanel script
+# 132 more (81 gzipped), leaving a PostHog instance given to xdlink.join alone included.
+# js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 5130
-MAX_GZIPPED = 2625
+MAX_BYTES = 5260
+MAX_GZIPPED = 2705
 
 
 def test_size_budget() -> None:
@@ -50,7 +56,8 @@ def test_template_is_the_minified_source() -> None:
         [node, "build.mjs", "--stdout"], cwd=JS, capture_output=True, text=True, check=False
     )
     assert built.returncode == 0, built.stderr
-    assert TEMPLATE.read_text() == built.stdout, "stale template: run `npm run build` in js/"
+    committed = "".join(template.read_text() for template in TEMPLATES)
+    assert committed == built.stdout, "stale template: run `npm run build` in js/"
 
 
 def test_no_dynamic_code() -> None:

@@ -25,9 +25,14 @@ class Finding:
 
 
 _NO_INIT = (
-    "pages with no mixpanel.init in their HTML (a visitor is joined there only if the page "
-    "starts Mixpanel later, through a consent banner's snippet or a script file, or if its "
-    "app calls window.xdlink.join(mixpanel))"
+    "pages with no mixpanel.init or posthog.init in their HTML (a visitor is joined there "
+    "only if the page starts Mixpanel or PostHog later, through a consent banner's snippet "
+    "or a script file, or if its app calls window.xdlink.join(mixpanel) or "
+    "window.xdlink.join(posthog))"
+)
+_COOKIELESS = (
+    "pages whose posthog.init sets cookieless_mode: 'always': PostHog keeps no id there, so "
+    "xdlink carries no PostHog visitor to or from them"
 )
 _INIT_UNREADABLE = (
     "pages whose mixpanel.init token xdlink cannot read in their HTML, taken for pages "
@@ -76,6 +81,7 @@ def _page_warnings(report: Results) -> Iterator[Finding]:
     pages_by_kind = [
         (WarningKind.TEMPLATE_PAGES, report.template_pages, _TEMPLATE_PAGES),
         (WarningKind.NO_INIT, report.no_init, _NO_INIT),
+        (WarningKind.COOKIELESS, report.cookieless, _COOKIELESS),
         (WarningKind.CSP_BLOCKS, report.csp_blocked, _CSP_BLOCKS),
         (WarningKind.NO_REFERRER, report.no_referrer, _NO_REFERRER),
         (WarningKind.CHARSET_LATE, report.charset_late, _CHARSET_LATE),

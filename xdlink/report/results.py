@@ -94,6 +94,7 @@ class Results:
     diffs: list[bytes] = field(default_factory=list)
     # What the pages say, for the warnings.
     no_init: list[str] = field(default_factory=list)
+    cookieless: list[str] = field(default_factory=list)
     unread_init: list[tuple[str, str]] = field(default_factory=list)  # (page, its token)
     csp_blocked: list[str] = field(default_factory=list)
     charset_late: list[str] = field(default_factory=list)
@@ -195,8 +196,10 @@ class Results:
         facts = page.facts
         if facts.init_unread is not None:
             self.unread_init.append((page.path, facts.init_unread))
-        elif facts.init is None:
+        elif not facts.sdks:
             self.no_init.append(page.path)
+        if facts.posthog_init is not None and facts.posthog_init.cookieless:
+            self.cookieless.append(page.path)
         for token in facts.tokens:
             self.tokens.setdefault(token, page.path)
         if facts.csp_blocks:
