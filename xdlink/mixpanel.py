@@ -8,23 +8,18 @@ init's arguments as the init runs (``js/src/mixpanel.js``), so the build needs n
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xdlink.jsliteral import Scope, Script, Unknown, evaluate, has_names, read_arguments
-from xdlink.scan import MARKER_ATTRIBUTE
+from xdlink.initcalls import InitCalls
+from xdlink.jsliteral import Scope, Script, Unknown, evaluate, has_names
 
 if TYPE_CHECKING:
     from lxml import etree
 
 
-INIT_CALL = re.compile(r"mixpanel\s*\.\s*init\s*\(")
-_IDENTIFIER_CHAR = re.compile(r"[\w$]")
-# The init calls read in one script, at most: each is read up to its end, and a script of
-# calls nested in one another's arguments would cost the square of its length.
-_MOST_CALLS = 16
+CALLS = InitCalls("mixpanel")
 # Scripts longer than this are read each time rather than cached: the cache is for the
 # snippet a site repeats on every page, and must not hold large scripts alive.
 _CACHED_SCRIPT = 16 * 1024
@@ -47,20 +42,9 @@ class InitCall:
     unread: str | None = None
 
 
-def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
+def init_call_positions(text: str) -> Iterator[int]:
     """Return where ``mixpanel.init(`` stands in the text."""
-    return (call.start() for call in _init_call_matches(text, start, end))
-
-
-def _init_call_matches(
-    text: str, start: int = 0, end: int | None = None
-) -> Iterator[re.Match[str]]:
-    """Return the ``mixpanel.init(`` calls, one regular-expression pass: its literal prefix is
-    found as fast as str.find finds it, and most mentions of the word (the snippet has a
-    dozen) fail on the character after it."""
-    for call in INIT_CALL.finditer(text, start, len(text) if end is None else end):
-        if not _IDENTIFIER_CHAR.match(text[call.start() - 1 : call.start()]):
-            yield call
+    return CALLS.positions(text)
 
 
 def find_init_calls(
@@ -108,16 +92,10 @@ _NOT_CLOSED = InitCall(None, "the call is not closed")
 def _read_script(text: str) -> _Read:
     script = Script(text)
     calls: list[tuple[tuple[Any, ...], InitCall | None]] = []
-    for call in _init_call_matches(text):
-        if len(calls) == _MOST_CALLS:
-            break
-        if not script.in_code(call.start()):
-            continue
-        try:
-            args = read_arguments(text, call.end())
-        except ValueError:  # the text ends in the call, and so in any call after it
+    for args in CALLS.arguments(script):
+        if args is None:
             calls.append(((), _NOT_CLOSED))
-            break
+            continue
         named = any(has_names(arg) for arg in (args[:1] + args[2:3]))
         calls.append((args, None if named else _init_from(args, None)))
     static = tuple(init for _, init in calls if init is not None)
@@ -126,16 +104,9 @@ def _read_script(text: str) -> _Read:
 
 def inits_in_tree(tree: etree._Element) -> list[InitCall]:
     """Return every ``mixpanel.init`` call in the inline scripts of a parsed page, in order."""
-    calls: list[InitCall] = []
-    texts: list[str] = []
-    for script in tree.iter("script"):
-        text = script.text
-        if script.get("src") is not None or not text or MARKER_ATTRIBUTE in script.attrib:
-            continue
-        if "mixpanel" in text:
-            calls.extend(find_init_calls(text, functools.partial(tuple, texts[:])))
-        texts.append(text)
-    return calls
+    return [
+        call for text, earlier in CALLS.in_tree(tree) for call in find_init_calls(text, earlier)
+    ]
 
 
 def _init_from(args: tuple[Any, ...], scope: Scope | None) -> InitCall:

@@ -10,23 +10,19 @@ the init runs, so the build needs none of it.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xdlink.jsliteral import JSObject, Scope, Script, evaluate, read_arguments
-from xdlink.scan import MARKER_ATTRIBUTE
+from xdlink.initcalls import InitCalls
+from xdlink.jsliteral import JSObject, Scope, Script, evaluate
 
 if TYPE_CHECKING:
     from lxml import etree
 
 
-INIT_CALL = re.compile(r"posthog\s*\.\s*init\s*\(")
-_IDENTIFIER_CHAR = re.compile(r"[\w$]")
-# The init calls read in one script, at most, and the length of the scripts cached (see
-# mixpanel.py).
-_MOST_CALLS = 16
+CALLS = InitCalls("posthog")
+# The length of the scripts cached (see mixpanel.py).
 _CACHED_SCRIPT = 16 * 1024
 
 
@@ -47,18 +43,9 @@ class InitCall:
     config: PostHogConfig | None
 
 
-def init_call_positions(text: str, start: int = 0, end: int | None = None) -> Iterator[int]:
-    """Where ``posthog.init(`` stands in the text."""
-    return (call.start() for call in _init_call_matches(text, start, end))
-
-
-def _init_call_matches(
-    text: str, start: int = 0, end: int | None = None
-) -> Iterator[re.Match[str]]:
-    """The ``posthog.init(`` calls, not ``myposthog.init(``."""
-    for call in INIT_CALL.finditer(text, start, len(text) if end is None else end):
-        if not _IDENTIFIER_CHAR.match(text[call.start() - 1 : call.start()]):
-            yield call
+def init_call_positions(text: str) -> Iterator[int]:
+    """Return where ``posthog.init(`` stands in the text."""
+    return CALLS.positions(text)
 
 
 def find_init_calls(
@@ -82,34 +69,15 @@ def _cached_calls(script: str) -> tuple[tuple[Any, ...], ...]:
 
 def _calls(text: str) -> tuple[tuple[Any, ...], ...]:
     """The arguments of each init call in code; () for a call the text does not close."""
-    script = Script(text)
-    calls: list[tuple[Any, ...]] = []
-    for call in _init_call_matches(text):
-        if len(calls) == _MOST_CALLS:
-            break
-        if not script.in_code(call.start()):
-            continue
-        try:
-            calls.append(read_arguments(text, call.end()))
-        except ValueError:  # the text ends in the call, and so in any call after it
-            calls.append(())
-            break
-    return tuple(calls)
+    return tuple(args or () for args in CALLS.arguments(Script(text)))
 
 
 def inits_in_tree(tree: etree._Element) -> list[InitCall]:
     """Every ``posthog.init`` call in the inline scripts of a parsed page, in order (a
     script a consent manager parks as ``type="text/plain"`` included)."""
-    calls: list[InitCall] = []
-    texts: list[str] = []
-    for script in tree.iter("script"):
-        text = script.text
-        if script.get("src") is not None or not text or MARKER_ATTRIBUTE in script.attrib:
-            continue
-        if "posthog" in text:
-            calls.extend(find_init_calls(text, functools.partial(tuple, texts[:])))
-        texts.append(text)
-    return calls
+    return [
+        call for text, earlier in CALLS.in_tree(tree) for call in find_init_calls(text, earlier)
+    ]
 
 
 def _init_from(args: tuple[Any, ...], scope: Scope) -> InitCall:

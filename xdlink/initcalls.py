@@ -1,0 +1,69 @@
+"""Finding an analytics SDK's ``<name>.init(...)`` calls in a page's scripts, the same way
+for every SDK: ``mixpanel.py`` and ``posthog.py`` say what the arguments mean."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from xdlink.jsliteral import Script, read_arguments
+from xdlink.scan import MARKER_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+_IDENTIFIER_CHAR = re.compile(r"[\w$]")
+# The init calls read in one script, at most: each is read up to its end, and a script of
+# calls nested in one another's arguments would cost the square of its length.
+_MOST_CALLS = 16
+
+
+class InitCalls:
+    """The ``<name>.init(`` calls of one SDK's global object (not ``my<name>.init(``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pattern = re.compile(rf"{name}\s*\.\s*init\s*\(")
+
+    def matches(self, text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+        """Return the calls, in one regular-expression pass: its literal prefix is found as
+        fast as str.find finds it, and most mentions of the word (a snippet has a dozen)
+        fail on the character after it."""
+        for call in self._pattern.finditer(text, start, len(text) if end is None else end):
+            if not _IDENTIFIER_CHAR.match(text[call.start() - 1 : call.start()]):
+                yield call
+
+    def positions(self, text: str) -> Iterator[int]:
+        """Return where the calls stand in the text."""
+        return (call.start() for call in self.matches(text))
+
+    def arguments(self, script: Script) -> Iterator[tuple[Any, ...] | None]:
+        """Return the arguments of each call in the script's code (a call in a comment or a
+        string is none); None for a call the text does not close, which is the last."""
+        text = script.text
+        for count, call in enumerate(
+            call for call in self.matches(text) if script.in_code(call.start())
+        ):
+            if count == _MOST_CALLS:
+                return
+            try:
+                yield read_arguments(text, call.end())
+            except ValueError:  # the text ends in the call, and so in any call after it
+                yield None
+                return
+
+    def in_tree(self, tree: etree._Element) -> Iterator[tuple[str, Callable[[], tuple[str, ...]]]]:
+        """Return each inline script of a parsed page that names the SDK (a script a consent
+        manager parks as ``type="text/plain"`` included, xdlink's own left out), with the
+        texts of the inline scripts before it, where a name its calls are given may be
+        assigned."""
+        texts: list[str] = []
+        for element in tree.iter("script"):
+            text = element.text
+            if element.get("src") is not None or not text or MARKER_ATTRIBUTE in element.attrib:
+                continue
+            if self.name in text:
+                yield text, functools.partial(tuple, texts[:])
+            texts.append(text)
