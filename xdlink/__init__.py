@@ -10,7 +10,8 @@ The pipeline, one file a step (docs/architecture.md walks one page through it):
   owns the script files of ``--external``) and runs the page core on every page.
 - ``page.py`` is the core, bytes in and bytes out: ``source.py`` decodes the page,
   ``scan.py`` finds where the element goes, ``facts.py`` reads what the page says
-  (``mixpanel.py`` its init, ``links.py`` its links, ``csp.py`` its policy),
+  (``mixpanel.py`` and ``posthog.py`` their inits, found by ``initcalls.py``,
+  ``links.py`` its links, ``csp.py`` its policy),
   ``script.py`` renders the script from ``templates/``. ``outcomes.py`` names what
   becomes of a page and why.
 - ``report/`` gathers the pages' results into counts (``results.py``), says what needs a
