@@ -51,13 +51,12 @@
   // Ids: crypto.randomUUID, its 36-character fallback, and Mixpanel's older
   // time-random-useragent-screen-time hex form, which can hold "--" (a negative xor).
   // PostHog's ids are UUIDv7 unless the site makes its own (get_device_id): word characters.
-  const VALUE = !POSTHOG
-      ? /^(1([di])\.([\da-f-]{16,80})\.(\d+))\./
-      : /^((?:1([di])\.([\da-f-]{16,80})|2([din])\.([\da-f-]{16,80})?\.([\w-]{8,80})?\.([\da-f-]{36})?)\.(\d+))\./;
+  // Every variant reads both formats: a page with both SDKs may link to a page with one.
+  const VALUE = /^((?:1([di])\.([\da-f-]{16,80})|2([din])\.([\da-f-]{16,80})?\.([\w-]{8,80})?\.([\da-f-]{36})?)\.(\d+))\./;
   // The value's fields: t what the binding signs, k Mixpanel's kind, m its device id,
   // p PostHog's id, s PostHog's session id, at the time it was made.
   const read = (value, m = VALUE.exec(value)) =>
-    m && (!POSTHOG ? { t: m[1], k: m[2], m: m[3], at: m[4] } : { t: m[1], k: m[2] || m[4], m: m[3] || m[5], p: m[6], s: m[7], at: m[8] });
+    m && { t: m[1], k: m[2] || m[4], m: m[3] || m[5], p: m[6], s: m[7], at: m[8] };
   // Same browser, same clock: only rounding or a clock step puts a value in the future.
   const SKEW = 30;
   // Date() ends with the time zone: "GMT+0100 (Central European Standard Time)".
@@ -92,7 +91,8 @@
       const listed = domains.test(to);
       const m = MIXPANEL && listed && mpCarry();
       const p = POSTHOG && listed && phCarry();
-      // Format 1 whenever there is no PostHog id: a page with Mixpanel alone reads only that.
+      // Format 1 whenever there is no PostHog id: the only one a page built before PostHog
+      // was joined reads.
       const fields = p ? '2' + (m || 'n.') + '.' + p : m && '1' + m;
       const value = fields && sign(fields + '.' + ((Date.now() / 1e3) | 0));
       if (read(value)) return value;

@@ -333,6 +333,36 @@ def test_both_sdks_on_a_page_are_both_joined(browsing: Browsing, sites: Sites, s
             assert mixpanel_b["$device_id"] != mixpanel_a["$device_id"]
 
 
+@pytest.mark.parametrize("on_b", ["mixpanel", "posthog"])
+def test_a_page_with_both_sdks_joins_a_page_with_one(
+    browsing: Browsing, sites: Sites, on_b: str
+) -> None:
+    """A starts both SDKs, B only one: B's SDK adopts its own id from the one value A sends,
+    and ignores the other's."""
+    both = sites.mixpanel() + "\n" + sites.posthog()
+    one = sites.mixpanel() if on_b == "mixpanel" else sites.posthog()
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        build_pair(sites, POSTHOG_RELEASES[0], xdlink=xdlink, head_a=both, head_b=one)
+        page = browsing.page()
+        page.goto(sites.url(SITE_A))
+        on_a = first(sites, SITE_A, "/")
+        mixpanel_a = sites.page_views(SITE_A, "/")[0]
+        page.wait_for_function("window.posthog && posthog.__loaded && mixpanel.__loaded")
+        click_to_b(page, sites)
+        if on_b == "mixpanel":
+            mixpanel_b = sites.page_views(SITE_B, LANDING)[0]
+            assert (mixpanel_b["$device_id"] == mixpanel_a["$device_id"]) is xdlink
+            assert (mixpanel_b["distinct_id"] == mixpanel_a["distinct_id"]) is xdlink
+        else:
+            on_b_view = first(sites, SITE_B, LANDING)
+            if xdlink:
+                assert_joined(on_a, on_b_view, sites)
+            else:
+                assert_split(on_a, on_b_view)
+        assert PARAM not in page.url
+
+
 # --- posthog-js bundled by the app ---------------------------------------------------------
 
 

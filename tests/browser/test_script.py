@@ -33,11 +33,12 @@ REALISTIC = ScriptConfig(
 # starts) 202 more; submit buttons' formaction and formmethod, empty "?" and "#", and
 # credentials on landing 152 more. Splitting it into a core and one module per SDK, so
 # that a PostHog page carries no Mixpanel code and the reverse, cost the Mixpanel script
-# 132 more (81 gzipped), leaving a PostHog instance given to xdlink.join alone included.
+# 132 more (81 gzipped), leaving a PostHog instance given to xdlink.join alone included;
+# reading the value a page with both SDKs sends (its Mixpanel part) 92 more (42 gzipped).
 # js/README.md shows where the bytes go.
 # These limits hold the measured size, so that growth is a decision, not an accident.
-MAX_BYTES = 5260
-MAX_GZIPPED = 2705
+MAX_BYTES = 5350
+MAX_GZIPPED = 2745
 
 
 def test_size_budget() -> None:
