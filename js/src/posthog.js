@@ -11,21 +11,22 @@
 // says (persistence, cross_subdomain_cookie, cookie lifetime), so xdlink stores nothing.
 // A page that bootstraps its own id, a visitor identified on this domain or opted out, and
 // cookieless_mode "always" (no id at all) are left alone. With opt_out_capturing_by_default
-// and no decision yet the value stays held and goes on to the next page of this site, and
+// or cookieless_mode "on_reject" and no decision yet the value stays held and goes on to the next page of this site, and
 // is adopted when the site calls opt_in_capturing(): $opt_in carries the sender's ids.
 // opt_out_capturing() drops it.
 
 // Where the page's PostHog keeps its state, read from its first posthog.init(key, config)
 // as that runs (posthog-persistence.js, consent.js):
 //   n storage name, o consent key, c the state lives in a cookie only, b PostHog waits for
-//   consent (opt_out_capturing_by_default), x cookieless_mode "always": no id to carry
+//   consent (opt_out_capturing_by_default, or cookieless_mode "on_reject", which counts an
+//   undecided visitor as opted out), x cookieless_mode "always": no id to carry
 let ph;
 const phLearn = (key, options) =>
   (ph = {
     n: 'ph_' + (options.persistence_name || key + '_posthog'),
     o: options.consent_persistence_name || (options.opt_out_capturing_cookie_prefix || '__ph_opt_in_out_') + key,
     c: /^cookie/i.test(options.persistence),
-    b: options.opt_out_capturing_by_default,
+    b: options.opt_out_capturing_by_default || options.cookieless_mode == 'on_reject',
     x: options.cookieless_mode == 'always',
   });
 
@@ -61,6 +62,10 @@ const phCarry = () => {
   if (id && /^[\w-]{8,80}$/.test(id)) return id + '.' + (/^[\da-f-]{36}$/.test(session) ? session : '');
 };
 
+const phBootstrap = (options, id, session) => ({
+  bootstrap: Object.assign({}, options.bootstrap, { distinctID: id }, session && { sessionID: session }),
+});
+
 // The page's first posthog.init(key, config) of its default instance: the config the SDK
 // starts with, the sender's ids in its bootstrap when PostHog may take them now.
 const phInit = (key, options = {}, name) => {
@@ -73,8 +78,10 @@ const phInit = (key, options = {}, name) => {
       if (ph.x || now == 0 || bootstrap.distinctID || phState().$user_state == 'identified') {
         log(ph.x ? 'cookieless' : now == 0 ? 'opted-out' : 'identified');
       } else if (phWaits(now)) {
-        // Adopted at opt-in, by the started SDK, which loaded() hands over first.
-        return Object.assign({}, options, {
+        // Adopted at opt-in, by the started SDK, which loaded() hands over first. In
+        // cookieless_mode "on_reject" opt-in resets the SDK to its init's bootstrap first:
+        // there the bootstrap holds the ids, which nothing stores before consent.
+        return Object.assign({}, options, options.cookieless_mode == 'on_reject' && phBootstrap(options, id, session), {
           loaded(instance) {
             try {
               phAtConsent(instance);
@@ -85,9 +92,7 @@ const phInit = (key, options = {}, name) => {
       } else if (fresh(at)) {
         log(id, 'adopted');
         phHeld = 0;
-        return Object.assign({}, options, {
-          bootstrap: Object.assign({}, bootstrap, { distinctID: id }, session && { sessionID: session }),
-        });
+        return Object.assign({}, options, phBootstrap(options, id, session));
       }
       phHeld = 0;
     }

@@ -271,6 +271,67 @@ def test_a_refusal_wins(browsing: Browsing, sites: Sites, sdk: str) -> None:
 
 
 @pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+@pytest.mark.parametrize("decision", ["opt_in_capturing", "opt_out_capturing"])
+def test_cookieless_until_consent_joins_at_accept(
+    browsing: Browsing, sites: Sites, sdk: str, decision: str
+) -> None:
+    """cookieless_mode: 'on_reject': B sends nothing until the visitor decides; the accept
+    starts a fresh id there, which A's replaces; after a refusal B counts the visitor
+    without an id, and nothing of A's is kept."""
+    on_reject = sites.posthog(sdk=sdk, cookieless_mode="on_reject")
+    accepted = decision == "opt_in_capturing"
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        build_pair(sites, sdk, xdlink=xdlink, head_b=on_reject)
+        on_a, page, event = consent_journey(browsing, sites, f"posthog.{decision}()")
+        page.evaluate("posthog.capture('after')")
+        after = first(sites, SITE_B, LANDING, "after")
+        assert (after["distinct_id"] == on_a["$device_id"]) is (xdlink and accepted), after
+        assert (after.get("$session_id") == on_a["$session_id"]) is (xdlink and accepted), after
+        assert (on_a["$device_id"] in page.evaluate(STORED)) is (xdlink and accepted)
+        if accepted:
+            assert event is not None
+            assert event["event"] == "$opt_in"
+            assert (event["distinct_id"] == on_a["$device_id"]) is xdlink, event
+
+
+WAITS = {
+    "opt_out_capturing_by_default": {"opt_out_capturing_by_default": True},
+    "cookieless_mode on_reject": {"cookieless_mode": "on_reject"},
+}
+
+
+@pytest.mark.parametrize("waits", WAITS, ids=list(WAITS))
+def test_an_undecided_visitor_takes_the_ids_on_to_the_page_where_they_accept(
+    browsing: Browsing, sites: Sites, waits: str
+) -> None:
+    """Nothing is stored before consent, so the value goes on to B's next page; the accept
+    there joins."""
+    sdk = POSTHOG_RELEASES[0]
+    head_b = sites.posthog(sdk=sdk, **WAITS[waits])
+    pages_b = {
+        LANDING.lstrip("/"): '<a id="next" href="/next.html">next</a>',
+        "next.html": "<p>next</p>",
+    }
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        build_pair(sites, sdk, xdlink=xdlink, head_b=head_b, pages_b=pages_b)
+        page = browsing.page()
+        on_a = open_a(page, sites)
+        click_to_b(page, sites)
+        page.wait_for_function("window.posthog && posthog.__loaded")
+        page.click("#next")
+        page.wait_for_url("**/next.html")
+        page.wait_for_function("window.posthog && posthog.__loaded")
+        assert on_a["$device_id"] not in page.evaluate(STORED)
+        assert PARAM not in page.url
+        page.evaluate("posthog.opt_in_capturing()")
+        opt_in = first(sites, SITE_B, "/next.html", "$opt_in")
+        assert (opt_in["distinct_id"] == on_a["$device_id"]) is xdlink, opt_in
+        assert (opt_in["$session_id"] == on_a["$session_id"]) is xdlink, opt_in
+
+
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
 def test_a_snippet_a_consent_manager_parks_joins_at_accept(
     browsing: Browsing, sites: Sites, sdk: str
 ) -> None:
