@@ -29,7 +29,7 @@ class Command(StrEnum):
 
 class WarningKind(StrEnum):
     """The kinds of warning a run can give, each one silenced by its name (``--silence``,
-    Sphinx's ``suppress_warnings``): stable, documented in the README."""
+    Sphinx's ``suppress_warnings``): stable, documented in docs/cli.md."""
 
     UNLINKED_DOMAIN = "xdlink.unlinked-domain"
     NO_INIT = "xdlink.no-init"

@@ -3,7 +3,7 @@
 Tested with Debian 12's Firefox ESR 153.x (`firefox-esr`, driven over WebDriver BiDi by
 tests/engines/firefox.py) and WebKitGTK 2.50.x (`webkit2gtk-driver`: WebKitWebDriver and
 MiniBrowser, driven by Selenium on a private Xvfb, tests/engines/webkit.py), against the
-pinned mixpanel-browser from js/node_modules. `ENGINES` names them for the README;
+pinned mixpanel-browser from js/node_modules. `ENGINES` names them for docs/browsers.md;
 test_engines_are_the_ones_named checks that the browsers found are those versions.
 
 What a driver cannot do is skipped in that engine only, with the reason: WebKitGTK's

@@ -23,7 +23,7 @@ BREAK = "console.error('xdlink on purpose'); setTimeout(() => { throw Error('xdl
 
 def test_engines_are_the_ones_named(engine: str, driver: Driver) -> None:
     assert driver.version.startswith(VERSIONS[engine]), (
-        f"{engine} is {driver.version}: update tests/engines/__init__.py and the README"
+        f"{engine} is {driver.version}: update tests/engines/__init__.py and docs/browsers.md"
     )
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class ExitCode(IntEnum):
-    """The exit statuses of xdlink, documented in the README and stable for scripts and CI."""
+    """The exit statuses of xdlink, documented in docs/cli.md and stable for scripts and CI."""
 
     OK = 0
     WOULD_CHANGE = 1

@@ -134,7 +134,7 @@ def link_line(report: Results, domain: str) -> str:
 
 def to_json(report: Results) -> dict[str, Any]:
     """Return the report as the JSON object ``--format json`` prints; its keys are documented in
-    the README and stable."""
+    docs/cli.md and stable."""
     counts = report.counts
     skipped = report.skipped
     return {
