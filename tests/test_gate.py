@@ -259,6 +259,14 @@ def test_a_listed_domain_that_looks_like_a_typo_is_named(tmp_path: Path) -> None
     assert "links to docs.example.org: none" in correct.stdout
 
 
+def test_one_linking_page_is_one_page(tmp_path: Path) -> None:
+    site = make_site(
+        tmp_path / "docs", {"index.html": page('<a href="https://shop.example/">s</a>')}
+    )
+    result = invoke("build", site, "-d", "shop.exmaple", "--silence", "no-init")
+    assert "did you mean shop.example (linked from 1 page)?" in result.stderr, output_of(result)
+
+
 def test_warnings_are_silenced_by_kind(site: Path, tmp_path: Path) -> None:
     result = invoke("build", site, "-d", DOMAINS, "--silence", "no-init", "--format", "json")
     assert json.loads(result.stdout)["warnings"] == []

@@ -17,12 +17,14 @@
 
 // Where the page's PostHog keeps its state, read from its first posthog.init(key, config)
 // as that runs (posthog-persistence.js, consent.js):
-//   n storage name, o consent key, c the state lives in a cookie only, b PostHog waits for
-//   consent (opt_out_capturing_by_default, or cookieless_mode "on_reject", which counts an
+//   i the instance's name when the init named one (posthog.<name>), n storage name,
+//   o consent key, c the state lives in a cookie only, b PostHog waits for consent
+//   (opt_out_capturing_by_default, or cookieless_mode "on_reject", which counts an
 //   undecided visitor as opted out), x cookieless_mode "always": no id to carry
 let ph;
-const phLearn = (key, options) =>
+const phLearn = (key, options, name) =>
   (ph = {
+    i: name,
     n: 'ph_' + (options.persistence_name || key + '_posthog'),
     o: options.consent_persistence_name || (options.opt_out_capturing_cookie_prefix || '__ph_opt_in_out_') + key,
     c: /^cookie/i.test(options.persistence),
@@ -43,7 +45,8 @@ let phHeld, phJoined;
 
 // "<anonymous id>.<session id>" of this visitor, or nothing.
 const phCarry = () => {
-  const instance = phJoined || window.posthog;
+  const global = window.posthog;
+  const instance = phJoined || (global && ph && ph.i ? global[ph.i] : global);
   let state, session;
   if (instance && instance.__loaded) {
     if (!instance.has_opted_out_capturing()) {
@@ -66,11 +69,12 @@ const phBootstrap = (options, id, session) => ({
   bootstrap: Object.assign({}, options.bootstrap, { distinctID: id }, session && { sessionID: session }),
 });
 
-// The page's first posthog.init(key, config) of its default instance: the config the SDK
-// starts with, the sender's ids in its bootstrap when PostHog may take them now.
+// The page's first posthog.init(key, config[, name]): the config the SDK starts with, the
+// sender's ids in its bootstrap when PostHog may take them now. A later init, of another
+// instance or project, is the page's own.
 const phInit = (key, options = {}, name) => {
-  if (key && !ph && !name) {
-    phLearn(key, options);
+  if (key && !ph) {
+    phLearn(key, options, name);
     if (phHeld) {
       const { p: id, s: session, at } = read(phHeld);
       const bootstrap = options.bootstrap || {};

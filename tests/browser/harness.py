@@ -221,6 +221,7 @@ class Sites:
         parked: bool = False,
         delay: float = 0,
         join: str | None = None,
+        name: str | None = None,
         **config: Any,
     ) -> str:
         """The head markup that loads and initialises the real posthog-js with its official
@@ -228,7 +229,7 @@ class Sites:
         ``type="text/plain"`` until the visitor accepts; ``delay``: the SDK arrives late;
         ``join`` ("before" or "after" its init): an app that bundles posthog-js from npm
         (js/app/posthog-app.js) and calls xdlink.join(posthog) there, leaving its instance
-        at ``window.app``."""
+        at ``window.app``; ``name``: the init makes a named instance, ``posthog.<name>``."""
         options = {
             "api_host": self.posthog_api_host(sdk, delay),
             # posthog-js drops every event of a browser driven by automation without it.
@@ -244,7 +245,8 @@ class Sites:
                 f'<script async src="/lib/{sdk}/app.js"></script>'
             )
         snippet = POSTHOG_SNIPPET_PATH.read_text().strip()
-        code = f"{snippet}\nposthog.init({json.dumps(key)}, {json.dumps(options)});\n{after}"
+        arguments = [key, options] + ([name] if name else [])
+        code = f"{snippet}\nposthog.init({json.dumps(arguments)[1:-1]});\n{after}"
         kind = ' type="text/plain" data-consent="analytics"' if parked else ""
         return f"<script{kind}>\n{code}\n</script>"
 

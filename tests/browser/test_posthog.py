@@ -332,6 +332,25 @@ def test_an_undecided_visitor_takes_the_ids_on_to_the_page_where_they_accept(
 
 
 @pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+def test_consent_given_before_the_sdk_loads_joins(
+    browsing: Browsing, sites: Sites, sdk: str
+) -> None:
+    """A consent manager that knows the visitor's choice calls opt_in_capturing() on the
+    snippet's stub, which queues it until the SDK has loaded."""
+    queued = sites.posthog(
+        sdk=sdk, delay=0.5, after="posthog.opt_in_capturing();", opt_out_capturing_by_default=True
+    )
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        build_pair(sites, sdk, xdlink=xdlink, head_b=queued)
+        on_a, on_b = visit_a_then_b(browsing.page(), sites)
+        opt_in = first(sites, SITE_B, LANDING, "$opt_in")
+        for event in (opt_in, on_b):
+            assert (event["distinct_id"] == on_a["$device_id"]) is xdlink, event
+            assert (event["$session_id"] == on_a["$session_id"]) is xdlink, event
+
+
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
 def test_a_snippet_a_consent_manager_parks_joins_at_accept(
     browsing: Browsing, sites: Sites, sdk: str
 ) -> None:
@@ -366,6 +385,26 @@ def test_cookieless_mode_carries_nothing(browsing: Browsing, sites: Sites, sdk: 
     addresses = [request.target for request in sites.requests() if request.host == SITE_B]
     assert addresses
     assert all(PARAM not in address for address in addresses), addresses
+
+
+@pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
+def test_a_named_instance_is_joined(browsing: Browsing, sites: Sites, sdk: str) -> None:
+    """A page whose only PostHog is a named instance: posthog.init(key, config, 'shop')."""
+    named = sites.posthog(sdk=sdk, name="shop")
+    loaded = "window.posthog && posthog.shop && posthog.shop.__loaded"
+    for xdlink in (False, True):
+        sites.server.capture.reset()
+        build_pair(sites, sdk, xdlink=xdlink, head_a=named, head_b=named)
+        page = browsing.page()
+        page.goto(sites.url(SITE_A))
+        on_a = first(sites, SITE_A, "/")
+        page.wait_for_function(loaded)
+        click_to_b(page, sites)
+        on_b = first(sites, SITE_B, LANDING)
+        if xdlink:
+            assert_joined(on_a, on_b, sites)
+        else:
+            assert_split(on_a, on_b)
 
 
 # --- both SDKs on a page -------------------------------------------------------------------

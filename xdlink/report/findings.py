@@ -76,7 +76,7 @@ def _page_warnings(report: Results) -> Iterator[Finding]:
         yield Finding(
             WarningKind.UNLINKED_DOMAIN,
             f"no link in the site points to {domain}: did you mean {host} "
-            f"(linked from {pages} pages)?",
+            f"(linked from {pages} {'page' if pages == 1 else 'pages'})?",
         )
     pages_by_kind = [
         (WarningKind.TEMPLATE_PAGES, report.template_pages, _TEMPLATE_PAGES),
