@@ -16,8 +16,13 @@ from tests.engines.driver import Driver, wait_for
 
 pytestmark = pytest.mark.browser
 
-# Errors of the page's own (there without xdlink too), then errors of a broken xdlink.
-PAGE = "<script>console.error('the page on purpose'); setTimeout(() => missing());</script>"
+# Errors of the page's own (there without xdlink too, one with an id it makes afresh on each
+# visit), then errors of a broken xdlink.
+PAGE = (
+    "<script>console.error('the page on purpose'); setTimeout(() => missing());"
+    " console.error('a fresh id ' + String(Math.random()).slice(2, 10).padEnd(8, '0')"
+    " + '-0000-7000-8000-000000000000');</script>"
+)
 BREAK = "console.error('xdlink on purpose'); setTimeout(() => { throw Error('xdlink thrown'); });"
 
 
@@ -44,7 +49,7 @@ def test_errors_that_only_xdlink_gives_fail_the_test(
     finally:
         driver.close()
     texts = sorted(error.text for error in errors)
-    assert len(errors) == 4, texts
+    assert len(errors) == 5, texts
     unexplained = sorted(error.text for error in unexplained_errors(errors, new_visitor, sites))
     assert len(unexplained) == 2, unexplained
     assert unexplained[0].endswith("xdlink thrown")
