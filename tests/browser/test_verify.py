@@ -660,3 +660,31 @@ def test_a_posthog_sdk_that_cannot_be_fetched_is_named_at_once(sites: dict[str, 
         "--posthog-sdk FILE"
     )
     assert took < 12, f"{took:.1f} s: the SDK's failure waited for the timeout"
+
+
+POSTHOG_BANNER = (
+    '<div id="consent">We use PostHog. <button id="accept" '
+    'onclick="posthog.opt_in_capturing(); this.parentNode.remove()">Accept</button></div>'
+)
+
+
+def test_a_landing_posthog_that_waits_for_consent_passes_with_accept(
+    sites: dict[str, Path],
+) -> None:
+    use_posthog(sites[SHOP])
+    use_posthog(sites[DOCS], opt_out_capturing_by_default=True)
+    for page in sites[DOCS].rglob("*.html"):
+        page.write_text(page.read_text().replace("<body>", f"<body>\n    {POSTHOG_BANNER}"))
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: PostHog on {DOCS} is opted out until consent: pass --accept with the "
+        "banner's accept button"
+    )
+    accepted = verify_sites(sites, "--accept", "#accept", "--format", "json")
+    report = json.loads(accepted.stdout)
+    assert report["exit_code"] == 0, accepted.stdout + accepted.stderr
+    for pair in report["pairs"]:
+        posthog_ids(pair)

@@ -83,6 +83,10 @@ class Options:
             settings.headed,
         )
 
+    def sdk_file(self, sdk: Sdk) -> Path | None:
+        """Return the local copy of the SDK served in place of its CDN, if one was given."""
+        return self.mixpanel_sdk if sdk is Sdk.MIXPANEL else self.posthog_sdk
+
     def executable(self) -> str | None:
         """Return the Chromium to launch: --browser, then $XDLINK_BROWSER, else Playwright's."""
         return self.browser or os.environ.get("XDLINK_BROWSER")

@@ -197,11 +197,13 @@ class _Journey:
             if not state.loaded:
                 raise self._sdk_failure(state, host)
             if state.opted_out:
-                after = host in self.accepted
-                diagnosis = Diagnosis.SENDER_OPTED_OUT_AFTER_ACCEPT if after else None
-                raise VerifyFailure(
-                    diagnosis or Diagnosis.SENDER_OPTED_OUT, sdk=state.sdk.value, host=host
+                accepted = host in self.accepted
+                opted_out = (
+                    Diagnosis.SENDER_OPTED_OUT_AFTER_ACCEPT
+                    if accepted
+                    else Diagnosis.SENDER_OPTED_OUT
                 )
+                raise VerifyFailure(opted_out, sdk=state.sdk.value, host=host)
         self.sdks = list(found)
         self.result.sender = {state.sdk.value: state.ids for state in found.values()}
 
@@ -363,7 +365,7 @@ class _Journey:
         """Say why an SDK on a page is not loaded: its CDN out of reach, an SDK that did not
         load or an SDK that was never initialised."""
         probe = PROBES[state.sdk]
-        local = self.options.mixpanel_sdk if state.sdk is Sdk.MIXPANEL else self.options.posthog_sdk
+        local = self.options.sdk_file(state.sdk)
         named = {"sdk": state.sdk.value, "option": probe.option, "host": host}
         failure = self.watch.sdk_failures.get(state.sdk)
         if failure is not None and local is None:
