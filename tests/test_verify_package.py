@@ -30,9 +30,10 @@ def test_importing_xdlink_and_verify_leaves_playwright_unloaded() -> None:
 
 
 def test_every_refusal_the_script_logs_has_its_own_sentence() -> None:
-    """The Mixpanel script's "xdlink: refused <word>" lines, read from its sources."""
+    """The script's "xdlink: refused <word>" lines, read from its sources."""
     source = "".join(
-        (ROOT / "js" / "src" / name).read_text() for name in ("core.js", "mixpanel.js")
+        (ROOT / "js" / "src" / name).read_text()
+        for name in ("core.js", "mixpanel.js", "posthog.js")
     )
     calls = re.findall(r"\blog\(([^,()]*)\)", source)  # log(word): a refusal
     words = {word for call in calls for word in re.findall(r"'([a-z-]+)'", call)}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
-import gzip
 import json
 import socketserver
 import subprocess
@@ -26,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
+
+from xdlink.verify.serving import posthog_events
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "js" / "node_modules"
@@ -210,25 +211,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
-
-
-def posthog_events(body: bytes) -> list[dict[str, Any]]:
-    """The events in one PostHog request body: gzip (compression=gzip-js), a form field
-    ``data`` holding base64 JSON (sendBeacon), or plain JSON; one event, a list, or a
-    ``{"batch": [...]}``."""
-    if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
-    text = body.decode("utf-8")
-    if text.startswith("data="):
-        data = parse_qs(text)["data"][0]
-        text = base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-8")
-    try:
-        decoded = json.loads(text) if text else []
-    except ValueError:
-        return []
-    if isinstance(decoded, dict):
-        decoded = decoded.get("batch", [decoded])
-    return [item for item in decoded if isinstance(item, dict) and "event" in item]
 
 
 @functools.cache

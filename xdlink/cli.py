@@ -128,7 +128,7 @@ def _wants_json(arguments: list[str]) -> bool:
 )
 @click.version_option(__version__, prog_name="xdlink")
 def main() -> None:
-    """Keep one Mixpanel visitor one user across the domains of a static site.
+    """Keep one Mixpanel or PostHog visitor one user across the domains of a static site.
 
     Run after the site generator and before deploy:
 
@@ -258,9 +258,11 @@ def verify(
     """Prove the join in headless Chromium: click from every site to every other one.
 
     Checks, for each ordered pair of sites with a link between them, that the link is
-    decorated at the click, that the parameter leaves the address bar on landing, and that
-    the first Mixpanel event there carries the first site's ids. Mixpanel's tracking
-    requests are answered inside the browser: nothing is sent to Mixpanel.
+    decorated at the click, that the parameter leaves the address bar on landing, and, for
+    each SDK both pages start, that the first event there carries the first site's ids:
+    Mixpanel's first event its $device_id and distinct_id, PostHog's first $pageview its
+    $device_id (as distinct_id) and $session_id. Mixpanel's and PostHog's requests are
+    answered inside the browser: nothing is sent to either.
 
     \b
     Example:

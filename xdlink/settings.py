@@ -233,6 +233,14 @@ class Settings:
         check=check_file,
         metavar="FILE",
     )
+    posthog_sdk: str | None = option(
+        None,
+        "Serve this copy of posthog-js (dist/array.js) in place of PostHog's static/array.js "
+        "(and the scripts it loads from the same folder), for runs without network.",
+        RUNS_BROWSER,
+        check=check_file,
+        metavar="FILE",
+    )
     resolve: tuple[str, ...] = option(
         (),
         "Send the browser's requests for HOST to ADDRESS (repeatable), like curl's --resolve.",
@@ -258,7 +266,7 @@ class Settings:
     )
     timeout: int = option(
         10,
-        "Seconds to wait for a page, the Mixpanel SDK or an event.",
+        "Seconds to wait for a page, the SDK or an event.",
         RUNS_BROWSER,
         check=check_positive,
     )

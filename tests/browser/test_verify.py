@@ -1,7 +1,10 @@
-"""`xdlink verify` as a user runs it: a subprocess, real Chromium, the real Mixpanel SDK.
+"""`xdlink verify` as a user runs it: a subprocess, real Chromium, the real Mixpanel SDK and
+the real posthog-js.
 
 The sites are fixtures/verify/ (shop.example and docs.example.org), copied and built by
-`xdlink build` for each test, then broken one way or another to see each reason.
+`xdlink build` for each test, then broken one way or another to see each reason. The
+PostHog tests give their pages PostHog's official snippet and an init as a site writes it
+(PostHog's own api_host, no setting made for tests), beside Mixpanel's or in its place.
 """
 
 from __future__ import annotations
@@ -22,13 +25,28 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, NODE_MODULES, ROOT, SDK, require
+from tests.browser.harness import (
+    CHROMIUM,
+    NODE_MODULES,
+    POSTHOG,
+    POSTHOG_RELEASES,
+    POSTHOG_SNIPPET_PATH,
+    ROOT,
+    SDK,
+    require,
+)
 from tools.capture import serving
 
 SITES = ROOT / "fixtures" / "verify"
 SHOP, DOCS = "shop.example", "docs.example.org"
 DOMAINS = f"{SHOP},{DOCS}"
 SDK_FILE = NODE_MODULES / SDK / "dist" / "mixpanel.min.js"
+POSTHOG_KEY = "phc_verify0123456789abcdefghijklmnopqrstuvwx"
+MIXPANEL_SCRIPT = re.compile(r"<script type=\"text/javascript\">.*?</script>", re.S)
+
+
+def posthog_file(release: str = POSTHOG) -> Path:
+    return NODE_MODULES / release / "dist" / "array.js"
 
 
 @pytest.fixture
@@ -50,18 +68,22 @@ def build(folder: Path, *options: str) -> None:
     assert built.returncode == 0, built.stdout + built.stderr
 
 
-def verify(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def verify(*args: str | Path, posthog: str = POSTHOG) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
     result = xdlink(
-        "verify", *args, "--browser", CHROMIUM, "--mixpanel-sdk", SDK_FILE, "--timeout", "5"
-    )
+        "verify", *args, "--browser", CHROMIUM, "--mixpanel-sdk", SDK_FILE,
+        "--posthog-sdk", posthog_file(posthog), "--timeout", "5",
+    )  # fmt: skip
     # The time of a whole run, for the record (the brief asks under 15 s for two domains).
     sys.stderr.write(f"\nxdlink verify took {time.monotonic() - started:.1f} s\n")
     return result
 
 
-def verify_sites(sites: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
-    return verify(*(f"--site={host}={folder}" for host, folder in sites.items()), *args)
+def verify_sites(
+    sites: dict[str, Path], *args: str, posthog: str = POSTHOG
+) -> subprocess.CompletedProcess[str]:
+    sites_given = (f"--site={host}={folder}" for host, folder in sites.items())
+    return verify(*sites_given, *args, posthog=posthog)
 
 
 def pair_line(result: subprocess.CompletedProcess[str], source: str, target: str) -> str:
@@ -77,27 +99,30 @@ def test_built_sites_join_both_ways(sites: dict[str, Path]) -> None:
     result = verify_sites(sites)
     assert result.returncode == 0, result.stdout + result.stderr
     link = "link on https://shop.example/pricing/ to https://docs.example.org/guide/"
-    assert pair_line(result, SHOP, DOCS) == f"joined ({link})"
+    assert pair_line(result, SHOP, DOCS) == f"joined in Mixpanel ({link})"
     back = "link on https://docs.example.org/guide/ to https://shop.example/pricing/"
-    assert pair_line(result, DOCS, SHOP) == f"joined ({back})"
-    assert "nothing was sent to Mixpanel" in result.stdout
+    assert pair_line(result, DOCS, SHOP) == f"joined in Mixpanel ({back})"
+    assert "nothing was sent to Mixpanel or PostHog" in result.stdout
     assert f"{SHOP}: links to {DOCS}: 1 on 1 pages" in result.stdout
 
     report = json.loads(verify_sites(sites, "--format", "json").stdout)
     assert report["exit_code"] == 0
     assert report["sent_to_mixpanel"] == 0
+    assert report["answered_in_browser"]["Mixpanel"] > 0
     for pair in report["pairs"]:
         assert pair["status"] == "joined"
-        device = pair["sender"]["$device_id"]
+        assert pair["sdks"] == ["Mixpanel"]
+        device = pair["sender"]["Mixpanel"]["$device_id"]
         assert re.fullmatch(r"[0-9a-f-]{36}", device)
         assert (
-            pair["landing"]
-            == pair["sender"]
+            pair["landing"]["Mixpanel"]
+            == pair["sender"]["Mixpanel"]
             == {
                 "$device_id": device,
                 "distinct_id": f"$device:{device}",
             }
         )
+        assert pair["evidence"] == {"Mixpanel": "the first event"}
 
 
 def test_sites_without_xdlink_do_not_join(sites: dict[str, Path]) -> None:
@@ -170,6 +195,12 @@ def test_usage_errors(sites: dict[str, Path], tmp_path: Path) -> None:
     no_sdk = xdlink("verify", f"--site={SHOP}={sites[SHOP]}", "--mixpanel-sdk", tmp_path / "no.js")
     assert no_sdk.returncode == 2
     assert "no such file" in no_sdk.stderr
+    no_posthog = xdlink(
+        "verify", f"--site={SHOP}={sites[SHOP]}", "--posthog-sdk", tmp_path / "no.js"
+    )
+    assert no_posthog.returncode == 2
+    assert "invalid --posthog-sdk" in no_posthog.stderr, no_posthog.stderr
+    assert "no such file" in no_posthog.stderr
     no_browser = xdlink(
         "verify", f"--site={SHOP}={sites[SHOP]}", f"--site={DOCS}={sites[DOCS]}",
         "--browser", tmp_path / "no-chromium",
@@ -248,7 +279,7 @@ def test_deployed_sites_join(deployed: tuple[_Sites, dict[str, Path]]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     port = server.server_address[1]
     link = f"link on http://{SHOP}:{port}/pricing/ to http://{DOCS}:{port}/guide/"
-    assert pair_line(result, SHOP, DOCS) == f"joined ({link})"
+    assert pair_line(result, SHOP, DOCS) == f"joined in Mixpanel ({link})"
     assert pair_line(result, DOCS, SHOP).startswith("joined")
 
 
@@ -283,8 +314,8 @@ def test_an_opted_out_visitor_is_not_carried(sites: dict[str, Path]) -> None:
     result = verify_sites(sites)
     assert result.returncode == 1
     assert pair_line(result, SHOP, DOCS) == (
-        f"NOT joined: the visitor has opted out of tracking on {SHOP}: nothing is carried (a "
-        "consent banner? pass --accept with the banner's accept button)"
+        f"NOT joined: Mixpanel: the visitor has opted out of tracking on {SHOP}: nothing is "
+        "carried (a consent banner? pass --accept with the banner's accept button)"
     )
 
 
@@ -376,9 +407,9 @@ def test_a_landing_page_without_mixpanel_is_named(sites: dict[str, Path]) -> Non
     result = verify_sites(sites)
     assert result.returncode == 1
     line = pair_line(result, SHOP, DOCS)
-    assert f"this page loads no Mixpanel (https://{DOCS}/guide/)" in line, line
+    assert f"this page loads neither Mixpanel nor PostHog (https://{DOCS}/guide/)" in line, line
     assert "--token" not in line
-    assert "this page loads no Mixpanel" in pair_line(result, DOCS, SHOP)
+    assert "this page loads neither Mixpanel nor PostHog" in pair_line(result, DOCS, SHOP)
 
 
 def test_swapped_site_hosts_are_named(sites: dict[str, Path]) -> None:
@@ -418,7 +449,7 @@ def test_the_success_line_says_what_was_proven(sites: dict[str, Path]) -> None:
     assert (
         "proven for 2 of 2 pairs: the link was decorated at the click, the parameter left the "
         "landing site's address bar, and the first Mixpanel event there carried the first "
-        "site's $device_id and distinct_id"
+        "site's $device_id and distinct_id\n"
     ) in result.stdout
     assert "0 tracking requests" not in result.stdout
 
@@ -468,3 +499,192 @@ def test_a_click_that_cannot_reach_the_other_site_names_the_browsers_error(
         f"NOT joined: the navigation to {guide} failed: net::ERR_CONNECTION_REFUSED"
     )
     assert time.monotonic() - started < 20
+
+
+# --- PostHog: alone, and beside Mixpanel -------------------------------------------------
+
+
+def use_posthog(folder: Path, *, mixpanel: bool = False, **config: object) -> None:
+    """Start PostHog on every page of the folder with its official snippet and an init as
+    a site writes it (``config`` added to it), in place of Mixpanel or (``mixpanel``)
+    beside it."""
+    options = {"api_host": "https://us.i.posthog.com", "person_profiles": "identified_only"}
+    options.update(config)
+    snippet = POSTHOG_SNIPPET_PATH.read_text().strip()
+    init = f"posthog.init({json.dumps(POSTHOG_KEY)}, {json.dumps(options)});"
+    script = f"<script>\n{snippet}\n{init}\n</script>"
+    for page in folder.rglob("*.html"):
+        text = page.read_text()
+        found = MIXPANEL_SCRIPT.search(text)
+        assert found is not None
+        kept = found.group() + "\n    " if mixpanel else ""
+        page.write_text(text.replace(found.group(), kept + script))
+
+
+def posthog_ids(pair: dict[str, Any]) -> tuple[str, str]:
+    """The PostHog visitor of a joined pair: its anonymous id and its session, checked to
+    be carried whole by the first $pageview on landing."""
+    sender = pair["sender"]["PostHog"]
+    device = sender["$device_id"]
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", device
+    )  # a UUIDv7
+    assert sender["distinct_id"] == device  # an anonymous visitor
+    assert sender["$session_id"] not in ("", device)
+    assert pair["landing"]["PostHog"] == {
+        "distinct_id": device,
+        "$device_id": device,
+        "$session_id": sender["$session_id"],
+    }
+    assert pair["evidence"]["PostHog"] == "the first $pageview"
+    return device, sender["$session_id"]
+
+
+@pytest.mark.parametrize("release", POSTHOG_RELEASES)
+def test_posthog_sites_join_both_ways(sites: dict[str, Path], release: str) -> None:
+    """With posthog-js's own defaults, which drop every event of an automated browser."""
+    require(posthog_file(release).exists(), f"{release} is missing: run `npm ci` in js/")
+    for folder in sites.values():
+        use_posthog(folder)
+        build(folder)
+    result = verify_sites(sites, "--format", "json", posthog=release)
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 0, result.stdout + result.stderr
+    assert report["sent_to_posthog"] == 0
+    assert report["answered_in_browser"]["Mixpanel"] == 0
+    assert report["answered_in_browser"]["PostHog"] > 0
+    assert [pair["sdks"] for pair in report["pairs"]] == [["PostHog"], ["PostHog"]]
+    there, back = (posthog_ids(pair) for pair in report["pairs"])
+    assert there != back  # each journey is a new visitor
+    text = verify_sites(sites, posthog=release)
+    link = "link on https://shop.example/pricing/ to https://docs.example.org/guide/"
+    assert pair_line(text, SHOP, DOCS) == f"joined in PostHog ({link})"
+    assert (
+        "and the first PostHog $pageview there carried the first site's $device_id (as "
+        "distinct_id and $device_id) and $session_id"
+    ) in text.stdout
+
+
+def test_both_sdks_on_a_page_join_in_both(sites: dict[str, Path]) -> None:
+    for folder in sites.values():
+        use_posthog(folder, mixpanel=True)
+        build(folder)
+    result = verify_sites(sites, "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 0, result.stdout + result.stderr
+    for pair in report["pairs"]:
+        assert pair["sdks"] == ["Mixpanel", "PostHog"]
+        posthog_ids(pair)
+        device = pair["sender"]["Mixpanel"]["$device_id"]
+        assert pair["landing"]["Mixpanel"] == pair["sender"]["Mixpanel"]
+        assert pair["landing"]["Mixpanel"]["distinct_id"] == f"$device:{device}"
+        assert pair["evidence"]["Mixpanel"] == "the first event"
+    assert all(count > 0 for count in report["answered_in_browser"].values())
+    text = verify_sites(sites)
+    assert pair_line(text, DOCS, SHOP).startswith("joined in Mixpanel and PostHog (link on ")
+
+
+def reset_posthog_on_load(folder: Path) -> None:
+    """A site that starts every visitor afresh: posthog.reset() right after its init."""
+    for page in folder.rglob("*.html"):
+        text = page.read_text()
+        page.write_text(re.sub(r"(posthog\.init\(.*?\);)", r"\1\nposthog.reset();", text))
+
+
+@pytest.mark.parametrize("mixpanel", [False, True], ids=["posthog", "both"])
+def test_a_landing_site_that_resets_posthog_is_named(
+    sites: dict[str, Path], mixpanel: bool
+) -> None:
+    """The first $pageview carries a new visitor; beside it Mixpanel still joins, and the
+    reason names the SDK that did not."""
+    for folder in sites.values():
+        use_posthog(folder, mixpanel=mixpanel)
+    reset_posthog_on_load(sites[DOCS])
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites, "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 1
+    there, back = report["pairs"]
+    assert back["status"] == "joined", back  # the shop keeps what it adopts
+    sent = there["sender"]["PostHog"]["distinct_id"]
+    landed = there["landing"]["PostHog"]["distinct_id"]
+    assert landed != sent
+    assert there["reason"] == (
+        f"PostHog: the first $pageview on {DOCS} has a different distinct_id: {landed!r}, "
+        f"where {SHOP} sent {sent!r}"
+    )
+    if mixpanel:
+        assert there["landing"]["Mixpanel"] == there["sender"]["Mixpanel"]
+
+
+def test_a_landing_posthog_that_keeps_no_id_is_named(sites: dict[str, Path]) -> None:
+    use_posthog(sites[SHOP])
+    use_posthog(sites[DOCS], cookieless_mode="always")
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: PostHog: {DOCS} adopted nothing: PostHog there runs with "
+        "cookieless_mode 'always' and keeps no id to join"
+    )
+
+
+def test_a_landing_posthog_that_bootstraps_its_own_id_is_named(sites: dict[str, Path]) -> None:
+    use_posthog(sites[SHOP])
+    use_posthog(sites[DOCS], bootstrap={"distinctID": "server-made-id"})
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: PostHog: {DOCS} adopted nothing: the visitor is already identified there"
+    )
+
+
+def test_a_posthog_sdk_that_cannot_be_fetched_is_named_at_once(sites: dict[str, Path]) -> None:
+    for folder in sites.values():
+        use_posthog(folder)
+        build(folder)
+    started = time.monotonic()
+    result = xdlink(
+        "verify", *(f"--site={host}={folder}" for host, folder in sites.items()),
+        "--browser", CHROMIUM, "--timeout", "10",
+        "--resolve", "us-assets.i.posthog.com:127.0.0.1",  # nothing answers there: as offline
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS).startswith(
+        "NOT joined: the PostHog SDK could not be fetched from its CDN (no network?): pass "
+        "--posthog-sdk FILE"
+    )
+    assert took < 12, f"{took:.1f} s: the SDK's failure waited for the timeout"
+
+
+POSTHOG_BANNER = (
+    '<div id="consent">We use PostHog. <button id="accept" '
+    'onclick="posthog.opt_in_capturing(); this.parentNode.remove()">Accept</button></div>'
+)
+
+
+def test_a_landing_posthog_that_waits_for_consent_passes_with_accept(
+    sites: dict[str, Path],
+) -> None:
+    use_posthog(sites[SHOP])
+    use_posthog(sites[DOCS], opt_out_capturing_by_default=True)
+    for page in sites[DOCS].rglob("*.html"):
+        page.write_text(page.read_text().replace("<body>", f"<body>\n    {POSTHOG_BANNER}"))
+    for folder in sites.values():
+        build(folder)
+    result = verify_sites(sites)
+    assert result.returncode == 1
+    assert pair_line(result, SHOP, DOCS) == (
+        f"NOT joined: PostHog on {DOCS} is opted out until consent: pass --accept with the "
+        "banner's accept button"
+    )
+    accepted = verify_sites(sites, "--accept", "#accept", "--format", "json")
+    report = json.loads(accepted.stdout)
+    assert report["exit_code"] == 0, accepted.stdout + accepted.stderr
+    for pair in report["pairs"]:
+        posthog_ids(pair)

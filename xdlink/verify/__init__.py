@@ -6,7 +6,9 @@ The package, one file for each thing the user sees:
   built folder holds (its start page, its links to the other sites).
 - ``serving.py``: what the browser is answered. Built folders are served under their real
   ``https://`` host names from inside the browser (no certificate, hosts file or port),
-  Mixpanel's tracking requests are answered there and their events kept.
+  Mixpanel's and PostHog's requests are answered there and their events kept.
+- ``analytics.py``: the SDKs a page starts (Mixpanel, PostHog), each one's visitor, and
+  what the first event on the landing site must carry.
 - ``browser.py``: Chromium, launched through Playwright, with a fresh context for each
   visitor and a record of what that visitor's browser saw.
 - ``journey.py``: the click from one site and the landing on the other, judged.

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from xdlink.links import url_host
+from xdlink.sdks import Sdk
 from xdlink.settings import Settings
 from xdlink.verify.diagnoses import Diagnosis, VerifyFailure
-from xdlink.verify.serving import SDK_PATH
+from xdlink.verify.serving import POSTHOG_SDK_PATH, SDK_PATH
 
 if TYPE_CHECKING:
     from playwright.sync_api import (
@@ -42,6 +43,15 @@ _ARGS = [
 ]
 # The xdlink script says what it decided in the console when this key is set.
 _DEBUG_SWITCH = "try { localStorage.setItem('xdlink_debug', '1') } catch (e) {}"
+# posthog-js sends nothing from a browser that looks automated (navigator.webdriver, or
+# "HeadlessChrome" in the user agent) unless the page's own init sets
+# opt_out_useragent_filter, which a real site's does not. verify stands in for a visitor,
+# whose browser says neither: its pages are shown what a visitor's browser shows, and the
+# page's code is left as it is deployed.
+_NOT_AUTOMATED = (
+    "Object.defineProperty(Navigator.prototype, 'webdriver', "
+    "{configurable: true, get: () => false});"
+)
 _NET_ERROR = re.compile(r"net::ERR_[A-Z_]+")
 
 
@@ -51,6 +61,7 @@ class Options:
 
     browser: str | None = None  # a Chromium executable; None: Playwright's own
     mixpanel_sdk: Path | None = None  # served in place of Mixpanel's CDN
+    posthog_sdk: Path | None = None  # served in place of PostHog's static/array.js
     pages: int = 30  # how many pages of a deployed site to visit when looking for a link
     timeout: float = 10.0  # seconds to wait for a page, the SDK or an event
     resolve: tuple[tuple[str, str], ...] = ()  # (host, address): DNS for the browser
@@ -61,16 +72,20 @@ class Options:
     def of(cls, settings: Settings) -> Options:
         """Take the browser's options from the run's settings."""
         rules = tuple(rule.partition(":")[::2] for rule in settings.resolve)
-        sdk = Path(settings.mixpanel_sdk) if settings.mixpanel_sdk else None
         return cls(
             settings.browser,
-            sdk,
+            Path(settings.mixpanel_sdk) if settings.mixpanel_sdk else None,
+            Path(settings.posthog_sdk) if settings.posthog_sdk else None,
             settings.pages,
             settings.timeout,
             rules,
             settings.accept,
             settings.headed,
         )
+
+    def sdk_file(self, sdk: Sdk) -> Path | None:
+        """Return the local copy of the SDK served in place of its CDN, if one was given."""
+        return self.mixpanel_sdk if sdk is Sdk.MIXPANEL else self.posthog_sdk
 
     def executable(self) -> str | None:
         """Return the Chromium to launch: --browser, then $XDLINK_BROWSER, else Playwright's."""
@@ -97,7 +112,7 @@ class Watch:
     console: list[tuple[str | None, str]] = field(default_factory=list)  # (host, text)
     navigations: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # navigations: (url, error)
-    sdk_failure: str | None = None  # why the Mixpanel SDK could not be fetched
+    sdk_failures: dict[Sdk, str] = field(default_factory=dict)  # why an SDK was not fetched
     statuses: dict[str, int] = field(default_factory=dict)  # navigations: url -> status
 
     def failure_to(self, host: str) -> tuple[str, str] | None:
@@ -124,7 +139,9 @@ class Watch:
         error = str(request.failure or "failed")
         parts = urlsplit(request.url)
         if (parts.hostname or "").endswith("mxpnl.com") or SDK_PATH.search(parts.path):
-            self.sdk_failure = self.sdk_failure or error
+            self.sdk_failures.setdefault(Sdk.MIXPANEL, error)
+        elif POSTHOG_SDK_PATH.search(parts.path):
+            self.sdk_failures.setdefault(Sdk.POSTHOG, error)
         elif _is_top_navigation(request):
             self.failures.append((request.url, error))
 
@@ -163,7 +180,17 @@ class ChromiumBrowser:
             self._playwright.stop()
             first = str(exc).strip().splitlines()[0]
             raise VerifyFailure(Diagnosis.BROWSER_DID_NOT_START, error=first) from None
+        self._user_agent = self._visitor_user_agent()
         return self
+
+    def _visitor_user_agent(self) -> str:
+        """The browser's user agent as a visitor's Chromium gives it (see _NOT_AUTOMATED)."""
+        page = self._browser.new_page()
+        try:
+            agent: str = page.evaluate("navigator.userAgent")
+        finally:
+            page.close()
+        return agent.replace("HeadlessChrome/", "Chrome/")
 
     def __exit__(
         self,
@@ -180,10 +207,11 @@ class ChromiumBrowser:
     ) -> Iterator[BrowserContext]:
         """Open a context for a new visitor: every request goes through the router, the
         xdlink script speaks in the console, and the watch records what happens."""
-        context = self._browser.new_context(ignore_https_errors=True)
+        context = self._browser.new_context(ignore_https_errors=True, user_agent=self._user_agent)
         try:
             context.set_default_timeout(self.options.timeout * 1000)
             context.add_init_script(_DEBUG_SWITCH)
+            context.add_init_script(_NOT_AUTOMATED)
             context.route("**/*", router)
             context.on("console", watch.on_console)
             context.on("request", watch.on_request)

@@ -44,7 +44,7 @@ class Diagnosis(Enum):
     NOT_FOUND = "{url} answered 404"
     NOT_FOUND_IN_FOLDER = "{url} answered 404 (is the site folder one level too high?)"
 
-    # The xdlink script and the Mixpanel SDK on a page.
+    # The xdlink script and the SDKs on a page ({sdk}: Mixpanel or PostHog).
     SCRIPT_MISSING = (
         "the xdlink script is missing on {host}: build the site with `xdlink build` and "
         "--domains {domains}"
@@ -54,24 +54,28 @@ class Diagnosis(Enum):
         "(`xdlink build` prints it) or build with --external"
     )
     SCRIPT_DID_NOT_RUN = "the xdlink script on {host} did not run (see the browser console)"
-    PAGE_WITHOUT_MIXPANEL = "this page loads no Mixpanel ({url}): nothing on {host} to join"
+    PAGE_WITHOUT_SDK = (
+        "this page loads neither Mixpanel nor PostHog ({url}): nothing on {host} to join"
+    )
+    NO_SDK_IN_COMMON = (
+        "{source} starts {sent} and this page of {target} starts {landed} ({url}): no SDK "
+        "in common to join"
+    )
     SDK_NOT_FETCHED = (
-        "the Mixpanel SDK could not be fetched from its CDN (no network?): pass "
-        "--mixpanel-sdk FILE ({host}: {error})"
+        "the {sdk} SDK could not be fetched from its CDN (no network?): pass "
+        "{option} FILE ({host}: {error})"
     )
-    SDK_NOT_LOADED = "the Mixpanel SDK did not load on {host}"
-    SDK_NOT_LOADED_OFFLINE = (
-        "the Mixpanel SDK did not load on {host} (offline? pass --mixpanel-sdk FILE)"
-    )
-    SDK_NOT_INITIALISED = "the Mixpanel SDK did not initialise on {host} (no mixpanel.init ran)"
+    SDK_NOT_LOADED = "the {sdk} SDK did not load on {host}"
+    SDK_NOT_LOADED_OFFLINE = "the {sdk} SDK did not load on {host} (offline? pass {option} FILE)"
+    SDK_NOT_INITIALISED = "the {sdk} SDK did not initialise on {host} (no {init} ran)"
 
     # The first site: the visitor to carry.
     SENDER_OPTED_OUT = (
-        "the visitor has opted out of tracking on {host}: nothing is carried (a consent "
-        "banner? pass --accept with the banner's accept button)"
+        "{sdk}: the visitor has opted out of tracking on {host}: nothing is carried (a "
+        "consent banner? pass --accept with the banner's accept button)"
     )
     SENDER_OPTED_OUT_AFTER_ACCEPT = (
-        "the visitor has opted out of tracking on {host}: nothing is carried"
+        "{sdk}: the visitor has opted out of tracking on {host}: nothing is carried"
     )
 
     # The click.
@@ -85,11 +89,11 @@ class Diagnosis(Enum):
     # The landing site.
     PARAMETER_LEFT_IN_ADDRESS = "the {param} parameter is still in {target}'s address bar"
     CONSENT_NOT_GIVEN = (
-        "Mixpanel on {target} is opted out until consent: pass --accept with the banner's "
+        "{sdk} on {target} is opted out until consent: pass --accept with the banner's "
         "accept button"
     )
     CONSENT_SELECTOR_UNMATCHED = (
-        "Mixpanel on {target} is opted out until consent, and no --accept selector matched "
+        "{sdk} on {target} is opted out until consent, and no --accept selector matched "
         "there ({selectors})"
     )
     QUERY_DROPPED_BY_REDIRECT = (
@@ -98,11 +102,11 @@ class Diagnosis(Enum):
     )
     PARAMETER_DID_NOT_ARRIVE = "the parameter did not arrive on {target}"
     IDS_DIFFER = (
-        "the ids differ: {source} sent $device_id {sender}, the first event on {target} "
-        "carries {landed}"
+        "{sdk}: {event} on {target} has a different {key}: {landed!r}, where {source} sent {sent!r}"
     )
 
-    # What the landing site's script said when it did not adopt the visitor's id.
+    # What the landing site's script said when it did not adopt the visitor's id: about
+    # the link, or (SDK_REFUSALS) about one SDK's visitor there.
     REFUSED_EXPIRED = (
         "{target} refused the id: expired (more than --ttl seconds between click and landing)"
     )
@@ -111,8 +115,12 @@ class Diagnosis(Enum):
         "{target} refused the id: the visit did not come from one of its listed domains "
         "(is {source} in the --domains {target} was built with?)"
     )
-    REFUSED_OPTED_OUT = "{target} adopted nothing: the visitor has opted out there"
-    REFUSED_IDENTIFIED = "{target} adopted nothing: the visitor is already identified there"
+    REFUSED_OPTED_OUT = "{sdk}: {target} adopted nothing: the visitor has opted out there"
+    REFUSED_IDENTIFIED = "{sdk}: {target} adopted nothing: the visitor is already identified there"
+    REFUSED_COOKIELESS = (
+        "{sdk}: {target} adopted nothing: PostHog there runs with cookieless_mode 'always' "
+        "and keeps no id to join"
+    )
     REFUSED_MALFORMED = "{target} refused the id: the parameter was malformed"
     REFUSED_DOUBLED = "{target} refused the id: the parameter was given twice"
     REFUSED_UNKNOWN = "{target} refused the id: {word}"
@@ -131,7 +139,10 @@ REFUSALS = {
     "identified": Diagnosis.REFUSED_IDENTIFIED,
     "malformed": Diagnosis.REFUSED_MALFORMED,
     "doubled": Diagnosis.REFUSED_DOUBLED,
+    "cookieless": Diagnosis.REFUSED_COOKIELESS,
 }
+# The refusals that speak of one SDK's visitor on the landing site, not of the link.
+SDK_REFUSALS = frozenset({"opted-out", "identified", "cookieless"})
 
 
 class VerifyFailure(XdlinkError):

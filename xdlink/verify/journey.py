@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 
 from xdlink.links import url_host
+from xdlink.sdks import Sdk
 from xdlink.settings import Settings
+from xdlink.verify.analytics import PROBES, SdkState, names, states
 from xdlink.verify.browser import ChromiumBrowser, Watch, net_error
-from xdlink.verify.diagnoses import REFUSALS, Diagnosis, VerifyFailure
+from xdlink.verify.diagnoses import REFUSALS, SDK_REFUSALS, Diagnosis, VerifyFailure
 from xdlink.verify.results import PairResult, Status
 from xdlink.verify.serving import Event, Router, json_objects
 from xdlink.verify.sites import Target
@@ -26,19 +27,9 @@ from xdlink.verify.sites import Target
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Locator, Page
 
-# In the page: the loaded Mixpanel instance (named ones hang off the global) and its ids.
-_SDK_STATE = """() => {
-  const m = window.mixpanel;
-  if (!m) return {state: 'absent'};
-  const loaded = [m, ...Object.values(m)].find((v) => v && v.__loaded);
-  if (!loaded) return {state: Array.isArray(m) ? 'stub' : 'not initialised'};
-  return {state: 'loaded', device_id: String(loaded.get_property('$device_id')),
-          distinct_id: String(loaded.get_distinct_id()),
-          opted_out: loaded.has_opted_out_tracking() ? 'yes' : ''};
-}"""
 _SCRIPT_STATE = """() => ({element: !!document.querySelector('script[data-xdlink]'),
                          ran: !!window.xdlink})"""
-# The SDK's batch queue (batch_requests, the default) holds events until it flushes them.
+# Mixpanel's batch queue (batch_requests, the default) holds events until it flushes them.
 _QUEUED = """() => Object.keys(localStorage).filter((k) => /^__mpq_.*_ev$/.test(k))
   .flatMap((k) => { try { return JSON.parse(localStorage[k]).map((i) => i.payload) }
                     catch (e) { return [] } })"""
@@ -57,33 +48,6 @@ _SITE_LINKS = """() => [...document.querySelectorAll('a[href], area[href]')]
                 catch (x) { return null } }).filter((u) => u)"""
 
 
-@dataclass(frozen=True)
-class _Mixpanel:
-    """The Mixpanel SDK on a page: its state and, once loaded, the visitor's ids."""
-
-    state: str  # "absent", "stub", "not initialised" or "loaded"
-    device_id: str = ""
-    distinct_id: str = ""
-    opted_out: bool = False
-
-    @classmethod
-    def on(cls, page: Page) -> _Mixpanel:
-        found: dict[str, str] = page.evaluate(_SDK_STATE)
-        return cls(
-            found["state"],
-            found.get("device_id", ""),
-            found.get("distinct_id", ""),
-            bool(found.get("opted_out")),
-        )
-
-    @property
-    def loaded(self) -> bool:
-        return self.state == "loaded"
-
-    def ids(self) -> dict[str, str]:
-        return {"$device_id": self.device_id, "distinct_id": self.distinct_id}
-
-
 class Journeys:
     """Every journey of a run, each one a new visitor in the same browser."""
 
@@ -92,7 +56,7 @@ class Journeys:
         self.targets = targets
         self.settings = settings
         self.options = browser.options
-        self.answered = 0  # Mixpanel requests answered inside the browser, over all journeys
+        self.answered = dict.fromkeys(Sdk, 0)  # requests answered in the browser, by SDK
 
     def run(self, source: Target, target: Target) -> PairResult:
         """Check the journey from one site to the other; a failure becomes the pair's reason."""
@@ -107,7 +71,7 @@ class Journeys:
 
     def _travel(self, source: Target, target: Target, result: PairResult) -> None:
         watch = Watch()
-        router = Router(self.targets, self.options.mixpanel_sdk)
+        router = Router(self.targets, self.options.mixpanel_sdk, self.options.posthog_sdk)
         try:
             with self.browser.visitor(watch, router) as context:
                 found = self._find_link(context, source, target)
@@ -119,7 +83,8 @@ class Journeys:
                 _Journey(self, context, watch, router, source, target, result).run()
                 result.status = Status.JOINED
         finally:
-            self.answered += router.answered
+            for sdk, count in router.answered.items():
+                self.answered[sdk] += count
 
     def _find_link(
         self, context: BrowserContext, source: Target, target: Target
@@ -180,6 +145,7 @@ class _Journey:
         self.target = target
         self.result = result  # where the ids seen on each side are written as they are read
         self.accepted: set[str] = set()  # the hosts where an --accept selector was clicked
+        self.sdks: list[Sdk] = []  # the SDKs the first site starts
 
     def run(self) -> None:
         assert self.result.page is not None
@@ -220,17 +186,26 @@ class _Journey:
             page.wait_for_timeout(100)
 
     def _check_sender(self, page: Page) -> None:
-        """Check the first site: its script ran and Mixpanel there has a visitor to carry."""
+        """Check the first site: its script ran, and each SDK it starts has a visitor to
+        carry."""
         host = self.source.host
         self._check_script(page, host)
-        mixpanel = self._wait_for_sdk(page)
-        if not mixpanel.loaded:
-            raise self._sdk_failure(page, host, mixpanel.state)
-        if mixpanel.opted_out:
-            if host in self.accepted:
-                raise VerifyFailure(Diagnosis.SENDER_OPTED_OUT_AFTER_ACCEPT, host=host)
-            raise VerifyFailure(Diagnosis.SENDER_OPTED_OUT, host=host)
-        self.result.sender = mixpanel.ids()
+        found = self._wait_for_sdks(page)
+        if not found:
+            raise VerifyFailure(Diagnosis.PAGE_WITHOUT_SDK, url=page.url, host=host)
+        for state in found.values():
+            if not state.loaded:
+                raise self._sdk_failure(state, host)
+            if state.opted_out:
+                accepted = host in self.accepted
+                opted_out = (
+                    Diagnosis.SENDER_OPTED_OUT_AFTER_ACCEPT
+                    if accepted
+                    else Diagnosis.SENDER_OPTED_OUT
+                )
+                raise VerifyFailure(opted_out, sdk=state.sdk.value, host=host)
+        self.sdks = list(found)
+        self.result.sender = {state.sdk.value: state.ids for state in found.values()}
 
     def _check_script(self, page: Page, host: str) -> None:
         """Check that the page holds the xdlink script and that it ran."""
@@ -245,16 +220,21 @@ class _Journey:
             raise VerifyFailure(Diagnosis.SCRIPT_BLOCKED_BY_CSP, host=host)
         raise VerifyFailure(Diagnosis.SCRIPT_DID_NOT_RUN, host=host)
 
-    def _wait_for_sdk(self, page: Page) -> _Mixpanel:
-        """Wait for the page's Mixpanel to load, until the timeout or the SDK's fetch fails."""
+    def _wait_for_sdks(self, page: Page) -> dict[Sdk, SdkState]:
+        """Wait for the SDKs the page starts to load, until the timeout or an SDK's fetch
+        fails; return each one's state."""
         deadline = time.monotonic() + self.options.timeout
-        mixpanel = _Mixpanel.on(page)
-        while not mixpanel.loaded and time.monotonic() < deadline:
-            if self.watch.sdk_failure is not None:  # said now, not after the timeout
-                break
+        found = states(page)
+        while not (found and all(state.loaded for state in found.values())):
+            if time.monotonic() > deadline or self._fetch_failed(found):
+                break  # a failed fetch is said now, not after the timeout
             page.wait_for_timeout(100)
-            mixpanel = _Mixpanel.on(page)
-        return mixpanel
+            found = states(page)
+        return found
+
+    def _fetch_failed(self, found: dict[Sdk, SdkState]) -> bool:
+        failed = self.watch.sdk_failures
+        return any(sdk in failed for sdk in found) or (not found and bool(failed))
 
     def _click(self, page: Page, href: str) -> Page:
         """Click the link as a user would, and return the page the browser lands on."""
@@ -299,8 +279,8 @@ class _Journey:
         )
 
     def _check_landing(self, landing: Page) -> None:
-        """Check the landing: the link was decorated, the script there adopted the id, and
-        the first event there carries the first site's ids."""
+        """Check the landing: the link was decorated, the script there took the value, and
+        for each SDK both sites start, the first event there carries the first site's ids."""
         source, target = self.source.host, self.target.host
         decorated = self.watch.lines(source, "xdlink: decorated ")
         to_target = [url for url in self.watch.navigations if url_host(url) == target]
@@ -313,82 +293,131 @@ class _Journey:
                 Diagnosis.PARAMETER_LEFT_IN_ADDRESS, param=self.param, target=target
             )
         verdict = self.watch.lines(target, "xdlink: ")
-        adopted = [line for line in verdict if line.startswith("adopted ")]
         refused = [line[len("refused ") :] for line in verdict if line.startswith("refused ")]
-        if refused:
-            diagnosis = REFUSALS.get(refused[0], Diagnosis.REFUSED_UNKNOWN)
-            raise VerifyFailure(diagnosis, target=target, source=source, word=refused[0])
+        about_link = [word for word in refused if word not in SDK_REFUSALS]
+        if about_link:
+            diagnosis = REFUSALS.get(about_link[0], Diagnosis.REFUSED_UNKNOWN)
+            raise VerifyFailure(diagnosis, target=target, source=source, word=about_link[0])
+        sdks = self._landing_sdks(landing)
+        self.result.sdks = [sdk.value for sdk in sdks]
+        for sdk in sdks:
+            self._check_adoption(landing, sdk, verdict, to_target[-1] if sent else "")
+        if decorated and not verdict:  # the script speaks on every landing with the parameter
+            raise VerifyFailure(Diagnosis.PARAMETER_DID_NOT_ARRIVE, target=target)
+        for sdk in sdks:
+            self._compare_ids(landing, sdk)
+
+    def _landing_sdks(self, landing: Page) -> list[Sdk]:
+        """The SDKs to check on the landing page: those both sites start, each loaded."""
+        target = self.target.host
+        found = self._wait_for_sdks(landing)
+        if not found:
+            raise VerifyFailure(Diagnosis.PAGE_WITHOUT_SDK, url=landing.url, host=target)
+        common = [sdk for sdk in self.sdks if sdk in found]
+        if not common:
+            raise VerifyFailure(
+                Diagnosis.NO_SDK_IN_COMMON,
+                source=self.source.host,
+                sent=names(self.sdks),
+                target=target,
+                landed=names(found),
+                url=landing.url,
+            )
+        for sdk in common:
+            if not found[sdk].loaded:
+                raise self._sdk_failure(found[sdk], target)
+        return common
+
+    def _check_adoption(self, landing: Page, sdk: Sdk, verdict: list[str], arrived: str) -> None:
+        """Say why the SDK's visitor was not adopted on landing, if the script said so: a
+        refusal of its own, consent not given, or a redirect that dropped the parameter
+        (``arrived``: the last address the browser was sent to, if the link carried it)."""
+        target = self.target.host
+        adopted = [line[len("adopted ") :] for line in verdict if line.startswith("adopted ")]
+        # Each SDK's module names the id it adopted: the sender's $device_id.
+        sender_id = self.result.sender[sdk.value].get("$device_id")
+        if sender_id in adopted or (adopted and len(self.result.sdks) == 1):
+            return
+        own = [line[len("refused ") :] for line in verdict if line.startswith("refused ")]
+        if own:
+            raise VerifyFailure(REFUSALS[own[0]], sdk=sdk.value, target=target)
         held = any(line.startswith("held ") for line in verdict)
-        if not adopted and held:
-            # Held until the page's Mixpanel starts: a page where none starts says so.
-            mixpanel = _Mixpanel.on(landing)
-            if not mixpanel.loaded:
-                raise self._sdk_failure(landing, target, mixpanel.state)
-        if not adopted and (held or self._is_opted_out(landing)) and target not in self.accepted:
+        if (held or PROBES[sdk].on(landing).opted_out) and target not in self.accepted:
             if self.options.accept:
                 selectors = ", ".join(self.options.accept)
                 raise VerifyFailure(
-                    Diagnosis.CONSENT_SELECTOR_UNMATCHED, target=target, selectors=selectors
+                    Diagnosis.CONSENT_SELECTOR_UNMATCHED,
+                    sdk=sdk.value,
+                    target=target,
+                    selectors=selectors,
                 )
-            raise VerifyFailure(Diagnosis.CONSENT_NOT_GIVEN, target=target)
-        if not adopted and sent and self.param + "=" not in to_target[-1]:
+            raise VerifyFailure(Diagnosis.CONSENT_NOT_GIVEN, sdk=sdk.value, target=target)
+        if arrived and self.param + "=" not in arrived:
+            navigations = [url for url in self.watch.navigations if url_host(url) == target]
             raise VerifyFailure(
                 Diagnosis.QUERY_DROPPED_BY_REDIRECT,
                 target=target,
-                sent=to_target[0].split("?")[0],
-                landed=to_target[-1],
+                sent=navigations[0].split("?")[0],
+                landed=arrived,
             )
-        if decorated and not verdict:  # the script speaks on every landing with the parameter
-            raise VerifyFailure(Diagnosis.PARAMETER_DID_NOT_ARRIVE, target=target)
-        self._compare_ids(landing)
 
-    def _is_opted_out(self, landing: Page) -> bool:
-        mixpanel = self._wait_for_sdk(landing)
-        return mixpanel.loaded and mixpanel.opted_out
+    def _sdk_failure(self, state: SdkState, host: str) -> VerifyFailure:
+        """Say why an SDK on a page is not loaded: its CDN out of reach, an SDK that did not
+        load or an SDK that was never initialised."""
+        probe = PROBES[state.sdk]
+        local = self.options.sdk_file(state.sdk)
+        named = {"sdk": state.sdk.value, "option": probe.option, "host": host}
+        failure = self.watch.sdk_failures.get(state.sdk)
+        if failure is not None and local is None:
+            return VerifyFailure(Diagnosis.SDK_NOT_FETCHED, error=net_error(failure), **named)
+        if state.state == "stub":
+            offline = Diagnosis.SDK_NOT_LOADED_OFFLINE
+            return VerifyFailure(Diagnosis.SDK_NOT_LOADED if local else offline, **named)
+        return VerifyFailure(Diagnosis.SDK_NOT_INITIALISED, init=probe.init, **named)
 
-    def _sdk_failure(self, page: Page, host: str, state: str) -> VerifyFailure:
-        """Say why a page's Mixpanel is not loaded: none on the page, a CDN out of reach,
-        an SDK that did not load or an SDK that was never initialised."""
-        if state == "absent":
-            return VerifyFailure(Diagnosis.PAGE_WITHOUT_MIXPANEL, url=page.url, host=host)
-        has_sdk = self.options.mixpanel_sdk is not None
-        if self.watch.sdk_failure is not None and not has_sdk:
-            error = net_error(self.watch.sdk_failure)
-            return VerifyFailure(Diagnosis.SDK_NOT_FETCHED, host=host, error=error)
-        if state == "stub":
-            diagnosis = Diagnosis.SDK_NOT_LOADED if has_sdk else Diagnosis.SDK_NOT_LOADED_OFFLINE
-            return VerifyFailure(diagnosis, host=host)
-        return VerifyFailure(Diagnosis.SDK_NOT_INITIALISED, host=host)
-
-    def _compare_ids(self, landing: Page) -> None:
-        """Check that the first event on the landing site carries the first site's ids (the
-        SDK's own ids when no event came)."""
-        event = self._first_event(landing)
+    def _compare_ids(self, landing: Page, sdk: Sdk) -> None:
+        """Check that the SDK's first event on the landing site carries the first site's ids
+        (the SDK's own ids when no event came)."""
+        probe = PROBES[sdk]
+        event = self._first_event(landing, sdk)
         if event is None:
-            mixpanel = _Mixpanel.on(landing)
-            if not mixpanel.loaded:
-                raise self._sdk_failure(landing, self.target.host, mixpanel.state)
-            landed = mixpanel.ids()
+            state = probe.on(landing)
+            if not state.loaded:
+                raise self._sdk_failure(state, self.target.host)
+            landed, what = state.ids, "the loaded SDK (no event came)"
         else:
-            landed = {"$device_id": event.device_id or "", "distinct_id": event.distinct_id or ""}
-        self.result.landing = landed
-        if landed != self.result.sender:
-            raise VerifyFailure(
-                Diagnosis.IDS_DIFFER,
-                source=self.source.host,
-                sender=self.result.sender,
-                target=self.target.host,
-                landed=landed,
-            )
+            landed, what = event.ids, probe.first_event
+        expected = probe.expected(self.result.sender[sdk.value])
+        self.result.landing[sdk.value] = {key: landed.get(key, "") for key in expected}
+        self.result.evidence[sdk.value] = what
+        for key, value in expected.items():
+            if landed.get(key, "") != value:
+                raise VerifyFailure(
+                    Diagnosis.IDS_DIFFER,
+                    sdk=sdk.value,
+                    event=what,
+                    target=self.target.host,
+                    key=key,
+                    landed=landed.get(key, ""),
+                    source=self.source.host,
+                    sent=value,
+                )
 
-    def _first_event(self, landing: Page) -> Event | None:
-        """Wait for an event from the landing site, sent or still queued, and return the
-        earliest."""
+    def _first_event(self, landing: Page, sdk: Sdk) -> Event | None:
+        """Wait for the SDK's first event from the landing site (Mixpanel's: any, sent or
+        still queued; PostHog's: its $pageview), and return the earliest."""
         deadline = time.monotonic() + self.options.timeout
         while True:
-            queued = [Event.of(item) for item in json_objects(landing.evaluate(_QUEUED))]
-            sent = [*self.router.events, *queued]
-            events = [event for event in sent if event.host == self.target.host]
+            queued = []
+            if sdk is Sdk.MIXPANEL:
+                queued = [Event.of(item) for item in json_objects(landing.evaluate(_QUEUED))]
+            events = [
+                event
+                for event in [*self.router.events, *queued]
+                if event.sdk is sdk
+                and event.host == self.target.host
+                and (sdk is Sdk.MIXPANEL or event.name == "$pageview")
+            ]
             if events or time.monotonic() > deadline:
                 break
             landing.wait_for_timeout(100)

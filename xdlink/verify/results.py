@@ -9,6 +9,15 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 from xdlink.report import ExitCode
+from xdlink.sdks import Sdk
+
+# What the first event on the landing site carried, by SDK, in the report's last lines.
+_CARRIED = {
+    Sdk.MIXPANEL: "the first Mixpanel event there carried the first site's $device_id and "
+    "distinct_id",
+    Sdk.POSTHOG: "the first PostHog $pageview there carried the first site's $device_id (as "
+    "distinct_id and $device_id) and $session_id",
+}
 
 
 class Status(StrEnum):
@@ -29,14 +38,19 @@ class PairResult:
     reason: str = ""  # the sentence of the diagnosis, when not joined or without a link
     page: str | None = None  # the page the link was clicked on
     link: str | None = None  # the link as the page wrote it
-    sender: dict[str, str] = field(default_factory=dict)  # ids on the first site
-    landing: dict[str, str] = field(default_factory=dict)  # ids of the first event there
+    sdks: list[str] = field(default_factory=list)  # the SDKs checked: both sites start them
+    # By SDK ("Mixpanel", "PostHog"): the visitor's ids on the first site, and the ids the
+    # first event on the landing site carries.
+    sender: dict[str, dict[str, str]] = field(default_factory=dict)
+    landing: dict[str, dict[str, str]] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)  # what the landing ids were read from
 
     def line(self) -> str:
         """Return the pair's line of the text report."""
         pair = f"{self.source} -> {self.target}"
         if self.status is Status.JOINED:
-            return f"{pair}: joined (link on {self.page} to {self.link})"
+            sdks = " and ".join(self.sdks)
+            return f"{pair}: joined in {sdks} (link on {self.page} to {self.link})"
         if self.status is Status.NO_LINK:
             return f"{pair}: no link ({self.reason})"
         return f"{pair}: NOT joined: {self.reason}"
@@ -48,7 +62,7 @@ class VerifyReport:
 
     pairs: list[PairResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    answered: int = 0  # Mixpanel requests answered inside the browser
+    answered: dict[Sdk, int] = field(default_factory=dict)  # requests answered in the browser
     strict: bool = False  # warnings make the exit status 4
 
     @property
@@ -73,12 +87,17 @@ class VerifyReport:
             yield pair.line()
         joined = [pair for pair in self.pairs if pair.status is Status.JOINED]
         if joined:
+            proven = {sdk for pair in joined for sdk in pair.sdks}
+            carried = "; ".join(_CARRIED[sdk] for sdk in Sdk if sdk.value in proven)
             yield (
                 f"proven for {len(joined)} of {len(self.pairs)} pairs: the link was decorated "
-                "at the click, the parameter left the landing site's address bar, and the first "
-                "Mixpanel event there carried the first site's $device_id and distinct_id"
+                "at the click, the parameter left the landing site's address bar, and "
+                f"{carried}"
             )
-        yield "nothing was sent to Mixpanel: its tracking requests were answered inside the browser"
+        yield (
+            "nothing was sent to Mixpanel or PostHog: their requests were answered inside "
+            "the browser"
+        )
         if self.return_code is ExitCode.WARNINGS:
             yield f"--strict: the run gave {len(self.warnings())} warnings (exit status 4)"
 
@@ -89,7 +108,8 @@ class VerifyReport:
             "notes": self.notes,
             "warnings": self.warnings(),
             "sent_to_mixpanel": 0,
-            "answered_in_browser": self.answered,
+            "sent_to_posthog": 0,
+            "answered_in_browser": {sdk.value: self.answered.get(sdk, 0) for sdk in Sdk},
             "exit_code": int(self.return_code),
         }
 
