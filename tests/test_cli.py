@@ -399,6 +399,50 @@ def test_snippet_prints_the_script_and_its_hash() -> None:
     assert data["csp_hash"] == f"'sha256-{digest}'"
 
 
+def _built_script(tmp_path: Path, head: str) -> str:
+    """The script ``xdlink build`` gives a page with this head."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "index.html").write_text(
+        f"<!doctype html><html><head>{head}</head><body></body></html>"
+    )
+    assert invoke("build", site, "-d", DOMAINS, "-q").exit_code == 0
+    text = (site / "index.html").read_text()
+    start = text.index("<script data-xdlink")
+    return text[start : text.index("</script>", start) + len("</script>")]
+
+
+MIXPANEL_INIT = '<script>mixpanel.init("0123456789abcdef0123456789abcdef")</script>'
+POSTHOG_INIT = '<script>posthog.init("phc_0123456789", {})</script>'
+
+
+@pytest.mark.parametrize(
+    ("sdk", "head"),
+    [
+        ("mixpanel", MIXPANEL_INIT),
+        ("posthog", POSTHOG_INIT),
+        ("posthog,mixpanel", MIXPANEL_INIT + POSTHOG_INIT),
+        (None, ""),
+    ],
+)
+def test_snippet_is_the_script_build_gives_a_page_that_starts_the_sdks(
+    tmp_path: Path, sdk: str | None, head: str
+) -> None:
+    """ "--sdk ... says which SDKs the page starts: the script holds the code of those alone,
+    as `xdlink build` gives a page that starts them"; without it, both."""
+    result = invoke("snippet", "-d", DOMAINS, *(("--sdk", sdk) if sdk else ()))
+    assert result.exit_code == 0, output_of(result)
+    assert result.stdout.strip() == _built_script(tmp_path, head)
+
+
+def test_snippet_names_the_sdks_it_knows() -> None:
+    result = invoke("snippet", "-d", DOMAINS, "--sdk", "mixpanel,amplitude")
+    assert result.exit_code == 2, output_of(result)
+    assert "Error: invalid --sdk 'mixpanel,amplitude': give mixpanel, posthog or both" in (
+        result.stderr
+    )
+
+
 def test_snippet_needs_domains() -> None:
     result = invoke("snippet")
     assert result.exit_code == 2, output_of(result)

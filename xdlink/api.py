@@ -15,7 +15,8 @@ from xdlink.files import NotWritten
 from xdlink.options import options_of, settings_from
 from xdlink.report import FileStatus, Finding, Report
 from xdlink.script import RenderedScript, ScriptConfig, render
-from xdlink.settings import Command, Settings
+from xdlink.sdks import Variant
+from xdlink.settings import SDK_NAMES, Command, Settings
 from xdlink.site import Job, Progress, patch, run
 from xdlink.sourcetree import source_hint
 
@@ -89,9 +90,10 @@ class Snippet:
 
 
 def snippet(settings: Settings) -> Snippet:
-    """Return the script as :func:`build` inserts it into every page of a site with these
-    settings."""
-    return Snippet(render(ScriptConfig.of(settings)), ())
+    """Return the script as :func:`build` inserts it into a page that starts the SDKs of
+    ``settings.sdk`` (both when it names none) with these settings."""
+    sdks = frozenset(SDK_NAMES[name] for name in settings.sdk)
+    return Snippet(render(ScriptConfig.of(settings, Variant.of(sdks))), ())
 
 
 def _update_csp(

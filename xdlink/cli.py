@@ -171,13 +171,14 @@ def remove(site: Path, settings: Settings, run: RunOptions) -> None:
 def snippet(settings: Settings, bare: bool, output_format: str) -> None:
     """Print the script for pages xdlink does not build: an app, a server template.
 
-    Put it in <head> before the Mixpanel snippet; an app that bundles mixpanel-browser
-    calls window.xdlink.join(mixpanel) before its mixpanel.init. Its CSP hash goes to
+    Put it in <head> before the SDK's snippet; an app that bundles mixpanel-browser or
+    posthog-js calls window.xdlink.join(mixpanel) (or join(posthog)) before its init.
+    --sdk leaves out the code of an SDK the app does not start. Its CSP hash goes to
     stderr (and into --format json).
 
     \b
     Example:
-        xdlink snippet --domains shop.example,docs.example.org
+        xdlink snippet --domains shop.example,docs.example.org --sdk posthog
     """
     result = api.snippet(settings)
     element = result.code if bare else result.element

@@ -12,12 +12,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xdlink.domains import normalize_domain, parse_domains, url_notices
+from xdlink.sdks import Sdk
 
 DEFAULT_PARAM = "_xdl"
 DEFAULT_TTL = 120
 MAX_TTL = 3600
 _PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 _PATH_PART = re.compile(r"[A-Za-z0-9_.-]+")
+# The SDKs by the names options give them: "mixpanel", "posthog".
+SDK_NAMES = {sdk.value.lower(): sdk for sdk in Sdk}
 
 
 class Command(StrEnum):
@@ -105,6 +108,18 @@ def check_resolve(rules: tuple[str, ...]) -> tuple[str, ...]:
     return rules
 
 
+def check_sdks(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the SDK names of comma lists, lower-cased, in order, without repeats."""
+    names: list[str] = []
+    for value in values:
+        for name in (part.strip().lower() for part in value.split(",")):
+            if name not in SDK_NAMES:
+                raise ValueError(f"give {', '.join(SDK_NAMES)} or both, as a comma list")
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
 def check_file(path: str) -> str:
     if not Path(path).is_file():
         raise ValueError("no such file")
@@ -174,6 +189,14 @@ class Settings:
         "files (SITE/_headers, netlify.toml, vercel.json) where it would block the script; "
         "remove takes them out again.",
         WALKS_SITE,
+    )
+    sdk: tuple[str, ...] = option(
+        (),
+        "The SDKs the page starts: mixpanel, posthog (comma list, repeatable; default both). "
+        "The script holds the code of these alone.",
+        frozenset({Command.SNIPPET}),
+        check=check_sdks,
+        metavar="LIST",
     )
     site_domain: str | None = option(
         None,
