@@ -42,6 +42,12 @@ class _Handler(BaseHTTPRequestHandler):
         if relative == "" or relative.endswith("/"):
             relative += "index.html"
         file = self.root / relative
+        if relative == "favicon.ico":
+            # Chromium asks for it after the load, at times before the context closes: its
+            # 404 would be a console error of the server's, not of the page.
+            self.send_response(204)
+            self.end_headers()
+            return
         if not file.is_file():
             self.send_error(404)
             return
