@@ -28,12 +28,16 @@ class InitCalls:
         self._pattern = re.compile(rf"{name}\s*\.\s*init\s*\(")
 
     def matches(self, text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
-        """Return the calls, in one regular-expression pass: its literal prefix is found as
-        fast as str.find finds it, and most mentions of the word (a snippet has a dozen)
-        fail on the character after it."""
-        for call in self._pattern.finditer(text, start, len(text) if end is None else end):
-            if not _IDENTIFIER_CHAR.match(text[call.start() - 1 : call.start()]):
+        """Return the calls: each mention of the name is found by str.find, many times faster
+        than the regular expression's own search for its prefix, and most mentions (a
+        snippet has a dozen) fail on the character after it."""
+        end = len(text) if end is None else end
+        at = text.find(self.name, start, end)
+        while at >= 0:
+            call = self._pattern.match(text, at, end)
+            if call is not None and not _IDENTIFIER_CHAR.match(text[at - 1 : at]):
                 yield call
+            at = text.find(self.name, at + len(self.name), end)
 
     def positions(self, text: str) -> Iterator[int]:
         """Return where the calls stand in the text."""

@@ -145,9 +145,11 @@ def links_to(
     counts = {domain: len(links) for domain, links in live.items() if links}
     if not counts:
         return counts, 0
-    forms_blocked = _page_sends_no_referrer(text, lowered)
-    blocked = sum(_no_referrer(tag, forms_blocked) for links in live.values() for _, tag in links)
-    return counts, blocked
+    tags = [tag for links in live.values() for _, tag in links]
+    # Only a form's referrer follows the page's policy; most pages link with no form.
+    forms = any(tag[1:5].lower() == "form" for tag in tags)
+    forms_blocked = forms and _page_sends_no_referrer(text, lowered)
+    return counts, sum(_no_referrer(tag, forms_blocked) for tag in tags)
 
 
 def link_urls(text: str, domain: str) -> list[str]:
