@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.helpers import ROOT
+from xdlink import links as links_module
 from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import build_page
+from xdlink.scan import RAW_TEXT
 from xdlink.script import ScriptConfig, render
 from xdlink.sdks import Sdk, Variant
 from xdlink.settings import Settings
@@ -354,3 +357,13 @@ def test_hosts_that_look_like_a_typo_are_read_from_link_urls_only() -> None:
     )
     facts = build_page(page(body=body), SETTINGS).facts
     assert facts.near_hosts == frozenset({"shop.exmaple", "docs.exampel.org"})
+
+
+@pytest.mark.parametrize(
+    "words",
+    [RAW_TEXT, {"a", "ab", "abc", "b"}, {"x"}, {"no", "noscript", "nobr", "n"}],
+)
+def test_a_factored_alternation_matches_its_words_and_nothing_else(words: set[str]) -> None:
+    pattern = re.compile(f"(?:{links_module._factored(words)})")
+    near = {word[:-1] for word in words} | {word + "x" for word in words} | {"", "q"}
+    assert {word for word in words | near if pattern.fullmatch(word)} == set(words)
