@@ -14,7 +14,7 @@ from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import build_page
-from xdlink.scan import RAW_TEXT
+from xdlink.scan import RAW_TEXT, script_spans
 from xdlink.script import ScriptConfig, render
 from xdlink.sdks import Sdk, Variant
 from xdlink.settings import Settings
@@ -367,3 +367,36 @@ def test_a_factored_alternation_matches_its_words_and_nothing_else(words: set[st
     pattern = re.compile(f"(?:{links_module._factored(words)})")
     near = {word[:-1] for word in words} | {word + "x" for word in words} | {"", "q"}
     assert {word for word in words | near if pattern.fullmatch(word)} == set(words)
+
+
+SCRIPT_PAGES = {
+    "plain": "<script>mixpanel.init('t')</script>",
+    "upper case": "<SCRIPT TYPE='text/javascript'>mixpanel.init('t')</SCRIPT>",
+    "parked by a consent manager": '<script type="text/plain">mixpanel.init("t")</script>',
+    "after an escaped end tag": ("<script><!--<script>'</script>' mixpanel.init('t')--></script>"),
+    "a '>' in an attribute": '<script data-x="a>b">mixpanel.init("t")</script>',
+    "no end tag": "<script>mixpanel.init('t')",
+    "scripts, not script": "<scripts>x</scripts><script>mixpanel.init('t')</script>",
+}
+
+
+@pytest.mark.parametrize("body", SCRIPT_PAGES.values(), ids=list(SCRIPT_PAGES))
+def test_every_script_the_parser_sees_lies_in_a_script_span(body: str) -> None:
+    """The SDKs' names are looked for in the script spans alone: each script html5lib reads
+    must lie inside one."""
+    import html5lib
+
+    text = page(body=body).decode()
+    spans = list(script_spans(text, text.lower()))
+    tree = html5lib.parse(text, namespaceHTMLElements=False)
+    scripts = [script.text for script in tree.iter("script") if script.text]
+    assert scripts
+    for script in scripts:
+        assert any(script in text[start:end] for start, end in spans), (script, spans)
+    facts = build_page(page(body=body), SETTINGS).facts
+    assert Sdk.MIXPANEL in facts.sdks
+
+
+def test_an_init_shown_in_a_code_block_starts_no_sdk() -> None:
+    built = build_page(page(body="<pre><code>mixpanel.init('t')</code></pre>"), SETTINGS)
+    assert built.facts.sdks == frozenset()

@@ -73,7 +73,7 @@ def gather_facts(
     posthog_init, posthog_keys = posthog.page_init(posthog_calls)
     sdks = {Sdk.MIXPANEL} if calls else set()
     sdks |= {Sdk.POSTHOG} if posthog_calls else set()
-    lower = source.lowered()
+    lower = source.lowered
     hosts = LinkedHosts(lower, domains)
     links, no_referrer = links_to(source.text, domains, lower, head.region_end, hosts)
     return Facts(

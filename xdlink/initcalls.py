@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from xdlink.jsliteral import Script, read_arguments
@@ -39,9 +39,10 @@ class InitCalls:
                 yield call
             at = text.find(self.name, at + len(self.name), end)
 
-    def positions(self, text: str) -> Iterator[int]:
-        """Return where the calls stand in the text."""
-        return (call.start() for call in self.matches(text))
+    def positions(self, text: str, spans: Iterable[tuple[int, int]] | None = None) -> Iterator[int]:
+        """Return where the calls stand in the text, or in its ``spans`` (the scripts)."""
+        for start, end in ((0, len(text)),) if spans is None else spans:
+            yield from (call.start() for call in self.matches(text, start, end))
 
     def arguments(self, script: Script) -> Iterator[tuple[Any, ...] | None]:
         """Return the arguments of each call in the script's code (a call in a comment or a

@@ -42,9 +42,11 @@ class InitCall:
     unread: str | None = None
 
 
-def init_call_positions(text: str) -> Iterator[int]:
-    """Return where ``mixpanel.init(`` stands in the text."""
-    return CALLS.positions(text)
+def init_call_positions(
+    text: str, scripts: Iterable[tuple[int, int]] | None = None
+) -> Iterator[int]:
+    """Return where ``mixpanel.init(`` stands in the text, or in its ``scripts`` (spans)."""
+    return CALLS.positions(text, scripts)
 
 
 def find_init_calls(

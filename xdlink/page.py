@@ -25,6 +25,7 @@ from xdlink.scan import (
     raw_text_end,
     scan_blocks,
     scan_head,
+    script_spans,
 )
 from xdlink.script import RenderedScript, ScriptConfig, render
 from xdlink.sdks import Variant
@@ -140,8 +141,10 @@ def build_page(
     source = read_source(data)
     if not isinstance(source, Source):
         return Outcome(action=Action.SKIPPED, skip=source)
-    calls = tuple(init_call_positions(source.text))
-    posthog_calls = tuple(posthog.init_call_positions(source.text))
+    # An init call runs only in a script: the names are looked for in the scripts alone.
+    scripts = tuple(script_spans(source.text, source.lowered))
+    calls = tuple(init_call_positions(source.text, scripts))
+    posthog_calls = tuple(posthog.init_call_positions(source.text, scripts))
     last_call = max(calls + posthog_calls, default=0)
     head = scan_head(source.text, source.start, until=last_call + 1)
     if head.react_rendered and _hydrates_document(source.text):
@@ -152,7 +155,7 @@ def build_page(
         return _skipped(SkipReason.TEMPLATE_SYNTAX)
     if head.ends_in_comment:
         return _skipped(SkipReason.ENDS_IN_COMMENT)
-    blocks = _all_blocks(source, head)
+    blocks = _all_blocks(source, head, scripts)
     if head.amp:
         # An element an earlier build put there goes: it makes the page invalid AMP.
         if blocks:
@@ -227,9 +230,16 @@ def remove_page(data: bytes) -> Outcome:
     return Outcome(action=Action.REMOVED, output=output, change=Because(ChangeReason.HOLDS_SCRIPT))
 
 
-def _all_blocks(source: Source, head: Head) -> list[Block]:
-    if source.text.find(MARKER_ATTRIBUTE, head.region_end) >= 0:
-        return scan_blocks(source.text, source.start)
+def _all_blocks(
+    source: Source, head: Head, scripts: tuple[tuple[int, int], ...] | None = None
+) -> list[Block]:
+    """Return the page's xdlink elements: those the head scan saw, or, when the text after
+    the scan's end (its ``scripts``, when known) holds the marker, every one in the page."""
+    after = head.region_end
+    spans = ((after, len(source.text)),) if scripts is None else scripts
+    for start, end in spans:
+        if end > after and source.text.find(MARKER_ATTRIBUTE, max(start, after), end) >= 0:
+            return scan_blocks(source.text, source.start)
     return head.blocks
 
 

@@ -4,6 +4,7 @@ and the lxml tree for reading what the page contains."""
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,10 +66,11 @@ class Source:
         except LookupError:
             return raw.decode("utf-8", "replace")
 
+    @functools.cached_property
     def lowered(self) -> str:
-        """Return the text view with ASCII letters lower-cased, at the same positions (see
+        """The text view with ASCII letters lower-cased, at the same positions (see
         lower_view); for the latin-1 view, from the bytes, without encoding the view back
-        to them."""
+        to them. Made once: the scripts and the links are both found in it."""
         if self.codec == "latin-1":
             return self.data.lower().decode("latin-1")
         return lower_view(self.text)

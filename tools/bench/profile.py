@@ -35,7 +35,9 @@ from tools.bench.run import CACHE
 PARTS = (
     ("reading the file", "files.py", "read_page"),
     ("decoding to text", "source.py", "read_source"),
+    ("finding the scripts", "scan.py", "script_spans"),
     ("finding mixpanel.init", "mixpanel.py", "init_call_positions"),
+    ("finding posthog.init", "posthog.py", "init_call_positions"),
     ("head scan", "scan.py", "scan_head"),
     ("lower-cased copy", "source.py", "lowered"),
     ("links to listed domains", "links.py", "links_to"),
