@@ -141,10 +141,12 @@ def build_page(
     source = read_source(data)
     if not isinstance(source, Source):
         return Outcome(action=Action.SKIPPED, skip=source)
-    # An init call runs only in a script: the names are looked for in the scripts alone.
+    # An init call runs only in a script: the names are looked for in the page's own
+    # scripts alone (xdlink's names both SDKs many times).
     scripts = tuple(script_spans(source.text, source.lowered))
-    calls = tuple(init_call_positions(source.text, scripts))
-    posthog_calls = tuple(posthog.init_call_positions(source.text, scripts))
+    own = [span for span in scripts if not _is_xdlink(source.text, span[0])]
+    calls = tuple(init_call_positions(source.text, own))
+    posthog_calls = tuple(posthog.init_call_positions(source.text, own))
     last_call = max(calls + posthog_calls, default=0)
     head = scan_head(source.text, source.start, until=last_call + 1)
     if head.react_rendered and _hydrates_document(source.text):
@@ -228,6 +230,11 @@ def remove_page(data: bytes) -> Outcome:
         return Outcome(action=Action.UNCHANGED)
     output = _rewrite(source, blocks, None)
     return Outcome(action=Action.REMOVED, output=output, change=Because(ChangeReason.HOLDS_SCRIPT))
+
+
+def _is_xdlink(text: str, start: int) -> bool:
+    """Return whether the script whose start tag opens at ``start`` holds xdlink's marker."""
+    return text.find(MARKER_ATTRIBUTE, start, text.find(">", start)) >= 0
 
 
 def _all_blocks(
