@@ -102,7 +102,7 @@ class LinkedHosts:
     def __init__(self, lowered: str, domains: tuple[str, ...]) -> None:
         self.lowered = lowered
         self.domains = domains
-        self.found = [(m.start(), m.group(1)) for m in _AFTER_SLASHES.finditer(lowered)]
+        self.found = hosts_after_slashes(lowered)
 
     def positions(self, domain: str) -> list[int]:
         """Return where a host the domain covers follows ``//``."""
@@ -117,6 +117,11 @@ class LinkedHosts:
             for at, raw in self.found
             if _judged(raw, self.domains)[1] and _in_url_attribute(self.lowered, at)
         )
+
+
+def hosts_after_slashes(lowered: str) -> list[tuple[int, str]]:
+    """Return where each ``//`` stands and the host written after it, as written."""
+    return [(match.start(), match.group(1)) for match in _AFTER_SLASHES.finditer(lowered)]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -40,9 +40,10 @@ PARTS = (
     ("finding posthog.init", "posthog.py", "init_call_positions"),
     ("head scan", "scan.py", "scan_head"),
     ("lower-cased copy", "source.py", "lowered"),
+    ("hosts after // (links and typo hints)", "links.py", "hosts_after_slashes"),
     ("links to listed domains", "links.py", "links_to"),
     ("the page's own address", "links.py", "own_hosts"),
-    ("typo hints", "links.py", "near_hosts"),
+    ("typo hints (judging the hosts)", "links.py", "near"),
     ("writing (atomic replace)", "files.py", "replace_file"),
 )
 CORE = ("page.py", "build_page")
