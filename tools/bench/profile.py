@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         known = realsite.REAL_SITES.get(args.site)
         if known is None:
-            site, domains = Path(args.site), ("shop.example", "docs.example.org")
+            domains: tuple[str, ...] = ("shop.example", "docs.example.org")
+            site = Path(args.site)
         else:
             site = realsite.lay(known, CACHE, folder)
             domains = known.unlinked if args.unlinked else known.linked

@@ -442,13 +442,30 @@ def run_big(
         shutil.rmtree(space.scale_sites.pop(options.big), ignore_errors=True)
 
 
+# Builds whose difference is a feature's cost run one right after the other, first one
+# then the other as rounds alternate: two runs a minute apart differ by more than a few
+# percent on a machine whose speed drifts.
+PAIRS = (("build_own", "build_own_silenced"),)
+
+
+def paired(order: list[Contender], round_: int) -> list[Contender]:
+    """The round's order with each pair's second contender moved beside its first."""
+    for first, second in PAIRS:
+        keys = [contender.key for contender in order]
+        if first in keys and second in keys:
+            partner = order.pop(keys.index(second))
+            at = [contender.key for contender in order].index(first)
+            order.insert(at + 1 if round_ % 2 == 0 else at, partner)
+    return order
+
+
 def run_rounds(
     space: Workspace, contenders: list[Contender], rounds: int
 ) -> dict[str, list[dict[str, object]]]:
     results: dict[str, list[dict[str, object]]] = {c.key: [] for c in contenders}
     for round_ in range(rounds):
         shift = round_ % len(contenders)
-        order = contenders[shift:] + contenders[:shift]
+        order = paired(contenders[shift:] + contenders[:shift], round_)
         print(f"round {round_ + 1}/{rounds}: ", end="", flush=True)
         for contender in order:
             results[contender.key].append(run_step(space, contender, round_))
