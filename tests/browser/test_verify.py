@@ -504,14 +504,17 @@ def test_a_click_that_cannot_reach_the_other_site_names_the_browsers_error(
 # --- PostHog: alone, and beside Mixpanel -------------------------------------------------
 
 
-def use_posthog(folder: Path, *, mixpanel: bool = False, **config: object) -> None:
+def use_posthog(
+    folder: Path, *, mixpanel: bool = False, name: str | None = None, **config: object
+) -> None:
     """Start PostHog on every page of the folder with its official snippet and an init as
-    a site writes it (``config`` added to it), in place of Mixpanel or (``mixpanel``)
-    beside it."""
+    a site writes it (``config`` added to it; ``name``: a named instance), in place of
+    Mixpanel or (``mixpanel``) beside it."""
     options = {"api_host": "https://us.i.posthog.com", "person_profiles": "identified_only"}
     options.update(config)
     snippet = POSTHOG_SNIPPET_PATH.read_text().strip()
-    init = f"posthog.init({json.dumps(POSTHOG_KEY)}, {json.dumps(options)});"
+    arguments = json.dumps([POSTHOG_KEY, options, *([name] if name else [])])[1:-1]
+    init = f"posthog.init({arguments});"
     script = f"<script>\n{snippet}\n{init}\n</script>"
     for page in folder.rglob("*.html"):
         text = page.read_text()
@@ -589,6 +592,19 @@ def reset_posthog_on_load(folder: Path) -> None:
     for page in folder.rglob("*.html"):
         text = page.read_text()
         page.write_text(re.sub(r"(posthog\.init\(.*?\);)", r"\1\nposthog.reset();", text))
+
+
+def test_a_named_posthog_instance_is_proven(sites: dict[str, Path]) -> None:
+    """posthog.init(key, config, 'shop'): the instance lives at posthog.shop."""
+    for folder in sites.values():
+        use_posthog(folder, name="shop")
+        build(folder)
+    result = verify_sites(sites, "--format", "json", posthog=POSTHOG_RELEASES[0])
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 0, result.stdout + result.stderr
+    assert [pair["sdks"] for pair in report["pairs"]] == [["PostHog"], ["PostHog"]]
+    for pair in report["pairs"]:
+        posthog_ids(pair)
 
 
 @pytest.mark.parametrize("mixpanel", [False, True], ids=["posthog", "both"])

@@ -26,16 +26,17 @@ _MIXPANEL_STATE = """() => {
           ids: {$device_id: String(loaded.get_property('$device_id')),
                 distinct_id: String(loaded.get_distinct_id())}};
 }"""
-# The default PostHog instance (the one xdlink joins) and its ids; the snippet's stub is
-# an array until posthog-js replaces it.
+# The loaded PostHog instance (the default one, or a named one, posthog.<name>) and its
+# ids; the snippet's stub is an array until posthog-js replaces it.
 _POSTHOG_STATE = """() => {
   const p = window.posthog;
   if (!p) return {state: 'absent'};
-  if (!p.__loaded) return {state: Array.isArray(p) ? 'stub' : 'not initialised'};
-  return {state: 'loaded', opted_out: p.has_opted_out_capturing(),
-          ids: {$device_id: String(p.get_property('$device_id')),
-                distinct_id: String(p.get_distinct_id()),
-                $session_id: String(p.get_session_id())}};
+  const loaded = [p, ...Object.values(p)].find((v) => v && v.__loaded && v.get_session_id);
+  if (!loaded) return {state: Array.isArray(p) ? 'stub' : 'not initialised'};
+  return {state: 'loaded', opted_out: loaded.has_opted_out_capturing(),
+          ids: {$device_id: String(loaded.get_property('$device_id')),
+                distinct_id: String(loaded.get_distinct_id()),
+                $session_id: String(loaded.get_session_id())}};
 }"""
 
 
