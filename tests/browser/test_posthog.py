@@ -90,6 +90,12 @@ def assert_joined(on_a: dict[str, Any], on_b: dict[str, Any], sites: Sites) -> N
     assert on_b["$current_url"] == sites.url(SITE_B, LANDING)
 
 
+def assert_mixpanel(mixpanel_a: dict[str, Any], mixpanel_b: dict[str, Any], joined: bool) -> None:
+    """B's first Mixpanel event carries A's ids (``joined``), or another visitor's."""
+    assert (mixpanel_b["$device_id"] == mixpanel_a["$device_id"]) is joined, mixpanel_b
+    assert (mixpanel_b["distinct_id"] == mixpanel_a["distinct_id"]) is joined, mixpanel_b
+
+
 def assert_split(on_a: dict[str, Any], on_b: dict[str, Any]) -> None:
     assert on_b["distinct_id"] != on_a["distinct_id"], (on_a, on_b)
     assert on_b["$session_id"] != on_a["$session_id"], (on_a, on_b)
@@ -423,14 +429,11 @@ def test_both_sdks_on_a_page_are_both_joined(browsing: Browsing, sites: Sites, s
         page.wait_for_function("window.posthog && posthog.__loaded && mixpanel.__loaded")
         click_to_b(page, sites)
         on_b = first(sites, SITE_B, LANDING)
-        mixpanel_b = sites.page_views(SITE_B, LANDING)[0]
+        assert_mixpanel(mixpanel_a, sites.page_views(SITE_B, LANDING)[0], xdlink)
         if xdlink:
             assert_joined(on_a, on_b, sites)
-            assert mixpanel_b["$device_id"] == mixpanel_a["$device_id"]
-            assert mixpanel_b["distinct_id"] == mixpanel_a["distinct_id"]
         else:
             assert_split(on_a, on_b)
-            assert mixpanel_b["$device_id"] != mixpanel_a["$device_id"]
 
 
 @pytest.mark.parametrize("on_b", ["mixpanel", "posthog"])
@@ -451,9 +454,7 @@ def test_a_page_with_both_sdks_joins_a_page_with_one(
         page.wait_for_function("window.posthog && posthog.__loaded && mixpanel.__loaded")
         click_to_b(page, sites)
         if on_b == "mixpanel":
-            mixpanel_b = sites.page_views(SITE_B, LANDING)[0]
-            assert (mixpanel_b["$device_id"] == mixpanel_a["$device_id"]) is xdlink
-            assert (mixpanel_b["distinct_id"] == mixpanel_a["distinct_id"]) is xdlink
+            assert_mixpanel(mixpanel_a, sites.page_views(SITE_B, LANDING)[0], xdlink)
         else:
             on_b_view = first(sites, SITE_B, LANDING)
             if xdlink:

@@ -26,6 +26,7 @@ from tests.browser.test_posthog import (
     PARAM,
     STORED,
     assert_joined,
+    assert_mixpanel,
     assert_split,
     build_pair,
     first,
@@ -179,12 +180,9 @@ def test_both_sdks_on_a_page_are_both_joined(
         wait_for(driver, f"{LOADED} && mixpanel.__loaded")
         click_to_b(driver)
         on_b = first(sites, SITE_B, LANDING)
-        mixpanel_b = sites.page_views(SITE_B, LANDING)[0]
+        assert_mixpanel(mixpanel_a, sites.page_views(SITE_B, LANDING)[0], xdlink)
         if xdlink:
             assert_joined(on_a, on_b, sites)
-            assert mixpanel_b["$device_id"] == mixpanel_a["$device_id"]
-            assert mixpanel_b["distinct_id"] == mixpanel_a["distinct_id"]
             assert driver.url == sites.url(SITE_B, LANDING)
         else:
             assert_split(on_a, on_b)
-            assert mixpanel_b["$device_id"] != mixpanel_a["$device_id"]
