@@ -238,14 +238,11 @@ def script_spans(text: str, lowered: str) -> Iterator[tuple[int, int]]:
     at = lowered.find("<script")
     while at >= 0:
         after = at + len("<script")
-        if _TAG_NAME_END.match(lowered, after):  # not "<scripts"
+        if lowered[after : after + 1] in _END:  # not "<scripts"
             content = text.find(">", after) + 1 or len(text)
             after = raw_text_end(text, "script", content)
             yield at, after
         at = lowered.find("<script", after)
-
-
-_TAG_NAME_END = re.compile(r"[\t\n\f\r />]")
 
 
 def raw_text_end(text: str, name: str, start: int) -> int:
