@@ -11,6 +11,7 @@ docs/integrations.md shows it, a real ``git apply``, a real process sent SIGTERM
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -185,6 +186,17 @@ BUILT = {
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_template_syntax_anywhere_in_the_head_is_left_alone(name: str) -> None:
     outcome = build_page(TEMPLATES[name].encode(), SETTINGS)
+    assert (outcome.action, outcome.reason) == (Action.SKIPPED, SkipReason.TEMPLATE_SYNTAX.message)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_template_syntax_beside_xdlinks_element_is_still_found(name: str) -> None:
+    """xdlink's own script is passed over when the head is searched for template syntax; the
+    head around it is not: a page built with --built is left alone by a build without it."""
+    forced = build_page(TEMPLATES[name].encode(), dataclasses.replace(SETTINGS, built=True))
+    assert forced.action is Action.INJECTED
+    assert forced.output is not None
+    outcome = build_page(forced.output, SETTINGS)
     assert (outcome.action, outcome.reason) == (Action.SKIPPED, SkipReason.TEMPLATE_SYNTAX.message)
 
 

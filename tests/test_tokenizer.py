@@ -62,3 +62,44 @@ def test_tag_reader_agrees_with_html5lib(prefix: str, body: str, tail: str) -> N
 def test_script_end(script: str, end: int | None) -> None:
     expected = len(script) if end is None else end
     assert scan.raw_text_end(script, "script", 0) == expected
+
+
+_SCRIPT_PIECES = st.sampled_from(
+    ["x", "a<b", "<", "</", "</p>", "</script>", "</SCRIPT ", "<!--", "-->", "<script>", "--"]
+)
+
+
+@given(st.lists(_SCRIPT_PIECES, max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_script_end_agrees_with_html5lib(pieces: list[str]) -> None:
+    """Where a script ends, for scripts with few and with many "<" (read by hopping from one
+    "<" to the next, then by searching for "</"), escaped or not, against html5lib's tree."""
+    assert_script_ends_as_in_html5lib("".join(pieces))
+
+
+def assert_script_ends_as_in_html5lib(content: str) -> None:
+    import html5lib
+
+    prefix = "<!DOCTYPE html><head><script>"
+    text = prefix + content
+    tree = html5lib.parse(text, namespaceHTMLElements=False)
+    script = next(tree.iter("script"))
+    assert scan.raw_text_end(text, "script", len(prefix)) == len(prefix) + len(script.text or "")
+
+
+_SCRIPT_TAILS = [
+    "x</script>",
+    "<!-- <script> </script> --></script>",
+    "<!-- </script> -->",
+    "<!--> </script>",
+    "<!-- <script></script> </script>",
+    "no end",
+    "<!-- no end",
+]
+
+
+@pytest.mark.parametrize("tail", _SCRIPT_TAILS)
+@pytest.mark.parametrize("lts", [0, 1, 7, 8, 9, 40])
+def test_script_end_after_many_lt_agrees_with_html5lib(lts: int, tail: str) -> None:
+    """The same, with ``lts`` "<" before the escapes: on both sides of the hops' limit."""
+    assert_script_ends_as_in_html5lib("a<b" * lts + tail)

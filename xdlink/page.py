@@ -276,11 +276,15 @@ def _has_template_syntax(text: str, start: int, head: Head) -> bool:
     as text of its own, in the title. Template text ends the head for an HTML parser, and
     so the head scan: the head is read on to ``</head>`` or ``<body>``. A page without
     template syntax costs a search for that end and two literal searches between the
-    inline scripts the scan found (scripts are where a head's braces are)."""
+    inline scripts the scan found (scripts are where a head's braces are) and xdlink's own
+    elements (its script is full of braces: searching it would cost more than the rest)."""
     found = _HEAD_END.search(text, head.region_end)
     end = len(text) if found is None else found.start()
     position = start
-    for script_start, script_end, _ in head.inline_scripts:
+    skipped = [(script_start, script_end) for script_start, script_end, _ in head.inline_scripts]
+    if head.blocks:
+        skipped = sorted(skipped + [(block.start, block.end) for block in head.blocks])
+    for script_start, script_end in skipped:
         if _template_in(text, position, script_start):
             break
         position = script_end

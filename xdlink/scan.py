@@ -298,13 +298,37 @@ def _script_end(text: str, start: int) -> int:
 def _plain_script_end(text: str, start: int) -> int | None:
     """Find a script's end in the common case, with str.find: the first ``</script`` when no
     ``<!--`` precedes it (a case-insensitive search with the escape states is slower, as
-    ``make bench`` shows)."""
-    close = text.find("</", start)
+    ``make bench`` shows). Most scripts hold few "<": hopping from one to the next (a
+    memchr) reads the text once, where searching for "</" and then "<!--" reads it twice."""
+    position = start
+    for _ in range(_HOPS):
+        lt = text.find("<", position)
+        if lt < 0:
+            return len(text)
+        if text.startswith("<!--", lt):
+            return None
+        if text.startswith("/", lt + 1) and _is_script_end_tag(text, lt):
+            return lt
+        position = lt + 1
+    return _many_lt_script_end(text, position)
+
+
+_HOPS = 8
+
+
+def _is_script_end_tag(text: str, lt: int) -> bool:
+    return text[lt + 2 : lt + 8].lower() == "script" and text[lt + 8 : lt + 9] in _END
+
+
+def _many_lt_script_end(text: str, position: int) -> int | None:
+    """The rest of _plain_script_end for a script with many "<", from ``position``, before
+    which it holds no ``<!--``."""
+    close = text.find("</", position)
     while close >= 0:
-        if text[close + 2 : close + 8].lower() == "script" and text[close + 8 : close + 9] in _END:
-            return None if text.find("<!--", start, close) >= 0 else close
+        if _is_script_end_tag(text, close):
+            return None if text.find("<!--", position, close) >= 0 else close
         close = text.find("</", close + 2)
-    return None if text.find("<!--", start) >= 0 else len(text)
+    return None if text.find("<!--", position) >= 0 else len(text)
 
 
 _END = frozenset({"\t", "\n", "\f", "\r", " ", "/", ">"})
