@@ -13,7 +13,7 @@ from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
-from xdlink.page import build_page
+from xdlink.page import Action, build_page
 from xdlink.scan import RAW_TEXT, script_spans
 from xdlink.script import ScriptConfig, render
 from xdlink.sdks import Sdk, Variant
@@ -268,6 +268,23 @@ def test_canonical_and_og_url_name_the_site_itself() -> None:
     )
     facts = build_page(page(head), SETTINGS).facts
     assert facts.own_domains == {"shop.example", "docs.example.org"}
+
+
+@pytest.mark.parametrize("before_charset", [True, False])
+def test_the_own_address_is_read_alike_beside_xdlinks_element(before_charset: bool) -> None:
+    """A second build passes over xdlink's own element when it looks for the page's own
+    address: a canonical link before it and an og:url after it are still both read."""
+    canonical = '<link rel="canonical" href="https://shop.example/p/">'
+    og_url = '<meta property="og:url" content="https://docs.example.org/x">'
+    charset = '<meta charset="utf-8">'
+    head = canonical + charset if before_charset else charset + canonical
+    data = f"<!DOCTYPE html><html><head>{head}{og_url}</head><body></body></html>".encode()
+    first = build_page(data, SETTINGS)
+    assert first.output is not None
+    second = build_page(first.output, SETTINGS)
+    assert second.action is Action.UNCHANGED
+    assert first.facts.own_domains == second.facts.own_domains
+    assert second.facts.own_domains == {"shop.example", "docs.example.org"}
 
 
 def test_the_own_address_is_read_in_the_head_only() -> None:

@@ -74,6 +74,7 @@ def gather_facts(
     sdks = {Sdk.MIXPANEL} if calls else set()
     sdks |= {Sdk.POSTHOG} if posthog_calls else set()
     lower = source.lowered
+    own = own_hosts(source.text, lower, [(block.start, block.end) for block in head.blocks])
     hosts = LinkedHosts(lower, domains)
     links, no_referrer = links_to(source.text, domains, lower, head.region_end, hosts)
     return Facts(
@@ -85,7 +86,7 @@ def gather_facts(
         posthog_keys=posthog_keys,
         links=tuple(links.items()),
         no_referrer_links=no_referrer,
-        own_domains=frozenset(domains_covering(own_hosts(source.text, lower), domains)),
+        own_domains=frozenset(domains_covering(own, domains)),
         near_hosts=hosts.near() if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,
     )

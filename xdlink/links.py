@@ -14,7 +14,7 @@ import difflib
 import functools
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 import idna
@@ -287,24 +287,39 @@ def _as_utf8(value: str) -> str:
 _OWN_URL_TAG = {"canonical": "link", "og:url": "meta"}
 
 
-def own_hosts(text: str, lowered: str | None = None) -> set[str]:
+def own_hosts(
+    text: str, lowered: str | None = None, skipped: Sequence[tuple[int, int]] = ()
+) -> set[str]:
     """Return the hosts a page gives as its own in its head: <link rel=canonical> and og:url,
-    found by their words before the body (cheaper than following the head for them)."""
-    return {host for host in map(url_host, own_urls(text, lowered)) if host}
+    found by their words before the body (cheaper than following the head for them).
+    ``skipped``: the spans of xdlink's own elements, in order, which hold neither."""
+    return {host for host in map(url_host, own_urls(text, lowered, skipped)) if host}
 
 
-def own_urls(text: str, lowered: str | None = None) -> list[str]:
-    body = (lowered if lowered is not None else lower_view(text)).find("<body")
+def own_urls(
+    text: str, lowered: str | None = None, skipped: Sequence[tuple[int, int]] = ()
+) -> list[str]:
+    after = skipped[-1][1] if skipped else 0
+    body = (lowered if lowered is not None else lower_view(text)).find("<body", after)
     end = len(text) if body < 0 else body
+    starts = [0, *(span_end for _, span_end in skipped)]
+    stops = [*(span_start for span_start, _ in skipped), end]
     urls = []
     for word in _OWN_URL_TAG:
-        position = text.find(word, 0, end)
-        while position >= 0:
-            found = _enclosing_tag(text, position)
-            url = None if found is None else _own_url(found[1], word)
-            if url is not None:
-                urls.append(url)
-            position = text.find(word, position + len(word), end)
+        for start, stop in zip(starts, stops, strict=True):
+            urls += _own_urls_between(text, word, start, stop)
+    return urls
+
+
+def _own_urls_between(text: str, word: str, start: int, end: int) -> list[str]:
+    urls = []
+    position = text.find(word, start, end)
+    while position >= 0:
+        found = _enclosing_tag(text, position)
+        url = None if found is None else _own_url(found[1], word)
+        if url is not None:
+            urls.append(url)
+        position = text.find(word, position + len(word), end)
     return urls
 
 
