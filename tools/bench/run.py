@@ -6,7 +6,8 @@ whose copy time is not counted: xdlink build (first run), xdlink build again (no
 change), xdlink remove, the ``sed -i`` one-liner, a naive lxml script (one and two
 processes), the lxml parse floor and the I/O floor. xdlink is run through its command
 line with its default number of jobs. The page cache is warm for every contender alike;
-nothing is dropped from it. Prints medians, ranges, ratios, memory, scaling and the
+nothing is dropped from it, and each run starts with nothing left to write back (``sync``,
+untimed). Prints medians, ranges, ratios, memory, scaling and the
 targets, and writes everything as JSON. Exits 0 whatever the numbers say; 1 only when a
 contender fails to run or does something other than what it should.
 """
@@ -417,6 +418,10 @@ def run_step(space: Workspace, contender: Contender, round_: int) -> dict[str, o
     if source is not None:
         copy_site(source, site)
     before = snapshot(site) if contender.key.startswith("rebuild") else None
+    # On disk, the copy's pages are still being written back, and the last contender's
+    # too: a run would share the disk and the CPU with that, by chance. Each starts with
+    # nothing left to write; what it writes itself is its own cost.
+    os.sync()
     sample = measure.run(contender.command(space, site), space.folder, space.env)
     if sample.returncode != 0:
         raise BenchError(f"{contender.label} exited {sample.returncode}: {sample.stderr[-2000:]}")
