@@ -160,6 +160,19 @@ def test_a_run_after_the_head_end_leaves_its_scripts_last() -> None:
     assert fast.anchor == scan_head(text, to_head_end=True, shortcuts=False).anchor == 6
 
 
+class _Counted:
+    """A pattern that notes the length of text each of its matches took."""
+
+    def __init__(self, pattern: re.Pattern[str], read: list[int]) -> None:
+        self.pattern = pattern
+        self.read = read
+
+    def match(self, *args: Any) -> re.Match[str] | None:
+        found = self.pattern.match(*args)
+        self.read.append(0 if found is None else len(found.group()))
+        return found
+
+
 def test_a_long_head_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that holds an element which may declare something (a charset in a style's
     text, a late http-equiv) or xdlink's script is cut there, not matched again after
@@ -170,20 +183,25 @@ def test_a_long_head_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> 
     head += f'{scripts}<script data-xdlink="0.0.1 abc" src=/x.js></script>{scripts}'
     text = f"<!doctype html><head>{head}{links}<script src=/a.js></script></head><body>"
     read: list[int] = []  # the length of text each match took
-
-    class Counted:
-        def __init__(self, pattern: re.Pattern[str]) -> None:
-            self.pattern = pattern
-
-        def match(self, *args: Any) -> re.Match[str] | None:
-            found = self.pattern.match(*args)
-            read.append(0 if found is None else len(found.group()))
-            return found
-
     for name in ("_QUIET_RUN", "_QUIET_ONE", "_EMPTY_SCRIPTS", "_EMPTY_SCRIPT_ONE"):
-        monkeypatch.setattr(scan_module, name, Counted(getattr(scan_module, name)))
+        monkeypatch.setattr(scan_module, name, _Counted(getattr(scan_module, name), read))
     fast = scan_head(text, until=len(text) - 8)
     assert sum(read) < 6 * len(text)  # matching the rest of the run after each token: 400x
     reference = scan_head(text, until=len(text) - 8, shortcuts=False)
     assert (fast.anchor, fast.blocks) == (reference.anchor, reference.blocks)
     assert len(fast.blocks) == 1
+
+
+def test_a_run_cut_by_a_charset_is_not_matched_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the element a run stopped before (a charset or http-equiv <meta>, most heads
+    have one near their top), the rest of the run is not matched a second time: the scan
+    reads a long head's quiet elements about once (twice, before)."""
+    links = "".join(f"<link rel=stylesheet href=/{index}.css>" for index in range(300))
+    head = f"<meta charset=utf-8><title>t</title>{links}<meta http-equiv=refresh content=9>"
+    text = f"<!doctype html><head>{head}{links}<script src=/a.js></script></head><body>"
+    read: list[int] = []
+    for name in ("_QUIET_RUN", "_QUIET_ONE"):
+        monkeypatch.setattr(scan_module, name, _Counted(getattr(scan_module, name), read))
+    fast = scan_head(text, until=len(text) - 8)
+    assert sum(read) < 2 * len(text)
+    assert fast.anchor == scan_head(text, until=len(text) - 8, shortcuts=False).anchor

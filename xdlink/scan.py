@@ -194,19 +194,29 @@ def _run_end(
     run: re.Pattern[str],
     element: re.Pattern[str],
     stop: Callable[[str], bool],
-) -> int:
+    known_end: int = -1,
+) -> tuple[int, int]:
     """Return where a run of quiet elements from ``position`` ends: in one match, or, when
     ``stop`` holds for the run's text, before the first element it holds for. That one
     takes the general path and the run goes on after it: the elements before it are read
     one at a time, as matching the rest of the run again after each token would make a
-    long head quadratic."""
-    found = run.match(text, position)
-    if found is None or not stop(found.group()):
-        return position if found is None else found.end()
-    end = found.end()
+    long head quadratic. Also return the run's end when it stopped early (else -1): the
+    caller passes it back as ``known_end`` when it comes back after the element it
+    stopped before, and the rest of the run is not matched again."""
+    if position < known_end:
+        end = known_end
+        if not stop(text[position:end]):
+            return end, -1
+    else:
+        found = run.match(text, position)
+        if found is None:
+            return position, -1
+        end = found.end()
+        if not stop(found.group()):
+            return end, -1
     while (one := element.match(text, position, end)) and not stop(one.group()):
         position = one.end()
-    return position
+    return position, end
 
 
 def _is_marked(raw: str) -> bool:
@@ -422,6 +432,10 @@ class _HeadScanner:
         self.to_head_end = False  # document hydration: the element goes after head's own
         self.scripts_to_end: int | None = None  # where the scripts that end the head start
         self.head_end: int | None = None  # where </head> stands
+        # The ends of the runs of quiet elements and of external scripts that stopped
+        # before an element the general path reads (see _run_end).
+        self.quiet_run_end = -1
+        self.scripts_run_end = -1
 
     def run(self, start: int, whole: bool) -> Head:
         position = start
@@ -466,13 +480,17 @@ class _HeadScanner:
             return position
         text = self.text
         while True:
-            end = _run_end(text, position, _QUIET_RUN, _QUIET_ONE, _declares_something)
+            end, self.quiet_run_end = _run_end(
+                text, position, _QUIET_RUN, _QUIET_ONE, _declares_something, self.quiet_run_end
+            )
             if end > position:
                 if not self.after_head:  # as _head_element: only the head's own count
                     self.scripts_to_end = None
                 position = end
                 continue
-            end = _run_end(text, position, _EMPTY_SCRIPTS, _EMPTY_SCRIPT_ONE, _is_marked)
+            end, self.scripts_run_end = _run_end(
+                text, position, _EMPTY_SCRIPTS, _EMPTY_SCRIPT_ONE, _is_marked, self.scripts_run_end
+            )
             if end == position:
                 return position
             self._scripts_at(text.index("<", position))
