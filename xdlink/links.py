@@ -302,24 +302,20 @@ def own_urls(
     after = skipped[-1][1] if skipped else 0
     body = (lowered if lowered is not None else lower_view(text)).find("<body", after)
     end = len(text) if body < 0 else body
-    starts = [0, *(span_end for _, span_end in skipped)]
-    stops = [*(span_start for span_start, _ in skipped), end]
+    ranges = [(0, end)]
+    if skipped:
+        starts = [0, *(span_end for _, span_end in skipped)]
+        ranges = list(zip(starts, [*(span_start for span_start, _ in skipped), end], strict=True))
     urls = []
     for word in _OWN_URL_TAG:
-        for start, stop in zip(starts, stops, strict=True):
-            urls += _own_urls_between(text, word, start, stop)
-    return urls
-
-
-def _own_urls_between(text: str, word: str, start: int, end: int) -> list[str]:
-    urls = []
-    position = text.find(word, start, end)
-    while position >= 0:
-        found = _enclosing_tag(text, position)
-        url = None if found is None else _own_url(found[1], word)
-        if url is not None:
-            urls.append(url)
-        position = text.find(word, position + len(word), end)
+        for start, stop in ranges:
+            position = text.find(word, start, stop)
+            while position >= 0:
+                found = _enclosing_tag(text, position)
+                url = None if found is None else _own_url(found[1], word)
+                if url is not None:
+                    urls.append(url)
+                position = text.find(word, position + len(word), stop)
     return urls
 
 

@@ -310,17 +310,20 @@ def _plain_script_end(text: str, start: int) -> int | None:
     ``<!--`` precedes it (a case-insensitive search with the escape states is slower, as
     ``make bench`` shows). Most scripts hold few "<": hopping from one to the next (a
     memchr) reads the text once, where searching for "</" and then "<!--" reads it twice."""
-    position = start
-    for _ in range(_HOPS):
-        lt = text.find("<", position)
-        if lt < 0:
-            return len(text)
-        if text.startswith("<!--", lt):
+    lt = text.find("<", start)
+    hops = _HOPS
+    while lt >= 0:
+        after = text[lt + 1 : lt + 2]
+        if after == "/":
+            if text[lt + 2 : lt + 8].lower() == "script" and text[lt + 8 : lt + 9] in _END:
+                return lt
+        elif after == "!" and text.startswith("<!--", lt):
             return None
-        if text.startswith("/", lt + 1) and _is_script_end_tag(text, lt):
-            return lt
-        position = lt + 1
-    return _many_lt_script_end(text, position)
+        hops -= 1
+        if not hops:
+            return _many_lt_script_end(text, lt + 1)
+        lt = text.find("<", lt + 1)
+    return len(text)
 
 
 _HOPS = 8
