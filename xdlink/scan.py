@@ -315,7 +315,7 @@ def _plain_script_end(text: str, start: int) -> int | None:
     while lt >= 0:
         after = text[lt + 1 : lt + 2]
         if after == "/":
-            if text[lt + 2 : lt + 8].lower() == "script" and text[lt + 8 : lt + 9] in _END:
+            if _is_script_end_tag(text, lt):
                 return lt
         elif after == "!" and text.startswith("<!--", lt):
             return None
