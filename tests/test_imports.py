@@ -118,3 +118,27 @@ def test_jinja2_is_loaded_only_to_render_the_script(
         """
     )
     assert loaded.strip() == str(renders)
+
+
+@pytest.mark.parametrize(("pages", "pool"), [(50, False), (300, True)])
+def test_a_small_site_waits_on_no_process_pool(tmp_path: Path, pages: int, pool: bool) -> None:
+    """A command that builds 50 pages waits on no process pool and no import it does not
+    use: below two chunks of pages the run stays in one process and never imports the
+    pool's modules; the larger site is the control, where they are seen. Pages whose init
+    is in a head script need no lxml tree either."""
+    init = "<script>mixpanel.init('token')</script>"
+    for number in range(pages):
+        page = PAGE.format(n=number).replace("</head>", init + "</head>")
+        (tmp_path / f"page{number}.html").write_text(page)
+    loaded = run_python(
+        f"""
+        import sys
+        import xdlink
+        settings = xdlink.make_settings("shop.example,docs.example.org", jobs=2)
+        report = xdlink.build({str(tmp_path)!r}, settings)
+        assert report.counts["injected"] == {pages}, report.counts
+        modules = ("concurrent.futures.process", "multiprocessing", "lxml")
+        print(*(name in sys.modules for name in modules))
+        """
+    )
+    assert loaded.split() == [str(pool), str(pool), "False"]

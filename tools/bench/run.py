@@ -5,11 +5,12 @@ interleaved (the order rotates each round), each on a fresh ``cp -a`` copy of th
 whose copy time is not counted: xdlink build (first run), xdlink build again (nothing to
 change), xdlink remove, the ``sed -i`` one-liner, a naive lxml script (one and two
 processes), the lxml parse floor and the I/O floor. xdlink is run through its command
-line with its default number of jobs. The page cache is warm for every contender alike;
-nothing is dropped from it, and each run starts with nothing left to write back (``sync``,
-untimed). Prints medians, ranges, ratios, memory, scaling and the
-targets, and writes everything as JSON. Exits 0 whatever the numbers say; 1 only when a
-contender fails to run or does something other than what it should.
+line with its default number of jobs, its bytecode written first, as an install writes
+it. The page cache is warm for every contender alike; nothing is dropped from it, and
+each run starts with nothing left to write back (``sync``, untimed). Prints medians,
+ranges, ratios, memory, scaling and the targets, and writes everything as JSON. Exits 0
+whatever the numbers say; 1 only when a contender fails to run or does something other
+than what it should.
 """
 
 from __future__ import annotations
@@ -178,6 +179,16 @@ def startup_command(_: Workspace, __: Path) -> list[str]:
     return [*xdlink_command(), "--version"]
 
 
+def interpreter_command(_: Workspace, __: Path) -> list[str]:
+    """The interpreter alone: what any Python command pays."""
+    return [sys.executable, "-c", "pass"]
+
+
+def pool_command(_: Workspace, __: Path) -> list[str]:
+    """A build's imports and the start of its worker processes, with no page to read."""
+    return [sys.executable, "-m", "tools.bench.poolstart"]
+
+
 def _build(site: Path, domains: tuple[str, ...]) -> list[str]:
     listed = ",".join(domains)
     return [*xdlink_command(), "build", str(site), "--domains", listed, "--format", "json"]
@@ -282,7 +293,9 @@ CONTENDERS = (
 
 # Measured on the generated site only: what a command costs before its first page.
 FIXED_COST = (
+    Contender("interpreter", "python -c pass", None, interpreter_command, check_nothing),
     Contender("startup", "xdlink --version", None, startup_command, check_nothing),
+    Contender("pool", "imports and pool start", None, pool_command, check_nothing),
     Contender(
         "small",
         f"xdlink build, {SMALL_SITE} pages",
@@ -513,7 +526,16 @@ def _first_line(argv: list[str]) -> str:
     return (done.stdout.splitlines() or [""])[0].strip()
 
 
+def compile_package() -> None:
+    """Write xdlink's bytecode, as ``pip install`` does for a user. An editable install has
+    none until its first import, and none at all where PYTHONDONTWRITEBYTECODE is set:
+    every run would then compile the package again, a cost no installed copy pays."""
+    package = REPO / "xdlink"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+
+
 def bench(options: Options) -> dict[str, object]:
+    compile_package()
     info = machine()
     folder = Path(tempfile.mkdtemp(prefix="xdlink-bench-", dir=options.workdir))
     info["filesystem"] = filesystem(folder)
