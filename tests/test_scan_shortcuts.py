@@ -1,7 +1,8 @@
 """The scanner's shortcuts (runs of quiet elements in one match, whitespace and a tag in
-one match, raw text without "<" in one match) against the reference scan, token by
-token: on every fixture page, before and after a build, and on generated documents, both
-find the same insertion point and the same facts, and a build gives the same bytes."""
+one match, raw text without "<" in one match, remove's lone element found without a
+scan) against the reference scan, token by token: on every fixture page, before and
+after a build, and on generated documents, both find the same insertion point and the
+same facts, and a build or a remove gives the same bytes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from xdlink import page as page_module
 from xdlink import scan as scan_module
 from xdlink.mixpanel import init_call_positions
 from xdlink.page import Outcome, build_page, remove_page
-from xdlink.scan import Head, Tag, _HeadScanner, scan_blocks, scan_head
+from xdlink.scan import Block, Head, Tag, _HeadScanner, lone_block, scan_blocks, scan_head
 from xdlink.source import Source, read_source
 
 PAGES = fixture_pages()
@@ -97,6 +98,7 @@ def _same_builds(data: bytes) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(page_module, "scan_head", functools.partial(scan_head, shortcuts=False))
         patch.setattr(page_module, "scan_blocks", functools.partial(scan_blocks, shortcuts=False))
+        patch.setattr(page_module, "lone_block", lambda text, start=0: None)
         reference = build_page(data, SETTINGS)
         removed = remove_page(data)
     assert _outcome_fields(fast) == _outcome_fields(reference)
@@ -150,6 +152,9 @@ def test_generated_documents_scan_alike(data: bytes, quiet: str, place: bytes) -
     for version in (data, data.replace(place, place + quiet.encode(), 1)):
         _same_scans(version)
         _same_builds(version)
+        built = build_page(version, SETTINGS).output
+        if built is not None:
+            _same_builds(built)
 
 
 def test_a_run_after_the_head_end_leaves_its_scripts_last() -> None:
@@ -205,3 +210,77 @@ def test_a_run_cut_by_a_charset_is_not_matched_again(monkeypatch: pytest.MonkeyP
     fast = scan_head(text, until=len(text) - 8)
     assert sum(read) < 2 * len(text)
     assert fast.anchor == scan_head(text, until=len(text) - 8, shortcuts=False).anchor
+
+
+ELEMENT = '<script data-xdlink="0.1.0 abc">let a = 1 < 2;</script>'
+# Markup before xdlink's element that the lone-element search reads through, and markup
+# after which it leaves the page to the scan: an element that opens raw text, a template,
+# foreign content, a comment or tag the file ends in, or a second marker in any case.
+PLAIN_PREFIXES = [
+    "",
+    "<!doctype html>\n<html lang=en>\n<head>\n  <title>A &amp; B</title>\n",
+    "<!--\nSPDX\n-->\n<!DOCTYPE html><html><head><meta charset=utf-8>",
+    "<?xml version='1.0'?><!-->a<!--->b<!-- c --!><html><head><style>a{b:c}</style>",
+    '<html><head><link rel=a href="x>y"><meta name=d content=\'e"f\'></head><body><p>1 < 2',
+    "<html><head></head><body><div class=a><a href=/b>c</a></div></x y=z>",
+]
+SCANNED_PREFIXES = [
+    "<html><head><title>a < b</title>",
+    "<html><head><noscript><p>x</p></noscript>",
+    "<html><head><script>var s = 1;</script>",
+    "<html><body><template><p>x</p>",
+    "<html><body><svg><desc>x</desc>",
+    "<html><body><textarea>",
+    "<html><body><!-- x ",
+    '<html><body><div title="',
+    "<html><body><plaintext>",
+    "<html><body></ x>",
+    "<html><head><meta name=a content=DATA-XDLINK>",
+]
+
+
+def _reference_blocks(text: str) -> list[Block]:
+    """The blocks remove takes out without the lone-element search: the reference scan's."""
+    source = read_source(text.encode())
+    assert isinstance(source, Source)
+    head = scan_head(source.text, source.start, shortcuts=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(page_module, "scan_blocks", functools.partial(scan_blocks, shortcuts=False))
+        return page_module._all_blocks(source, head)
+
+
+@pytest.mark.parametrize("prefix", PLAIN_PREFIXES)
+def test_the_lone_element_is_found_through_plain_markup(prefix: str) -> None:
+    text = prefix + ELEMENT + "\n</head><body><p>x</p></body></html>"
+    assert (
+        lone_block(text)
+        == _reference_blocks(text)
+        == [Block(len(prefix), len(prefix) + len(ELEMENT), None)]
+    )
+    _same_builds(text.encode())
+
+
+@pytest.mark.parametrize("prefix", SCANNED_PREFIXES)
+def test_other_markup_before_the_element_is_left_to_the_scan(prefix: str) -> None:
+    text = prefix + ELEMENT + "</head><body><p>x</p></body></html>"
+    assert lone_block(text) is None
+    _same_builds(text.encode())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<html><head><title>t</title></head><body>data-xdlinks</body></html>",
+        "<html><head></head><body><p>no marker</p></body></html>",
+        ELEMENT + ELEMENT.replace("data-xdlink", "DATA-XdLink"),
+        '<script data-xdlink="0.1.0 abc" src="/x.js"></script><p>x</p>',
+        '<script data-xdlink="0.1.0 abc">let a = 1;',
+    ],
+)
+def test_a_page_with_no_marker_or_more_than_one(text: str) -> None:
+    """No marker in any case: no element, without a scan; two: the scan counts them; an
+    element at the end of the file ends there, as the scan ends it."""
+    found = lone_block(text)
+    assert found is None or found == _reference_blocks(text)
+    assert (found == []) is ("xdlink" not in text.lower())
+    _same_builds(text.encode())

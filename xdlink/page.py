@@ -21,6 +21,7 @@ from xdlink.scan import (
     Head,
     Placement,
     UnclosedTag,
+    lone_block,
     parse_tag,
     raw_text_end,
     scan_blocks,
@@ -225,7 +226,9 @@ def remove_page(data: bytes) -> Outcome:
     source = read_source(data)
     if not isinstance(source, Source):
         return Outcome(action=Action.SKIPPED, skip=source)
-    blocks = _all_blocks(source, scan_head(source.text, source.start))
+    blocks = lone_block(source.text, source.start)
+    if blocks is None:
+        blocks = _all_blocks(source, scan_head(source.text, source.start))
     if not blocks:
         return Outcome(action=Action.UNCHANGED)
     output = _rewrite(source, blocks, None)

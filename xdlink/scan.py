@@ -69,6 +69,21 @@ _COMMENT_END = re.compile(r"--!?>")
 RAW_TEXT = frozenset(
     {"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "title", "textarea"}
 )
+# Markup the tokenizer reads in its data state and leaves there, with no element the scan
+# sets apart: text (a lone "<" among it), comments, declarations, end tags, start tags but
+# those that open raw text, <plaintext>, <template> (whose scripts are no blocks) and
+# foreign content, and whole <title> and <style> elements with no "<" in their text.
+_STATE_CHANGING = "|".join(sorted(RAW_TEXT | {"plaintext", "template", "svg", "math"}))
+_PLAIN_MARKUP = re.compile(
+    rf"(?:[^<]++|<(?![A-Za-z/!?])"
+    rf"|<!--(?:>|->|(?s:.*?)--!?>)|<!(?!--)[^>]*+>|<\?[^>]*+>"
+    rf"|</{_TAG_REST}|<(?!(?i:{_STATE_CHANGING})(?=[\t\n\f\r />])){_TAG_REST}"
+    rf"|{_element_pattern('title', _TEXT)}|{_element_pattern('style', _TEXT)})*+"
+)
+# What every spelling of the marker attribute holds: one case-insensitive search with a
+# literal first character finds them all (a search for the whole name in any case tries
+# every "d" and "D").
+_MARKER_TAIL = re.compile(r"-(?i:xdlink)")
 # Start tags the "in head" insertion mode keeps in head (and "after head" puts back there).
 HEAD_ELEMENTS = frozenset(
     {
@@ -697,6 +712,30 @@ def scan_head(
     scanner = _HeadScanner(text, start, len(text) if to_head_end else until, shortcuts)
     scanner.to_head_end = to_head_end
     return scanner.run(start, whole=False)
+
+
+def lone_block(text: str, start: int = 0) -> list[Block] | None:
+    """Return the page's xdlink blocks without a scan where that is certain: none when no
+    marker attribute stands in the page in any case; the one element when the marker
+    stands once, in a script start tag that only plain markup precedes (see
+    _PLAIN_MARKUP), which the tokenizer then reads as a tag. None: the scan decides."""
+    found = _MARKER_TAIL.search(text, start)
+    if found is None:
+        return []
+    if _MARKER_TAIL.search(text, found.end()) is not None:
+        return None
+    lt = text.rfind("<", start, found.start())
+    if lt < 0 or _PLAIN_MARKUP.fullmatch(text, start, lt) is None:
+        return None
+    try:
+        tag = parse_tag(text, lt)
+        if tag.name != "script" or tag.closing or MARKER_ATTRIBUTE not in tag.attrs:
+            return None
+        content_end = raw_text_end(text, "script", tag.end)
+        end = len(text) if content_end >= len(text) else parse_tag(text, content_end).end
+    except UnclosedTag:
+        return None
+    return [Block(lt, end, tag.attrs.get("src"))]
 
 
 def scan_blocks(text: str, start: int = 0, shortcuts: bool = True) -> list[Block]:
