@@ -30,6 +30,7 @@ from tests.browser.test_posthog import (
     assert_split,
     build_pair,
     first,
+    names_the_person,
     sent_from_b,
 )
 from tests.engines.driver import Driver, evaluate, wait_for, wait_for_url
@@ -135,8 +136,8 @@ def test_an_identified_visitor_carries_their_anonymous_id_never_their_own(
         assert (on_b["$device_id"] == on_a["$device_id"]) is xdlink, (on_a, on_b)
         assert (on_b["distinct_id"] == on_a["$device_id"]) is xdlink, (on_a, on_b)
         addresses = [request.target for request in sites.requests() if request.host == SITE_B]
-        assert addresses
-        assert all("ada" not in address for address in addresses), addresses
+        assert any(PARAM in address for address in addresses) is xdlink, addresses
+        assert not any(names_the_person(address) for address in addresses), addresses
 
 
 @pytest.mark.parametrize("sdk", POSTHOG_RELEASES)
