@@ -80,10 +80,6 @@ _PLAIN_MARKUP = re.compile(
     rf"|</{_TAG_REST}|<(?!(?i:{_STATE_CHANGING})(?=[\t\n\f\r />])){_TAG_REST}"
     rf"|{_element_pattern('title', _TEXT)}|{_element_pattern('style', _TEXT)})*+"
 )
-# What every spelling of the marker attribute holds: one case-insensitive search with a
-# literal first character finds them all (a search for the whole name in any case tries
-# every "d" and "D").
-_MARKER_TAIL = re.compile(r"-(?i:xdlink)")
 # Start tags the "in head" insertion mode keeps in head (and "after head" puts back there).
 HEAD_ELEMENTS = frozenset(
     {
@@ -103,6 +99,10 @@ HEAD_ELEMENTS = frozenset(
 # Start tags "after head" puts back into the head (noscript is not among them).
 AFTER_HEAD_ELEMENTS = HEAD_ELEMENTS - {"noscript"}
 MARKER_ATTRIBUTE = "data-xdlink"
+# What every spelling of the marker attribute holds: one case-insensitive search with a
+# literal first character finds them all (a search for the whole name in any case tries
+# every "d" and "D").
+_MARKER_TAIL = re.compile(rf"-(?i:{re.escape(MARKER_ATTRIBUTE.rpartition('-')[2])})")
 NEXT_HEAD_COUNT = "next-head-count"
 # The root element's attributes that make a page AMP, as the AMP validator reads them (its
 # type identifiers, any case): AMP pages, AMP for ads, AMP for email. Each as decoded text
@@ -277,6 +277,13 @@ def raw_text_end(text: str, name: str, start: int) -> int:
     pattern = _end_tag_pattern(name)
     match = pattern.search(text, start)
     return match.start() if match else len(text)
+
+
+def _end_tag_after(text: str, content_end: int) -> int:
+    """Return where the end tag that starts at ``content_end`` ends (EOF: the text's end)."""
+    if content_end >= len(text):
+        return len(text)
+    return parse_tag(text, content_end).end
 
 
 @functools.cache
@@ -656,11 +663,6 @@ class _HeadScanner:
             self._script(tag, content_end, end_tag)
         return end_tag
 
-    def _end_tag_after(self, content_end: int) -> int:
-        if content_end >= len(self.text):
-            return len(self.text)
-        return parse_tag(self.text, content_end).end
-
     def _script(self, tag: Tag, content_end: int, end: int) -> None:
         if MARKER_ATTRIBUTE in tag.attrs:
             self.head.blocks.append(Block(tag.start, end, tag.attrs.get("src")))
@@ -685,7 +687,7 @@ class _HeadScanner:
         if plain is not None:
             return plain.start(1), plain.end()
         content_end = raw_text_end(self.text, name, start)
-        return content_end, self._end_tag_after(content_end)
+        return content_end, _end_tag_after(self.text, content_end)
 
     def _finish(self) -> Head:
         head = self.head
@@ -731,8 +733,7 @@ def lone_block(text: str, start: int = 0) -> list[Block] | None:
         tag = parse_tag(text, lt)
         if tag.name != "script" or tag.closing or MARKER_ATTRIBUTE not in tag.attrs:
             return None
-        content_end = raw_text_end(text, "script", tag.end)
-        end = len(text) if content_end >= len(text) else parse_tag(text, content_end).end
+        end = _end_tag_after(text, raw_text_end(text, "script", tag.end))
     except UnclosedTag:
         return None
     return [Block(lt, end, tag.attrs.get("src"))]
