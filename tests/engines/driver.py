@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -121,9 +122,11 @@ def wait_for(driver: Driver, expression: str, timeout: float = TIMEOUT) -> Any:
 
 
 def wait_for_url(driver: Driver, part: str, timeout: float = TIMEOUT) -> str:
-    """Wait until the current tab's address holds `part` and its page has loaded."""
-    wait_until(lambda: part in driver.url, timeout, f"an address with {part!r}")
-    wait_for(driver, "document.readyState == 'complete'", timeout)
+    """Wait until the current tab's document has an address holding `part` and has loaded.
+    The document's own address, not the driver's: after a redirect WebKitGTK's WebDriver
+    reports the new address while the page before it is still the one evaluated."""
+    loaded = f"location.href.includes({json.dumps(part)}) && document.readyState == 'complete'"
+    wait_for(driver, loaded, timeout)
     return driver.url
 
 
