@@ -106,6 +106,13 @@ def is_page(relative: str) -> bool:
     return relative.lower().endswith(PAGE_SUFFIXES)
 
 
+_LINK_TO_FOLDER = "symbolic link to a folder"
+
+
+def _links_to_folder(path: Path) -> bool:
+    return path.is_symlink() and path.is_dir()
+
+
 # --- the command line -------------------------------------------------------------------
 
 
@@ -280,7 +287,7 @@ def unchanged_reason(path: Path, domains: str) -> str:
     from xdlink.page import PageError, build_page
 
     if path.is_symlink():
-        return "symbolic link"
+        return _LINK_TO_FOLDER if path.is_dir() else "symbolic link"
     try:
         outcome = build_page(path.read_bytes(), _settings(domains), path.suffix == ".xhtml")
     except PageError as exc:
@@ -292,10 +299,10 @@ _SETTINGS_CACHE: dict[str, Any] = {}
 
 
 def _settings(domains: str) -> Any:
-    from xdlink.settings import make_settings
+    from xdlink import make_settings
 
     if domains not in _SETTINGS_CACHE:
-        _SETTINGS_CACHE[domains] = make_settings([domains])
+        _SETTINGS_CACHE[domains] = make_settings(domains)
     return _SETTINGS_CACHE[domains]
 
 
@@ -324,7 +331,10 @@ def check_build(
     errors = error_paths(report, site)
     result.errors = [f"{path}: {reason}" for path, reason in sorted(errors.items())]
     pages = sorted(path for path in before if is_page(path))
-    result.pages = len(pages)
+    # xdlink names every symbolic link to a folder, whatever its name: it follows none.
+    folders = [p for p in before if not is_page(p) and _links_to_folder(site / p)]
+    result.unchanged[_LINK_TO_FOLDER] += len(folders)
+    result.pages = len(pages) + len(folders)
     modified = [p for p in pages if p in after and after[p][0] != before[p][0]]
     for path in pages:
         _check_listing(path, path in modified, changed, errors, result)
