@@ -333,7 +333,8 @@ def check_build(
     pages = sorted(path for path in before if is_page(path))
     # xdlink names every symbolic link to a folder, whatever its name: it follows none.
     folders = [p for p in before if not is_page(p) and _links_to_folder(site / p)]
-    result.unchanged[_LINK_TO_FOLDER] += len(folders)
+    if folders:
+        result.unchanged[_LINK_TO_FOLDER] += len(folders)
     result.pages = len(pages) + len(folders)
     modified = [p for p in pages if p in after and after[p][0] != before[p][0]]
     for path in pages:
