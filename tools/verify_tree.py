@@ -1,6 +1,7 @@
 """Check xdlink against a whole built site, through the real command line.
 
     python -m tools.verify_tree DIR [--domains a.example,b.example] [--jobs N] [--keep]
+                                    [--links]
 
 Copies DIR to a temporary folder and runs ``python -m xdlink build`` on the copy, then
 checks every page: either it kept its bytes and the report did not list it as changed,
@@ -8,7 +9,10 @@ or exactly one contiguous span was inserted, one ``<script data-xdlink="...">...
 with no whitespace of its own, which an HTML5 parser puts in <head> as the first script
 there. A second build must leave every byte and mtime as it
 was, and ``xdlink remove`` must give back the original tree byte for byte (non-page
-files included). Prints a summary and exits 1 on any failure.
+files included). With ``--links``, every changed page is parsed whole by html5lib and
+its link tags to each listed domain are counted apart from xdlink: the totals must be
+the report's (``links to DOMAIN: N on M pages``). Prints a summary and exits 1 on any
+failure.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import html5lib
 
@@ -62,6 +67,7 @@ class Result:
     odd: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    links: dict[str, tuple[int, int]] = field(default_factory=dict)  # --links: html5lib's
 
     def fail(self, path: str, reason: str) -> None:
         self.failures.append((path, reason))
@@ -279,6 +285,93 @@ def check_pages(original: Path, site: Path, paths: list[str], jobs: int) -> Iter
         yield from pool.map(check_changed, *args, chunksize=16)
 
 
+# --- links, as the HTML parser sees them ---------------------------------------------------
+
+_HTML = "{http://www.w3.org/1999/xhtml}"
+_SVG = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+# The tags that lead somewhere and the attribute that says where, by namespaced name.
+_LINK_TAGS = {
+    _HTML + "a": ("href",),
+    _SVG + "a": ("href", _XLINK_HREF),
+    _HTML + "area": ("href",),
+    _HTML + "form": ("action",),
+}
+
+
+def page_links(path: Path, domains: tuple[str, ...]) -> Counter[str]:
+    """The link tags of a page's html5lib tree that lead to each listed domain (the host
+    as urllib reads it from the attribute's value, entities already decoded)."""
+    tree = html5lib.parse(path.read_bytes())
+    counts: Counter[str] = Counter()
+    for element in tree.iter():
+        attributes = _LINK_TAGS.get(element.tag, ())
+        urls = [element.get(name) for name in attributes if element.get(name) is not None]
+        hosts = {host for host in map(_url_host, urls) if host is not None}
+        for domain in domains:
+            if any(_covers(domain, host) for host in hosts):
+                counts[domain] += 1
+    return counts
+
+
+def _url_host(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host or parts.scheme.lower() not in ("http", "https", ""):
+        return None
+    try:
+        return host.encode("idna").decode("ascii").rstrip(".")
+    except UnicodeError:
+        return None
+
+
+def _covers(domain: str, host: str) -> bool:
+    if domain.startswith("*."):
+        return host.endswith(domain[1:])
+    return host == domain or host.endswith("." + domain)
+
+
+def _compare_links(
+    report: dict[str, Any],
+    original: Path,
+    pages: list[str],
+    args: argparse.Namespace,
+    result: Result,
+) -> None:
+    domains = tuple(domain.strip().lower() for domain in args.domains.split(","))
+    links: Counter[str] = Counter()
+    linking: Counter[str] = Counter()
+    for counts in _map(page_links, [original / p for p in pages], domains, args.jobs):
+        links.update(counts)
+        linking.update(counts.keys())
+    for domain in domains:
+        tally = report.get("links", {}).get(domain, {})
+        found = (tally.get("links", 0), tally.get("pages", 0))
+        if found != (links[domain], linking[domain]):
+            result.fail(
+                "<report>",
+                f"links to {domain}: the report counts {found[0]} on {found[1]} pages, "
+                f"html5lib {links[domain]} on {linking[domain]} pages",
+            )
+        result.links[domain] = (links[domain], linking[domain])
+
+
+def _map(
+    work: Callable[[Path, tuple[str, ...]], Counter[str]],
+    paths: list[Path],
+    domains: tuple[str, ...],
+    jobs: int,
+) -> Iterator[Counter[str]]:
+    if jobs <= 1:
+        yield from (work(path, domains) for path in paths)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(work, paths, [domains] * len(paths), chunksize=16)
+
+
 # --- unchanged pages: why -------------------------------------------------------------------
 
 
@@ -344,6 +437,8 @@ def check_build(
     result.injected = len(modified)
     _tally_unchanged(site, [p for p in pages if p not in modified], args.domains, result)
     _compare_counts(report, result)
+    if args.links:
+        _compare_links(report, original, modified, args, result)
     return after
 
 
@@ -444,6 +539,8 @@ def print_summary(result: Result, shown: int) -> None:
     print(f"pages: {result.pages}, injected: {result.injected}, unchanged: {unchanged}")
     print(f"skipped by reason: {json.dumps(skipped, sort_keys=True)}")
     print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
+    for domain, (links, pages) in result.links.items():
+        print(f"links to {domain} in html5lib's trees: {links} on {pages} pages")
     _print_list("xdlink errors", result.errors, shown)
     _print_list("odd skips", [f"{p}: {r}" for p, r in result.odd], shown)
     _print_list("pages with <template> (html5lib 1.1 cannot judge)", result.templates, shown)
@@ -465,6 +562,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     parser.add_argument("--show", type=int, default=50, help="list at most this many per kind")
+    parser.add_argument(
+        "--links",
+        action="store_true",
+        help="count the link tags to each domain in html5lib's tree of every changed page, "
+        "against the report (slow: every page is parsed whole)",
+    )
     return parser.parse_args(argv)
 
 
