@@ -435,10 +435,10 @@ def check_build(
     for page in check_pages(original, site, modified, args.jobs):
         _record(page, result)
     result.injected = len(modified)
-    _tally_unchanged(site, [p for p in pages if p not in modified], args.domains, result)
+    kept = _tally_unchanged(site, [p for p in pages if p not in modified], args.domains, result)
     _compare_counts(report, result)
     if args.links:
-        _compare_links(report, original, modified, args, result)
+        _compare_links(report, original, sorted(modified + kept), args, result)
     return after
 
 
@@ -471,15 +471,20 @@ def _record(page: PageCheck, result: Result) -> None:
         result.fail(page.path, page.problem)
 
 
-def _tally_unchanged(site: Path, paths: list[str], domains: str, result: Result) -> None:
+def _tally_unchanged(site: Path, paths: list[str], domains: str, result: Result) -> list[str]:
+    """Count why each page kept its bytes; return those xdlink read and found current."""
+    kept = []
     for path in paths:
         reason = unchanged_reason(site / path, domains)
         result.unchanged[reason] += 1
+        if reason == "unchanged":
+            kept.append(path)
         odd = None if reason.startswith("error") else odd_skip(site / path, reason)
         if odd is not None:
             result.odd.append((path, odd))
         if reason in ("injected", "updated"):
             result.fail(path, f"left unchanged, but xdlink in-process says {reason}")
+    return kept
 
 
 def _compare_counts(report: dict[str, Any], result: Result) -> None:
