@@ -9,10 +9,10 @@ or exactly one contiguous span was inserted, one ``<script data-xdlink="...">...
 with no whitespace of its own, which an HTML5 parser puts in <head> as the first script
 there. A second build must leave every byte and mtime as it
 was, and ``xdlink remove`` must give back the original tree byte for byte (non-page
-files included). With ``--links``, every changed page is parsed whole by html5lib and
-its link tags to each listed domain are counted apart from xdlink: the totals must be
-the report's (``links to DOMAIN: N on M pages``). Prints a summary and exits 1 on any
-failure.
+files included). With ``--links``, every page xdlink read (changed, or found current) is
+parsed whole by html5lib and its link tags to each listed domain are counted apart from
+xdlink: the totals must be the report's (``links to DOMAIN: N on M pages``). Prints a
+summary and exits 1 on any failure.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ class Result:
     odd: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    links: dict[str, tuple[int, int]] = field(default_factory=dict)  # --links: html5lib's
+    # With --links: per listed domain, the link tags in html5lib's trees and their pages.
+    links: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def fail(self, path: str, reason: str) -> None:
         self.failures.append((path, reason))
@@ -570,8 +571,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--links",
         action="store_true",
-        help="count the link tags to each domain in html5lib's tree of every changed page, "
-        "against the report (slow: every page is parsed whole)",
+        help="count the link tags to each domain in html5lib's tree of every page xdlink "
+        "read, against the report (slow: every page is parsed whole)",
     )
     return parser.parse_args(argv)
 
