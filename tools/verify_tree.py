@@ -33,13 +33,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import html5lib
 
 from tools.htmlcheck import PAGE_SUFFIXES, head_scripts, insertions, walk_outside
 
+T = TypeVar("T")
 DEFAULT_DOMAINS = "shop.example,docs.example.org"
 PACKAGE = Path(__file__).resolve().parent.parent / "xdlink"
 _SPAN = re.compile(r'<script data-xdlink="[^"\s]+ [^"\s]+">(?P<code>.*)</script>', re.DOTALL)
@@ -279,11 +280,16 @@ def _is_early(element: Any) -> bool:
 
 def check_pages(original: Path, site: Path, paths: list[str], jobs: int) -> Iterator[PageCheck]:
     args = ([original / p for p in paths], [site / p for p in paths], paths)
+    return _map(check_changed, jobs, *args)
+
+
+def _map(work: Callable[..., T], jobs: int, *args: list[Any]) -> Iterator[T]:
+    """``map(work, *args)``, in ``jobs`` worker processes when there are two or more."""
     if jobs <= 1:
-        yield from map(check_changed, *args)
+        yield from map(work, *args)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(check_changed, *args, chunksize=16)
+        yield from pool.map(work, *args, chunksize=16)
 
 
 # --- links, as the HTML parser sees them ---------------------------------------------------
@@ -345,7 +351,8 @@ def _compare_links(
     domains = tuple(domain.strip().lower() for domain in args.domains.split(","))
     links: Counter[str] = Counter()
     linking: Counter[str] = Counter()
-    for counts in _map(page_links, [original / p for p in pages], domains, args.jobs):
+    paths = [original / p for p in pages]
+    for counts in _map(page_links, args.jobs, paths, [domains] * len(paths)):
         links.update(counts)
         linking.update(counts.keys())
     for domain in domains:
@@ -358,19 +365,6 @@ def _compare_links(
                 f"html5lib {links[domain]} on {linking[domain]} pages",
             )
         result.links[domain] = (links[domain], linking[domain])
-
-
-def _map(
-    work: Callable[[Path, tuple[str, ...]], Counter[str]],
-    paths: list[Path],
-    domains: tuple[str, ...],
-    jobs: int,
-) -> Iterator[Counter[str]]:
-    if jobs <= 1:
-        yield from (work(path, domains) for path in paths)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(work, paths, [domains] * len(paths), chunksize=16)
 
 
 # --- unchanged pages: why -------------------------------------------------------------------
