@@ -331,7 +331,9 @@ class Sites:
             where = urlsplit(properties.get("$current_url", ""))
             if where.hostname == host and (path is None or where.path == path):
                 found.setdefault(event.get("uuid") or str(len(found)), properties)
-        return sorted(found.values(), key=lambda properties: properties.get("$time", 0))
+        # The uuid is a UUIDv7 with a counter: it orders events made in one millisecond.
+        made = sorted(found.items(), key=lambda item: (item[1].get("$time", 0), item[0]))
+        return [properties for _, properties in made]
 
     def posthog_page_views(
         self, host: str, path: str | None = None, count: int = 1, timeout: float = 10.0

@@ -248,6 +248,9 @@ def consent_journey(browsing: Browsing, sites: Sites, decision: str) -> tuple[An
     assert on_a["$device_id"] not in page.evaluate(STORED)
     assert sent_from_b(sites) == []
     page.evaluate(decision)
+    if decision.endswith("opt_in_capturing()"):
+        # $opt_in and the page view go in separate requests, which may arrive either way.
+        first(sites, SITE_B, LANDING, "$opt_in")
     time.sleep(0.5)
     events = sent_from_b(sites)
     return on_a, page, events[0] if events else None
