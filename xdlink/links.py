@@ -84,8 +84,11 @@ def _host(url: str) -> str | None:
 
 # What follows "//" in an absolute or scheme-relative URL, in the lowered view: any user
 # info, then the host as written (entities, UTF-8 read as latin-1 and Unicode included),
-# up to the first character that ends a host. One search with a two-character prefix.
-_AFTER_SLASHES = re.compile(r"//(?:[^\s/?#@\"'<>\\]*@)?((?:&#|[^\s/?#:@\"'<>\\])+)")
+# up to the first character that ends a host. One search with a two-character prefix; the
+# runs are possessive, and "&" is its own branch, so each character is read once: an
+# alternation tried at every character of a host, with backtracking to look for "@",
+# took half as long again on pages with hundreds of links.
+_AFTER_SLASHES = re.compile(r"//(?:[^\s/?#@\"'<>\\]*+@)?((?:[^\s/?#:@\"'<>\\&]++|&#?)++)")
 # A URL attribute's start, just before a host found by _AFTER_SLASHES.
 _URL_ATTRIBUTE_BEFORE = re.compile(
     r"(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*(?:https?:)?\Z"

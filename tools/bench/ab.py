@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from tools.bench import realsite
+from tools.bench.cores import UNLINKED
 from tools.bench.run import CACHE
 
 PAGES = 800
@@ -39,17 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench.ab", description=__doc__)
     parser.add_argument("old", help="a folder holding the xdlink package to compare against")
     parser.add_argument("new", help="a folder holding the changed xdlink package")
-    parser.add_argument("site", nargs="?", default="javadoc", help="javadoc or sphinx")
+    parser.add_argument(
+        "site", nargs="?", default="javadoc", help="javadoc, sphinx, or a folder of pages"
+    )
+    parser.add_argument("--domains", help="a folder's listed domains, which its pages link to")
     parser.add_argument("--unlinked", action="store_true", help="list domains no page links to")
     parser.add_argument("--second", action="store_true", help="pages built once already")
     parser.add_argument("--rounds", type=int, default=16, help="rounds of one run each")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    known = realsite.REAL_SITES[args.site]
     with tempfile.TemporaryDirectory(prefix="xdlink-ab-", dir="/dev/shm") as folder:
-        site = realsite.lay(known, CACHE, Path(folder))
-        every = sorted(str(path) for path in site.rglob("*.html"))
+        label, every, domains = _site(args, Path(folder))
         files = random.Random(7).sample(every, min(PAGES, len(every)))
-        domains = known.unlinked if args.unlinked else known.linked
         old: list[float] = []
         new: list[float] = []
         for number in range(args.rounds):
@@ -59,11 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     ratio = statistics.median(b / a for a, b in zip(old, new, strict=True))
     listed = "unlinked" if args.unlinked else "linked"
     build = "second" if args.second else "first"
-    print(f"{known.label}, {len(files)} pages, {listed}, {build} build, {args.rounds} rounds:")
+    print(f"{label}, {len(files)} pages, {listed}, {build} build, {args.rounds} rounds:")
     print(f"  old: median {statistics.median(old):.0f} µs a page (min {min(old):.0f})")
     print(f"  new: median {statistics.median(new):.0f} µs a page (min {min(new):.0f})")
     print(f"  new / old, median of the rounds' ratios: {ratio:.3f}")
     return 0
+
+
+def _site(args: argparse.Namespace, folder: Path) -> tuple[str, list[str], tuple[str, ...]]:
+    """The site's label, its pages and the domains to list: a real site the benchmark lays
+    in ``folder``, or a folder of pages given with its linked domains."""
+    if args.site in realsite.REAL_SITES:
+        known = realsite.REAL_SITES[args.site]
+        root = realsite.lay(known, CACHE, folder)
+        every = sorted(str(path) for path in root.rglob("*.html"))
+        return known.label, every, known.unlinked if args.unlinked else known.linked
+    linked = tuple(filter(None, (args.domains or "").split(",")))
+    if not args.unlinked and not linked:
+        raise SystemExit("a folder of pages needs --domains (or --unlinked)")
+    every = sorted(str(path) for path in Path(args.site).rglob("*.htm*") if not path.is_symlink())
+    return args.site, every, UNLINKED if args.unlinked else linked
 
 
 if __name__ == "__main__":
