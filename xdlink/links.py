@@ -100,7 +100,7 @@ NEAR_RATIO = 0.8
 class LinkedHosts:
     """The hosts a page's text names after ``//``, read once for the links to the listed
     domains and for the hosts that look like their typo; each host is judged once per
-    site (cached)."""
+    site (cached), and each place once per page."""
 
     def __init__(self, lowered: str, domains: tuple[str, ...]) -> None:
         self.lowered = lowered
@@ -109,17 +109,28 @@ class LinkedHosts:
 
     def positions(self, domain: str) -> list[int]:
         """Return where a host the domain covers follows ``//``."""
-        return [at for at, raw in self.found if domain in _judged(raw, self.domains)[0]]
+        return self._sorted[0][domain]
 
     def near(self) -> frozenset[str]:
         """Return the hosts of link URLs that look like a typo of a listed domain (close to
         one that does not cover it), for the report's "did you mean" on a domain without
         links; only a close host has its attribute checked."""
         return frozenset(
-            raw.rstrip(".")
-            for at, raw in self.found
-            if _judged(raw, self.domains)[1] and _in_url_attribute(self.lowered, at)
+            raw.rstrip(".") for at, raw in self._sorted[1] if _in_url_attribute(self.lowered, at)
         )
+
+    @functools.cached_property
+    def _sorted(self) -> tuple[dict[str, list[int]], list[tuple[int, str]]]:
+        """Where the hosts each domain covers stand, and the hosts close to a domain."""
+        by_domain: dict[str, list[int]] = {domain: [] for domain in self.domains}
+        close = []
+        for at, raw in self.found:
+            covering, near = _judged(raw, self.domains)
+            for domain in covering:
+                by_domain[domain].append(at)
+            if near:
+                close.append((at, raw))
+        return by_domain, close
 
 
 def hosts_after_slashes(lowered: str) -> list[tuple[int, str]]:
