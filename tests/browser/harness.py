@@ -325,14 +325,16 @@ class Sites:
         `host` (and `path`), once each, in the order they were made."""
         with self.server.capture.lock:
             events = list(self.server.capture.posthog_events)
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
         for event in events:
             properties = dict(event.get("properties") or {}, event=event["event"])
             where = urlsplit(properties.get("$current_url", ""))
             if where.hostname == host and (path is None or where.path == path):
-                found.setdefault(event.get("uuid") or str(len(found)), properties)
-        # The uuid is a UUIDv7 with a counter: it orders events made in one millisecond.
-        made = sorted(found.items(), key=lambda item: (item[1].get("$time", 0), item[0]))
+                uuid = event.get("uuid") or ""
+                found.setdefault(uuid or str(len(found)), (uuid, properties))
+        # The uuid is a UUIDv7 with a counter: it orders events made in one millisecond
+        # (events without one keep the order they came in).
+        made = sorted(found.values(), key=lambda pair: (pair[1].get("$time", 0), pair[0]))
         return [properties for _, properties in made]
 
     def posthog_page_views(
