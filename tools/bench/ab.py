@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from tools.bench import realsite
-from tools.bench.cores import UNLINKED
+from tools.bench.cores import UNLINKED, page_paths
 from tools.bench.run import CACHE
 
 PAGES = 800
@@ -78,8 +78,7 @@ def _site(args: argparse.Namespace, folder: Path) -> tuple[str, list[str], tuple
     linked = tuple(filter(None, (args.domains or "").split(",")))
     if not args.unlinked and not linked:
         raise SystemExit("a folder of pages needs --domains (or --unlinked)")
-    every = sorted(str(path) for path in Path(args.site).rglob("*.htm*") if not path.is_symlink())
-    return args.site, every, UNLINKED if args.unlinked else linked
+    return args.site, page_paths(args.site), UNLINKED if args.unlinked else linked
 
 
 if __name__ == "__main__":

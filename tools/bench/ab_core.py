@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def core(checkout: str, files: list[str], domains: list[str], second: bool) -> float:
@@ -22,12 +24,18 @@ def core(checkout: str, files: list[str], domains: list[str], second: bool) -> f
     pages = [Path(file).read_bytes() for file in files]
     if second:
         pages = [build_page(page, settings).output or page for page in pages]
-    for page in pages[:50]:  # the caches a site's first pages fill
+    return one_pass(build_page, pages, settings) * 1e6
+
+
+def one_pass(build_page: Callable[..., Any], pages: list[bytes], settings: Any) -> float:
+    """Seconds of CPU one ``build_page`` takes, a pass over the pages after the caches a
+    site's first pages fill."""
+    for page in pages[:50]:
         build_page(page, settings)
     started = time.process_time()
     for page in pages:
         build_page(page, settings)
-    return (time.process_time() - started) / len(pages) * 1e6
+    return (time.process_time() - started) / len(pages)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import time
 
+from tools.bench.ab_core import one_pass
 from xdlink.api import make_settings
 from xdlink.page import build_page
 from xdlink.settings import Settings
@@ -23,14 +23,19 @@ UNLINKED = ("docs.example.org", "shop.example")
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
-def sample(folder: str, count: int) -> list[bytes]:
-    """Up to ``count`` pages of the folder, symbolic links left out, the same on every run."""
-    paths = sorted(
+def page_paths(folder: str) -> list[str]:
+    """The folder's pages, symbolic links left out, sorted."""
+    return sorted(
         os.path.join(parent, name)
         for parent, _, names in os.walk(folder)
         for name in names
         if name.endswith(PAGE_SUFFIXES) and not os.path.islink(os.path.join(parent, name))
     )
+
+
+def sample(folder: str, count: int) -> list[bytes]:
+    """Up to ``count`` pages of the folder, the same on every run."""
+    paths = page_paths(folder)
     random.Random(1).shuffle(paths)
     pages = []
     for path in paths[:count]:
@@ -41,15 +46,7 @@ def sample(folder: str, count: int) -> list[bytes]:
 
 def per_page(pages: list[bytes], settings: Settings) -> float:
     """Seconds of CPU one build_page takes, best of three passes over the pages."""
-    for page in pages[:50]:  # the caches a site's first pages fill
-        build_page(page, settings)
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
-        for page in pages:
-            build_page(page, settings)
-        best = min(best, (time.process_time() - started) / len(pages))
-    return best
+    return min(one_pass(build_page, pages, settings) for _ in range(3))
 
 
 def line(folder: str, domains: tuple[str, ...], count: int) -> str:
