@@ -14,6 +14,7 @@ from xdlink import links as links_module
 from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
+from xdlink.lowered import Lowered
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import Action, build_page
 from xdlink.scan import RAW_TEXT, script_spans
@@ -391,17 +392,87 @@ HOST_PIECES += ['"', "'", "<", ">", "\\", "é"]
 @given(st.lists(st.sampled_from(HOST_PIECES), max_size=24).map("".join))
 def test_the_hosts_after_slashes_are_those_the_plain_pattern_reads(text: str) -> None:
     plain = [(match.start(), match.group(1)) for match in PLAIN_AFTER_SLASHES.finditer(text)]
-    assert links_module.hosts_after_slashes(text) == plain
+    assert links_module.hosts_after_slashes(Lowered.of(text)) == plain
+    assert links_module.hosts_after_slashes(Lowered(text)) == plain  # a decoded page's view
 
 
-@pytest.mark.parametrize(
-    "words",
-    [RAW_TEXT, {"a", "ab", "abc", "b"}, {"x"}, {"no", "noscript", "nobr", "n"}],
+# The plain reading of where a tag is text: the next opener of a comment or a raw-text
+# element, then its closer, searched for with one pattern from where the last span ended.
+PLAIN_INERT_MARK = re.compile(rf"<(?:!--|({'|'.join(RAW_TEXT)})(?=[\t\n\f\r />]))")
+
+
+def plain_inert(lowered: str, until: int, start: int) -> list[tuple[int, int]]:
+    spans, position = [], start
+    while (mark := PLAIN_INERT_MARK.search(lowered, position, until)) is not None:
+        closer = f"</{mark.group(1)}" if mark.group(1) else "-->"
+        end = lowered.find(closer, mark.end())
+        position = len(lowered) if end < 0 else end + len(closer)
+        spans.append((mark.start(), position))
+    return spans
+
+
+INERT_PIECES = ["<!--", "-->", "<", "</", "!", "-", ">", " ", "\n", "a", "s", "/", "é"]
+INERT_PIECES += [f"<{name}" for name in RAW_TEXT] + [f"</{name}" for name in RAW_TEXT]
+INERT_PIECES += ["<scripts", "<titles", "<noscripts", "<iframe/", "<style>"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.sampled_from(INERT_PIECES), max_size=30).map("".join),
+    st.integers(0, 200),
+    st.integers(0, 40),
 )
-def test_a_factored_alternation_matches_its_words_and_nothing_else(words: set[str]) -> None:
-    pattern = re.compile(f"(?:{links_module._factored(words)})")
-    near = {word[:-1] for word in words} | {word + "x" for word in words} | {"", "q"}
-    assert {word for word in words | near if pattern.fullmatch(word)} == set(words)
+def test_the_inert_spans_are_those_the_plain_search_finds(
+    text: str, until: int, start: int
+) -> None:
+    """Each opener is searched for alone; the spans are those of one search for them all,
+    from each span's end, on the bytes of a latin-1 view and in a decoded page's text."""
+    plain = plain_inert(text, until, start)
+    for lowered in (Lowered.of(text), Lowered(text)):
+        inert = links_module._Inert(lowered, until, start)
+        assert list(zip(inert.starts, inert.ends, strict=True)) == plain
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["/", "a", "<s", "é", "//", "\n"]), max_size=30).map("".join),
+    st.sampled_from(["/", "//", "///", "<s", "a/", "é"]),
+    st.integers(0, 60),
+    st.one_of(st.none(), st.integers(0, 60)),
+)
+def test_a_literal_is_found_where_str_find_finds_it(
+    text: str, needle: str, start: int, end: int | None
+) -> None:
+    """The compiled search gives every place str.find gives, overlapping ones included."""
+    stop = len(text) if end is None else end
+    expected = [at for at in range(start, stop) if text.startswith(needle, at, stop)]
+    assert Lowered.of(text).positions(needle, start, end) == expected
+    assert Lowered(text).positions(needle, start, end) == expected
+
+
+MARK_NEEDLES = ("<!--", "<s", "<t", "é-")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["<", "!", "-", "s", "t", "é", "<!--", "<s", "a"]), max_size=30).map(
+        "".join
+    ),
+    st.integers(0, 60),
+    st.one_of(st.none(), st.integers(0, 60)),
+)
+def test_literals_found_together_are_where_str_find_finds_each(
+    text: str, start: int, end: int | None
+) -> None:
+    """Needles none of which can stand across another's place, found in one search."""
+    stop = len(text) if end is None else end
+    expected = []
+    for at in range(start, stop):
+        index = next((i for i, n in enumerate(MARK_NEEDLES) if text.startswith(n, at, stop)), None)
+        if index is not None:
+            expected.append((at, index))
+    assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected
+    assert Lowered(text).marks(MARK_NEEDLES, start, end) == expected
 
 
 SCRIPT_PAGES = {
@@ -422,7 +493,7 @@ def test_every_script_the_parser_sees_lies_in_a_script_span(body: str) -> None:
     import html5lib
 
     text = page(body=body).decode()
-    spans = list(script_spans(text, text.lower()))
+    spans = list(script_spans(text, Lowered.of(text)))
     tree = html5lib.parse(text, namespaceHTMLElements=False)
     scripts = [script.text for script in tree.iter("script") if script.text]
     assert scripts

@@ -14,39 +14,25 @@ import difflib
 import functools
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import idna
 
 from xdlink.domains import host_matches
+from xdlink.lowered import Lowered
 from xdlink.scan import RAW_TEXT, parse_tag, tag_source
-from xdlink.source import lower_view
 
 _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
 
 
-def _factored(words: Iterable[str]) -> str:
-    """Return a regular expression matching any of ``words``, their common prefixes
-    factored out ("s(?:cript|tyle)"): at each "<" of a page the matcher then tries one
-    branch per first letter, not one per word."""
-    by_first: dict[str, list[str]] = {}
-    for word in sorted(words):
-        by_first.setdefault(word[:1], []).append(word[1:])
-    branches = []
-    for first, rests in by_first.items():
-        if len(rests) == 1:
-            branches.append(re.escape(first + rests[0]))
-        else:
-            optional = "?" if "" in rests else ""
-            rest = _factored(rest for rest in rests if rest)
-            branches.append(f"{re.escape(first)}(?:{rest}){optional}")
-    return "|".join(branches)
-
-
 # Where a tag is text, not markup: inside a comment or an element the tokenizer reads as
-# text (the scanner's own list, so the two cannot drift apart).
-_INERT_MARK = re.compile(rf"<(?:!--|({_factored(RAW_TEXT)})(?=[\t\n\f\r />]))")
+# text (the scanner's own list, so the two cannot drift apart), each opener searched for
+# alone (see xdlink.lowered), with its closer.
+_INERT_NAMES = ("", *sorted(RAW_TEXT))
+_INERT_OPENERS = tuple(f"<{name}" if name else "<!--" for name in _INERT_NAMES)
+_INERT_CLOSERS = tuple(f"</{name}" if name else "-->" for name in _INERT_NAMES)
+_NAME_END = frozenset("\t\n\f\r />")
 
 
 def url_host(url: str) -> str | None:
@@ -102,8 +88,8 @@ class LinkedHosts:
     domains and for the hosts that look like their typo; each host is judged once per
     site (cached), and each place once per page."""
 
-    def __init__(self, lowered: str, domains: tuple[str, ...]) -> None:
-        self.lowered = lowered
+    def __init__(self, lowered: Lowered, domains: tuple[str, ...]) -> None:
+        self.lowered = lowered.text
         self.domains = domains
         self.found = hosts_after_slashes(lowered)
 
@@ -133,9 +119,13 @@ class LinkedHosts:
         return by_domain, close
 
 
-def hosts_after_slashes(lowered: str) -> list[tuple[int, str]]:
-    """Return where each ``//`` stands and the host written after it, as written."""
-    return [(match.start(), match.group(1)) for match in _AFTER_SLASHES.finditer(lowered)]
+def hosts_after_slashes(lowered: Lowered) -> list[tuple[int, str]]:
+    """Return where each ``//`` stands and the host written after it, as written: the
+    matches of a search for the pattern, found from the places of ``//`` (a match holds
+    no ``/`` after its own two, so no place of ``//`` falls inside an earlier match)."""
+    match = _AFTER_SLASHES.match
+    text = lowered.text
+    return [(at, found.group(1)) for at in lowered.positions("//") if (found := match(text, at))]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -168,18 +158,18 @@ def is_near(host: str, domain: str) -> bool:
 def links_to(
     text: str,
     domains: tuple[str, ...],
-    lowered: str | None = None,
+    lowered: Lowered | None = None,
     markup_at: int = 0,
     hosts: LinkedHosts | None = None,
 ) -> tuple[dict[str, int], int]:
     """Return how many link tags of the page lead to each listed domain (domains with none are
     left out), and how many of them send no referrer that the script can restore (see
     ``_no_referrer``). ``text`` is the page's text view (for UTF-8 pages, bytes read as
-    latin-1); ``lowered``, ``lower_view(text)``, when the caller has it. ``markup_at``: a
+    latin-1); ``lowered``, ``Lowered.of(text)``, when the caller has it. ``markup_at``: a
     position where the tokenizer is outside comments and raw text (where the head scan
     stopped), from which the links after it are told from text. ``hosts``: the page's
     ``LinkedHosts``, when the caller has them."""
-    lowered = lowered if lowered is not None else lower_view(text)
+    lowered = lowered if lowered is not None else Lowered.of(text)
     hosts = hosts if hosts is not None else LinkedHosts(lowered, domains)
     live = _live_links(text, lowered, hosts, markup_at)
     counts = {domain: len(links) for domain, links in live.items() if links}
@@ -188,13 +178,13 @@ def links_to(
     tags = [tag for links in live.values() for _, tag in links]
     # Only a form's referrer follows the page's policy; most pages link with no form.
     forms = any(tag[1:5].lower() == "form" for tag in tags)
-    forms_blocked = forms and _page_sends_no_referrer(text, lowered)
+    forms_blocked = forms and _page_sends_no_referrer(text, lowered.text)
     return counts, sum(_no_referrer(tag, forms_blocked) for tag in tags)
 
 
 def link_urls(text: str, domain: str) -> list[str]:
     """Return the URLs of the page's link tags that lead to ``domain``, in document order."""
-    lowered = lower_view(text)
+    lowered = Lowered.of(text)
     return [url for url, _ in _live_links(text, lowered, LinkedHosts(lowered, (domain,)))[domain]]
 
 
@@ -229,7 +219,7 @@ def _no_referrer(raw_tag: str, forms_blocked: bool) -> bool:
 
 
 def _live_links(
-    text: str, lowered: str, hosts: LinkedHosts, markup_at: int = 0
+    text: str, lowered: Lowered, hosts: LinkedHosts, markup_at: int = 0
 ) -> dict[str, list[tuple[str, str]]]:
     """Return the URLs and tags of the link tags leading to each domain, without those that are
     text (in comments and raw-text elements): one inert pass for all the domains, from
@@ -259,17 +249,23 @@ def _link_candidates(text: str, hosts: LinkedHosts, domain: str) -> list[tuple[i
 class _Inert:
     """The spans where a tag is text, not markup: comments and raw-text elements, found
     in one pass that jumps from each opener to its closer (linear in the page), up to the
-    last position asked about."""
+    last position asked about. An opener inside an earlier span is text itself."""
 
-    def __init__(self, lowered: str, until: int, start: int = 0) -> None:
+    def __init__(self, lowered: Lowered, until: int, start: int = 0) -> None:
         self.starts: list[int] = []
         self.ends: list[int] = []
+        text = lowered.text
         position = start
-        while (mark := _INERT_MARK.search(lowered, position, until)) is not None:
-            closer = f"</{mark.group(1)}" if mark.group(1) else "-->"
-            end = lowered.find(closer, mark.end())
-            position = len(lowered) if end < 0 else end + len(closer)
-            self.starts.append(mark.start())
+        for at, index in lowered.marks(_INERT_OPENERS, start, until):
+            after = at + len(_INERT_OPENERS[index])
+            # A name is read up to its end, which must stand before ``until`` too.
+            named = index > 0
+            if at < position or (named and text[after : min(after + 1, until)] not in _NAME_END):
+                continue
+            closer = _INERT_CLOSERS[index]
+            end = text.find(closer, after)
+            position = len(text) if end < 0 else end + len(closer)
+            self.starts.append(at)
             self.ends.append(position)
 
     def covers(self, position: int) -> bool:
@@ -302,7 +298,7 @@ _OWN_URL_TAG = {"canonical": "link", "og:url": "meta"}
 
 
 def own_hosts(
-    text: str, lowered: str | None = None, skipped: Sequence[tuple[int, int]] = ()
+    text: str, lowered: Lowered | None = None, skipped: Sequence[tuple[int, int]] = ()
 ) -> set[str]:
     """Return the hosts a page gives as its own in its head: <link rel=canonical> and og:url,
     found by their words before the body (cheaper than following the head for them).
@@ -311,10 +307,10 @@ def own_hosts(
 
 
 def own_urls(
-    text: str, lowered: str | None = None, skipped: Sequence[tuple[int, int]] = ()
+    text: str, lowered: Lowered | None = None, skipped: Sequence[tuple[int, int]] = ()
 ) -> list[str]:
     after = skipped[-1][1] if skipped else 0
-    body = (lowered if lowered is not None else lower_view(text)).find("<body", after)
+    body = (lowered.text if lowered is not None else Lowered.of(text).text).find("<body", after)
     end = len(text) if body < 0 else body
     ranges = [(0, end)]
     if skipped:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from xdlink.lowered import Lowered
+
 WS = "\t\n\f\r "
 # Possessive quantifiers keep these linear: a name is never split to retry a match.
 # Once "=" follows a name a value must be read: an unclosed quote then fails the match,
@@ -255,19 +257,20 @@ def _attributes(raw: str) -> dict[str, str]:
     return attrs
 
 
-def script_spans(text: str, lowered: str) -> Iterator[tuple[int, int]]:
+def script_spans(text: str, lowered: Lowered) -> Iterator[tuple[int, int]]:
     """Return where each ``<script>`` element stands, from its start tag to its end tag
     as the tokenizer ends it (escape states followed): those inside comments and other
-    raw text too, a superset found with one str.find pass of the lower-cased view, which
-    costs less than one search of the whole text for each SDK's name."""
-    at = lowered.find("<script")
-    while at >= 0:
-        after = at + len("<script")
-        if lowered[after : after + 1] in _END:  # not "<scripts"
-            content = text.find(">", after) + 1 or len(text)
-            after = raw_text_end(text, "script", content)
-            yield at, after
-        at = lowered.find("<script", after)
+    raw text too, a superset found with one search of the lower-cased view, which costs
+    less than one search of the whole text for each SDK's name. A ``<script`` inside a
+    script's text is that text."""
+    after = 0
+    for at in lowered.positions("<script"):
+        name_end = at + len("<script")
+        if at < after or lowered.text[name_end : name_end + 1] not in _END:  # "<scripts"
+            continue
+        content = text.find(">", name_end) + 1 or len(text)
+        after = raw_text_end(text, "script", content)
+        yield at, after
 
 
 def raw_text_end(text: str, name: str, start: int) -> int:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xdlink.lowered import Lowered
 from xdlink.outcomes import Because, FailReason, Failure, Skip, SkipReason
 
 if TYPE_CHECKING:
@@ -67,13 +68,13 @@ class Source:
             return raw.decode("utf-8", "replace")
 
     @functools.cached_property
-    def lowered(self) -> str:
-        """The text view with ASCII letters lower-cased, at the same positions (see
-        lower_view); for the latin-1 view, from the bytes, without encoding the view back
-        to them. Made once: the scripts and the links are both found in it."""
+    def lowered(self) -> Lowered:
+        """The text view with ASCII letters lower-cased, at the same positions; for the
+        latin-1 view, from the bytes, without encoding the view back to them. Made once:
+        the scripts and the links are both found in it."""
         if self.codec == "latin-1":
-            return self.data.lower().decode("latin-1")
-        return lower_view(self.text)
+            return Lowered.of_bytes(self.data)
+        return Lowered.of(self.text)
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.codec, "surrogatepass")
@@ -81,17 +82,6 @@ class Source:
     def splice(self, start: int, end: int, replacement: str) -> bytes:
         data = self.data
         return data[: self.offset(start)] + self.encode(replacement) + data[self.offset(end) :]
-
-
-def lower_view(text: str) -> str:
-    """Return the text with ASCII letters lower-cased, at the same positions. The view of a
-    page in an ASCII-compatible encoding is latin-1, and lowering it as bytes is much
-    cheaper than str.lower() on text with non-ASCII letters (``make bench`` measures a
-    page's time)."""
-    try:
-        return text.encode("latin-1").lower().decode("latin-1")
-    except UnicodeEncodeError:  # a UTF-16 page, decoded
-        return text.lower()
 
 
 def read_source(data: bytes) -> Source | Skip:
