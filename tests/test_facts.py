@@ -273,6 +273,16 @@ def test_canonical_and_og_url_name_the_site_itself() -> None:
     assert facts.own_domains == {"shop.example", "docs.example.org"}
 
 
+def test_a_canonical_link_is_read_whatever_the_case_of_its_words() -> None:
+    """A link's relation is matched without regard to ASCII case (HTML's rel keywords),
+    and so its tag name; the og:url property is matched as written, as its readers do."""
+    head = (
+        '<LINK REL="Canonical" HREF="https://shop.example/p/">'
+        '<meta property="OG:URL" content="https://docs.example.org/x">'
+    )
+    assert build_page(page(head), SETTINGS).facts.own_domains == {"shop.example"}
+
+
 @pytest.mark.parametrize("before_charset", [True, False])
 def test_the_own_address_is_read_alike_beside_xdlinks_element(before_charset: bool) -> None:
     """A second build passes over xdlink's own element when it looks for the page's own

@@ -310,7 +310,8 @@ def own_urls(
     text: str, lowered: Lowered | None = None, skipped: Sequence[tuple[int, int]] = ()
 ) -> list[str]:
     after = skipped[-1][1] if skipped else 0
-    body = (lowered.text if lowered is not None else Lowered.of(text).text).find("<body", after)
+    lowered = lowered if lowered is not None else Lowered.of(text)
+    body = lowered.text.find("<body", after)
     end = len(text) if body < 0 else body
     ranges = [(0, end)]
     if skipped:
@@ -319,13 +320,11 @@ def own_urls(
     urls = []
     for word in _OWN_URL_TAG:
         for start, stop in ranges:
-            position = text.find(word, start, stop)
-            while position >= 0:
+            for position in lowered.positions(word, start, stop):
                 found = _enclosing_tag(text, position)
                 url = None if found is None else _own_url(found[1], word)
                 if url is not None:
                     urls.append(url)
-                position = text.find(word, position + len(word), stop)
     return urls
 
 
