@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import ROOT
 from xdlink import links as links_module
+from xdlink import lowered as lowered_module
 from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
@@ -398,11 +401,18 @@ HOST_PIECES = ["//", "&#", "&", "#", ";", "@", ":", "/", "?", ".", "a", "1", "-"
 HOST_PIECES += ['"', "'", "<", ">", "\\", "é"]
 
 
+def compiled_search_only() -> AbstractContextManager[object]:
+    """The compiled search on windows of any length: it serves only those of 2 KB and
+    more, and the texts hypothesis makes are shorter."""
+    return mock.patch.object(lowered_module, "_SHORT", 0)
+
+
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(st.sampled_from(HOST_PIECES), max_size=24).map("".join))
 def test_the_hosts_after_slashes_are_those_the_plain_pattern_reads(text: str) -> None:
     plain = [(match.start(), match.group(1)) for match in PLAIN_AFTER_SLASHES.finditer(text)]
-    assert links_module.hosts_after_slashes(Lowered.of(text)) == plain
+    with compiled_search_only():
+        assert links_module.hosts_after_slashes(Lowered.of(text)) == plain
     assert links_module.hosts_after_slashes(Lowered(text)) == plain  # a decoded page's view
 
 
@@ -438,9 +448,11 @@ def test_the_inert_spans_are_those_the_plain_search_finds(
     """Each opener is searched for alone; the spans are those of one search for them all,
     from each span's end, on the bytes of a latin-1 view and in a decoded page's text."""
     plain = plain_inert(text, until, start)
-    for lowered in (Lowered.of(text), Lowered(text)):
-        inert = links_module._Inert(lowered, until, start)
-        assert list(zip(inert.starts, inert.ends, strict=True)) == plain
+    with compiled_search_only():
+        inert = links_module._Inert(Lowered.of(text), until, start)
+    assert list(zip(inert.starts, inert.ends, strict=True)) == plain
+    inert = links_module._Inert(Lowered(text), until, start)
+    assert list(zip(inert.starts, inert.ends, strict=True)) == plain
 
 
 @settings(max_examples=500, deadline=None)
@@ -456,7 +468,9 @@ def test_a_literal_is_found_where_str_find_finds_it(
     """The compiled search gives every place str.find gives, overlapping ones included."""
     stop = len(text) if end is None else end
     expected = [at for at in range(start, stop) if text.startswith(needle, at, stop)]
-    assert Lowered.of(text).positions(needle, start, end) == expected
+    with compiled_search_only():
+        assert Lowered.of(text).positions(needle, start, end) == expected
+    assert Lowered.of(text).positions(needle, start, end) == expected  # short: str.find
     assert Lowered(text).positions(needle, start, end) == expected
 
 
@@ -481,7 +495,9 @@ def test_literals_found_together_are_where_str_find_finds_each(
         index = next((i for i, n in enumerate(MARK_NEEDLES) if text.startswith(n, at, stop)), None)
         if index is not None:
             expected.append((at, index))
-    assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected
+    with compiled_search_only():
+        assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected
+    assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected  # short: str.find
     assert Lowered(text).marks(MARK_NEEDLES, start, end) == expected
 
 
@@ -516,3 +532,23 @@ def test_every_script_the_parser_sees_lies_in_a_script_span(body: str) -> None:
 def test_an_init_shown_in_a_code_block_starts_no_sdk() -> None:
     built = build_page(page(body="<pre><code>mixpanel.init('t')</code></pre>"), SETTINGS)
     assert built.facts.sdks == frozenset()
+
+
+def test_an_sdk_name_in_another_case_is_not_the_sdk() -> None:
+    """The names are found in the lower-cased page, and JavaScript's names keep their case:
+    ``MixPanel.init`` is not Mixpanel's object."""
+    body = "<script>MixPanel.init('t'); PostHog.init('phc_x')</script>"
+    assert build_page(page(body=body), SETTINGS).facts.sdks == frozenset()
+    body = "<script>MixPanel.init('t'); mixpanel.init('t')</script>"
+    assert build_page(page(body=body), SETTINGS).facts.sdks == {Sdk.MIXPANEL}
+
+
+def test_an_element_marked_in_upper_case_in_the_body_is_the_one_moved() -> None:
+    """The tokenizer lower-cases attribute names: a script marked ``DATA-XDLINK`` is
+    xdlink's, in the body too, and a build moves it rather than adding a second."""
+    body = '<p>x</p><script DATA-XDLINK="0.1.0 abc">var a = 1;</script>'
+    built = build_page(page(body=body), SETTINGS)
+    assert built.action is Action.UPDATED
+    assert built.output is not None
+    assert built.output.lower().count(b"data-xdlink") == 1
+    assert b"var a = 1;" not in built.output

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from xdlink.jsliteral import Script, read_arguments
+from xdlink.lowered import Lowered
 from xdlink.scan import MARKER_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -27,22 +28,29 @@ class InitCalls:
         self.name = name
         self._pattern = re.compile(rf"{name}\s*\.\s*init\s*\(")
 
-    def matches(self, text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
-        """Return the calls: each mention of the name is found by str.find, many times faster
-        than the regular expression's own search for its prefix, and most mentions (a
-        snippet has a dozen) fail on the character after it."""
+    def matches(
+        self, text: str, start: int = 0, end: int | None = None, lowered: Lowered | None = None
+    ) -> Iterator[re.Match[str]]:
+        """Return the calls: each mention of the name is found by a literal search (in the
+        page's ``lowered`` view, when given: the pattern then holds the name to its case),
+        many times faster than the regular expression's own search for its prefix, and
+        most mentions (a snippet has a dozen) fail on the character after it."""
         end = len(text) if end is None else end
-        at = text.find(self.name, start, end)
-        while at >= 0:
+        found = (lowered or Lowered(text)).positions(self.name, start, end)
+        for at in found:
             call = self._pattern.match(text, at, end)
             if call is not None and not _IDENTIFIER_CHAR.match(text[at - 1 : at]):
                 yield call
-            at = text.find(self.name, at + len(self.name), end)
 
-    def positions(self, text: str, spans: Iterable[tuple[int, int]] | None = None) -> Iterator[int]:
+    def positions(
+        self,
+        text: str,
+        spans: Iterable[tuple[int, int]] | None = None,
+        lowered: Lowered | None = None,
+    ) -> Iterator[int]:
         """Return where the calls stand in the text, or in its ``spans`` (the scripts)."""
         for start, end in ((0, len(text)),) if spans is None else spans:
-            yield from (call.start() for call in self.matches(text, start, end))
+            yield from (call.start() for call in self.matches(text, start, end, lowered))
 
     def arguments(self, script: Script) -> Iterator[tuple[Any, ...] | None]:
         """Return the arguments of each call in the script's code (a call in a comment or a

@@ -15,6 +15,10 @@ import functools
 
 import ahocorasick_rs
 
+# A window shorter than this is searched with str.find: the compiled search pays about
+# 0.8 µs a call before it reads a byte, str.find about 0.2, and it reads 0.5 ns a byte.
+_SHORT = 2048
+
 
 class Lowered:
     """The text view of a page with its ASCII letters lower-cased, at the same positions.
@@ -52,7 +56,7 @@ class Lowered:
         end = len(self.text) if end is None else min(end, len(self.text))
         if start >= end:
             return []
-        if self.raw is None:
+        if self.raw is None or end - start < _SHORT:
             return _str_positions(self.text, needle, start, end)
         window = memoryview(self.raw)[start:end]
         found = _searcher(needle).find_matches_as_indexes(window, overlapping=True)
@@ -68,7 +72,7 @@ class Lowered:
         end = len(self.text) if end is None else min(end, len(self.text))
         if start >= end:
             return []
-        if self.raw is None:
+        if self.raw is None or end - start < _SHORT:
             return sorted(
                 (at, index)
                 for index, needle in enumerate(needles)

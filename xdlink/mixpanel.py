@@ -18,6 +18,8 @@ from xdlink.jsliteral import Scope, Script, Unknown, evaluate, has_names
 if TYPE_CHECKING:
     from lxml import etree
 
+    from xdlink.lowered import Lowered
+
 
 CALLS = InitCalls("mixpanel")
 # Scripts longer than this are read each time rather than cached: the cache is for the
@@ -43,10 +45,11 @@ class InitCall:
 
 
 def init_call_positions(
-    text: str, scripts: Iterable[tuple[int, int]] | None = None
+    text: str, scripts: Iterable[tuple[int, int]] | None = None, lowered: Lowered | None = None
 ) -> Iterator[int]:
-    """Return where ``mixpanel.init(`` stands in the text, or in its ``scripts`` (spans)."""
-    return CALLS.positions(text, scripts)
+    """Return where ``mixpanel.init(`` stands in the text, or in its ``scripts`` (spans).
+    ``lowered``: the text's lower-cased view, when the caller has it."""
+    return CALLS.positions(text, scripts, lowered)
 
 
 def find_init_calls(

@@ -146,8 +146,8 @@ def build_page(
     # scripts alone (xdlink's names both SDKs many times).
     scripts = tuple(script_spans(source.text, source.lowered))
     own = [span for span in scripts if not _is_xdlink(source.text, span[0])]
-    calls = tuple(init_call_positions(source.text, own))
-    posthog_calls = tuple(posthog.init_call_positions(source.text, own))
+    calls = tuple(init_call_positions(source.text, own, source.lowered))
+    posthog_calls = tuple(posthog.init_call_positions(source.text, own, source.lowered))
     last_call = max(calls + posthog_calls, default=0)
     head = scan_head(source.text, source.start, until=last_call + 1)
     if head.react_rendered and _hydrates_document(source.text):
@@ -244,11 +244,12 @@ def _all_blocks(
     source: Source, head: Head, scripts: tuple[tuple[int, int], ...] | None = None
 ) -> list[Block]:
     """Return the page's xdlink elements: those the head scan saw, or, when the text after
-    the scan's end (its ``scripts``, when known) holds the marker, every one in the page."""
+    the scan's end (its ``scripts``, when known) holds the marker in any case (the
+    tokenizer lower-cases attribute names), every one in the page."""
     after = head.region_end
     spans = ((after, len(source.text)),) if scripts is None else scripts
     for start, end in spans:
-        if end > after and source.text.find(MARKER_ATTRIBUTE, max(start, after), end) >= 0:
+        if end > after and source.lowered.positions(MARKER_ATTRIBUTE, max(start, after), end):
             return scan_blocks(source.text, source.start)
     return head.blocks
 

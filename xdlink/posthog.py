@@ -20,6 +20,8 @@ from xdlink.jsliteral import JSObject, Scope, Script, evaluate
 if TYPE_CHECKING:
     from lxml import etree
 
+    from xdlink.lowered import Lowered
+
 
 CALLS = InitCalls("posthog")
 # The length of the scripts cached (see mixpanel.py).
@@ -44,10 +46,11 @@ class InitCall:
 
 
 def init_call_positions(
-    text: str, scripts: Iterable[tuple[int, int]] | None = None
+    text: str, scripts: Iterable[tuple[int, int]] | None = None, lowered: Lowered | None = None
 ) -> Iterator[int]:
-    """Return where ``posthog.init(`` stands in the text, or in its ``scripts`` (spans)."""
-    return CALLS.positions(text, scripts)
+    """Return where ``posthog.init(`` stands in the text, or in its ``scripts`` (spans).
+    ``lowered``: the text's lower-cased view, when the caller has it."""
+    return CALLS.positions(text, scripts, lowered)
 
 
 def find_init_calls(
