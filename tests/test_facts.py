@@ -495,9 +495,7 @@ def test_literals_found_together_are_where_str_find_finds_each(
         index = next((i for i, n in enumerate(MARK_NEEDLES) if text.startswith(n, at, stop)), None)
         if index is not None:
             expected.append((at, index))
-    with compiled_search_only():
-        assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected
-    assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected  # short: str.find
+    assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected
     assert Lowered(text).marks(MARK_NEEDLES, start, end) == expected
 
 

@@ -53,11 +53,11 @@ class Lowered:
     def positions(self, needle: str, start: int = 0, end: int | None = None) -> list[int]:
         """Return every position from ``start`` where ``needle`` (lower case) stands whole
         before ``end``, overlapping ones included ("//" twice in "///")."""
-        end = len(self.text) if end is None else min(end, len(self.text))
-        if start >= end:
-            return []
+        text = self.text
+        if end is None or end > len(text):
+            end = len(text)
         if self.raw is None or end - start < _SHORT:
-            return _str_positions(self.text, needle, start, end)
+            return _str_positions(text, needle, start, end)
         window = memoryview(self.raw)[start:end]
         found = _searcher(needle).find_matches_as_indexes(window, overlapping=True)
         return [start + at for _, at, _ in found]
@@ -72,7 +72,7 @@ class Lowered:
         end = len(self.text) if end is None else min(end, len(self.text))
         if start >= end:
             return []
-        if self.raw is None or end - start < _SHORT:
+        if self.raw is None:  # one compiled search costs less than a str.find per needle
             return sorted(
                 (at, index)
                 for index, needle in enumerate(needles)
