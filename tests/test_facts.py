@@ -414,6 +414,14 @@ def test_the_hosts_after_slashes_are_those_the_plain_pattern_reads(text: str) ->
     with compiled_search_only():
         assert links_module.hosts_after_slashes(Lowered.of(text)) == plain
     assert links_module.hosts_after_slashes(Lowered(text)) == plain  # a decoded page's view
+    # Windows of a few characters, each read by places or switching to the pattern's own
+    # search when a window holds more than one place (or any, or never).
+    for window, dense in ((4, 2), (5, 10**6), (3, 0), (2, 1)):
+        with (
+            mock.patch.object(links_module, "_SLASHES_WINDOW", window),
+            mock.patch.object(links_module, "_DENSE_SLASHES", dense),
+        ):
+            assert links_module.hosts_after_slashes(Lowered.of(text)) == plain
 
 
 # The plain reading of where a tag is text: the next opener of a comment or a raw-text

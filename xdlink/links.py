@@ -122,10 +122,31 @@ class LinkedHosts:
 def hosts_after_slashes(lowered: Lowered) -> list[tuple[int, str]]:
     """Return where each ``//`` stands and the host written after it, as written: the
     matches of a search for the pattern, found from the places of ``//`` (a match holds
-    no ``/`` after its own two, so no place of ``//`` falls inside an earlier match)."""
-    match = _AFTER_SLASHES.match
+    no ``/`` after its own two, so no place of ``//`` falls inside an earlier match).
+
+    The places are found a window at a time: where they stand densely (the comments of
+    inline scripts and styles), listing them costs more than the pattern's own search,
+    which then reads the rest of the page."""
     text = lowered.text
-    return [(at, found.group(1)) for at in lowered.positions("//") if (found := match(text, at))]
+    match = _AFTER_SLASHES.match
+    found: list[tuple[int, str]] = []
+    for start in range(0, len(text), _SLASHES_WINDOW):
+        # A window ends one character late, so that a "//" across its end is its own.
+        places = lowered.positions("//", start, start + _SLASHES_WINDOW + 1)
+        if len(places) * _DENSE_SLASHES > _SLASHES_WINDOW:
+            found += [(hit.start(), hit.group(1)) for hit in _AFTER_SLASHES.finditer(text, start)]
+            return found
+        found += [(at, hit.group(1)) for at in places if (hit := match(text, at))]
+    return found
+
+
+# Where a "//" stands every _DENSE_SLASHES characters or more often in a window, the rest of
+# the page is read by the pattern's own search: measured on real pages, each place costs
+# about 0.4 µs to list and match, the search about 1 ns a character (git-doc's pages, a
+# "//" every 127 characters: 74 µs a page by places, 36 by the search; Node.js's, every
+# 659: 186 against 212).
+_SLASHES_WINDOW = 16384
+_DENSE_SLASHES = 400
 
 
 @functools.lru_cache(maxsize=4096)
