@@ -36,7 +36,7 @@ class InitCalls:
         many times faster than the regular expression's own search for its prefix, and
         most mentions (a snippet has a dozen) fail on the character after it."""
         end = len(text) if end is None else end
-        found = (lowered or Lowered(text)).positions(self.name, start, end)
+        found = (lowered if lowered is not None else Lowered(text)).positions(self.name, start, end)
         for at in found:
             call = self._pattern.match(text, at, end)
             if call is not None and not _IDENTIFIER_CHAR.match(text[at - 1 : at]):

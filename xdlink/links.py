@@ -27,8 +27,8 @@ _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("ac
 
 
 # Where a tag is text, not markup: inside a comment or an element the tokenizer reads as
-# text (the scanner's own list, so the two cannot drift apart), each opener searched for
-# alone (see xdlink.lowered), with its closer.
+# text (the scanner's own list, so the two cannot drift apart). The openers are searched
+# for together (see xdlink.lowered), each closer from its opener.
 _INERT_NAMES = ("", *sorted(RAW_TEXT))
 _INERT_OPENERS = tuple(f"<{name}" if name else "<!--" for name in _INERT_NAMES)
 _INERT_CLOSERS = tuple(f"</{name}" if name else "-->" for name in _INERT_NAMES)
