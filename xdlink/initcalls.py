@@ -36,8 +36,8 @@ class InitCalls:
         many times faster than the regular expression's own search for its prefix, and
         most mentions (a snippet has a dozen) fail on the character after it."""
         end = len(text) if end is None else end
-        found = (lowered if lowered is not None else Lowered(text)).positions(self.name, start, end)
-        for at in found:
+        lowered = lowered if lowered is not None else Lowered.of(text)
+        for at in lowered.positions(self.name, start, end):
             call = self._pattern.match(text, at, end)
             if call is not None and not _IDENTIFIER_CHAR.match(text[at - 1 : at]):
                 yield call
@@ -49,6 +49,7 @@ class InitCalls:
         lowered: Lowered | None = None,
     ) -> Iterator[int]:
         """Return where the calls stand in the text, or in its ``spans`` (the scripts)."""
+        lowered = lowered if lowered is not None else Lowered.of(text)
         for start, end in ((0, len(text)),) if spans is None else spans:
             yield from (call.start() for call in self.matches(text, start, end, lowered))
 

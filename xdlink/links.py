@@ -21,7 +21,7 @@ import idna
 
 from xdlink.domains import host_matches
 from xdlink.lowered import Lowered
-from xdlink.scan import RAW_TEXT, parse_tag, tag_source
+from xdlink.scan import NAME_END, RAW_TEXT, parse_tag, tag_source
 
 _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
 
@@ -32,7 +32,6 @@ _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("ac
 _INERT_NAMES = ("", *sorted(RAW_TEXT))
 _INERT_OPENERS = tuple(f"<{name}" if name else "<!--" for name in _INERT_NAMES)
 _INERT_CLOSERS = tuple(f"</{name}" if name else "-->" for name in _INERT_NAMES)
-_NAME_END = frozenset("\t\n\f\r />")
 
 
 def url_host(url: str) -> str | None:
@@ -281,7 +280,7 @@ class _Inert:
             after = at + len(_INERT_OPENERS[index])
             # A name is read up to its end, which must stand before ``until`` too.
             named = index > 0
-            if at < position or (named and text[after : min(after + 1, until)] not in _NAME_END):
+            if at < position or (named and text[after : min(after + 1, until)] not in NAME_END):
                 continue
             closer = _INERT_CLOSERS[index]
             end = text.find(closer, after)

@@ -68,14 +68,14 @@ class Lowered:
         ``end``, in order, as (position, index of the needle): for needles none of which
         can stand across another's place (``<!--`` and ``<script``, not ``//`` and
         ``/a``), for which one search for them all finds every place."""
-        end = len(self.text) if end is None else min(end, len(self.text))
-        if start >= end:
-            return []
+        text = self.text
+        if end is None or end > len(text):
+            end = len(text)
         if self.raw is None:  # one compiled search costs less than a str.find per needle
             return sorted(
                 (at, index)
                 for index, needle in enumerate(needles)
-                for at in _str_positions(self.text, needle, start, end)
+                for at in _str_positions(text, needle, start, end)
             )
         window = memoryview(self.raw)[start:end]
         found = _all_searcher(needles).find_matches_as_indexes(window)

@@ -266,7 +266,7 @@ def script_spans(text: str, lowered: Lowered) -> Iterator[tuple[int, int]]:
     after = 0
     for at in lowered.positions("<script"):
         name_end = at + len("<script")
-        if at < after or lowered.text[name_end : name_end + 1] not in _END:  # "<scripts"
+        if at < after or lowered.text[name_end : name_end + 1] not in NAME_END:  # "<scripts"
             continue
         content = text.find(">", name_end) + 1 or len(text)
         after = raw_text_end(text, "script", content)
@@ -355,7 +355,7 @@ _HOPS = 8
 
 
 def _is_script_end_tag(text: str, lt: int) -> bool:
-    return text[lt + 2 : lt + 8].lower() == "script" and text[lt + 8 : lt + 9] in _END
+    return text[lt + 2 : lt + 8].lower() == "script" and text[lt + 8 : lt + 9] in NAME_END
 
 
 def _many_lt_script_end(text: str, position: int) -> int | None:
@@ -369,7 +369,8 @@ def _many_lt_script_end(text: str, position: int) -> int | None:
     return None if text.find("<!--", position) >= 0 else len(text)
 
 
-_END = frozenset({"\t", "\n", "\f", "\r", " ", "/", ">"})
+# What ends a tag name (the tokenizer's own list: "<scripts" is no script tag).
+NAME_END = frozenset({"\t", "\n", "\f", "\r", " ", "/", ">"})
 
 
 def _comment_end(text: str, start: int) -> int | None:
