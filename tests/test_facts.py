@@ -414,8 +414,8 @@ def test_the_hosts_after_slashes_are_those_the_plain_pattern_reads(text: str) ->
     with compiled_search_only():
         assert links_module.hosts_after_slashes(Lowered.of(text)) == plain
     assert links_module.hosts_after_slashes(Lowered(text)) == plain  # a decoded page's view
-    # Windows of a few characters, each read by places or switching to the pattern's own
-    # search when a window holds more than one place (or any, or never).
+    # Windows of a few characters, each read by places or handing the rest to the
+    # pattern's own search: past two places in a window, at the first, or never.
     for window, dense in ((4, 2), (5, 10**6), (3, 0), (2, 1)):
         with (
             mock.patch.object(links_module, "_SLASHES_WINDOW", window),
