@@ -241,29 +241,36 @@ def _no_referrer(raw_tag: str, forms_blocked: bool) -> bool:
 def _live_links(
     text: str, lowered: Lowered, hosts: LinkedHosts, markup_at: int = 0
 ) -> dict[str, list[tuple[str, str]]]:
-    """Return the URLs and tags of the link tags leading to each domain, without those that are
-    text (in comments and raw-text elements): one inert pass for all the domains, from
-    ``markup_at`` when no link comes before it."""
-    domains = hosts.domains
-    found = {domain: _link_candidates(text, hosts, domain) for domain in domains}
-    starts = [links[0][0] for links in found.values() if links]
-    if not starts:
-        return {domain: [] for domain in domains}
-    last = max(links[-1][0] for links in found.values() if links)
-    inert = _Inert(lowered, last, markup_at if min(starts) >= markup_at else 0)
-    return {
-        domain: [(url, tag) for at, url, tag in links if not inert.covers(at)]
-        for domain, links in found.items()
-    }
+    """Return the URLs and tags of the link tags leading to each domain, in document order,
+    without those that are text (in comments and raw-text elements): one inert pass for
+    all the domains, from ``markup_at`` when no link comes before it."""
+    found = sorted(_link_candidates(text, hosts))
+    live: dict[str, list[tuple[str, str]]] = {domain: [] for domain in hosts.domains}
+    if not found:
+        return live
+    first, last = found[0][0], found[-1][0]
+    inert = _Inert(lowered, last, markup_at if first >= markup_at else 0)
+    for start, domain, url, tag in found:
+        if not inert.covers(start):
+            live[domain].append((url, tag))
+    return live
 
 
-def _link_candidates(text: str, hosts: LinkedHosts, domain: str) -> list[tuple[int, str, str]]:
-    """Return the link tags that lead to ``domain`` (start, URL and the tag's source), in
-    document order, inert or not."""
-    starts = hosts.positions(domain)
-    tags = dict(tag for tag in (_enclosing_tag(text, start) for start in starts) if tag)
-    urls = [(start, _url_to(tags[start], domain), tags[start]) for start in sorted(tags)]
-    return [(start, url, tag) for start, url, tag in urls if url is not None]
+def _link_candidates(text: str, hosts: LinkedHosts) -> list[tuple[int, str, str, str]]:
+    """Return the link tags that lead to a listed domain, inert or not: (the tag's start,
+    the domain, the URL, the tag's source), a tag once per domain."""
+    candidates = []
+    for domain in hosts.domains:
+        starts = set()
+        for at in hosts.positions(domain):
+            found = _enclosing_tag(text, at)
+            if found is None or found[0] in starts:
+                continue
+            starts.add(found[0])
+            url = _url_to(found[1], domain)
+            if url is not None:
+                candidates.append((found[0], domain, url, found[1]))
+    return candidates
 
 
 class _Inert:
