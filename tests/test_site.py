@@ -16,7 +16,7 @@ import pytest
 from tests.helpers import FIXTURES, SETTINGS
 from xdlink import site as site_module
 from xdlink.page import Action, build_page
-from xdlink.report import Report
+from xdlink.report import PageReport, Report
 from xdlink.settings import Command, Settings
 from xdlink.site import TEMP_PREFIX, Job, run, scan_tree
 
@@ -321,3 +321,112 @@ def test_a_build_opens_each_page_once_also_when_a_domain_has_no_link(
     pages = [path for path in opened if path.endswith(".html")]
     assert sorted(pages) == sorted(str(site / f"p{i}.html") for i in range(5))
     assert report.suggestions() == {"shop.exmaple": ("shop.example", 5)}
+
+
+def _page_reports() -> list[PageReport]:
+    """Page results that between them fill every part of the results a page can fill, some
+    twice, so that the second one's share must be added to the first one's."""
+    from xdlink.facts import Facts
+    from xdlink.mixpanel import MixpanelConfig
+    from xdlink.outcomes import Because, ChangeReason, FailReason, SkipReason
+    from xdlink.posthog import PostHogConfig
+    from xdlink.report import BINARY_PATCH, FileStatus
+    from xdlink.sdks import Sdk
+
+    mixpanel = frozenset({Sdk.MIXPANEL})
+    facts = Facts(
+        init=MixpanelConfig("t1"),
+        tokens=("t1",),
+        sdks=mixpanel,
+        links=(("shop.example", 3),),
+        no_referrer_links=1,
+        own_domains=frozenset({"shop.example"}),
+        near_hosts=frozenset({"shopp.example"}),
+        csp_blocks=True,
+        charset_after_script=True,
+    )
+    other = Facts(
+        init=MixpanelConfig("t2"),
+        tokens=("t2", "t1"),
+        sdks=mixpanel | {Sdk.POSTHOG},
+        posthog_init=PostHogConfig("k", cookieless=True),
+        links=(("shop.example", 1), ("docs.example.org", 2)),
+        own_domains=frozenset({"docs.example.org"}),
+        near_hosts=frozenset({"shopp.example", "doc.example.org"}),
+    )
+    new = Because(ChangeReason.NEW_PAGE)
+    built = {"action": Action.INJECTED, "change": new, "csp_hash": "'sha256-a'"}
+    return [
+        PageReport(path="a.html", **built, facts=facts, placement="head", csp_rules=(0,)),
+        PageReport(path="b.html", failure=Because(FailReason.READ_ONLY)),
+        PageReport(path="c.html", action=Action.SKIPPED, skip=Because(SkipReason.FRAGMENT)),
+        PageReport(path="d.html", action=Action.SKIPPED, skip=Because(SkipReason.TEMPLATE_SYNTAX)),
+        PageReport(path="e.html", action=Action.UNCHANGED, facts=Facts(init_unread="TOKEN")),
+        PageReport(
+            path="f.html",
+            **built,
+            facts=other,
+            placement="next-head-count",
+            diff=b"diff --git a/f.html b/f.html\n" + BINARY_PATCH,
+            script_file=("xdlink.0123456789ab.js", FileStatus.UNCHANGED),
+            csp_rules=(0, 1),
+            csp_blocking=(1,),
+            old_hashes=("'sha256-old'",),
+        ),
+        PageReport(path="g.html", action=Action.UNCHANGED, csp_hash="'sha256-b'"),
+        PageReport(
+            path="h.html",
+            action=Action.UPDATED,
+            change=Because(ChangeReason.SETTINGS_CHANGED),
+            facts=facts,
+            placement="head",
+            script_file=("xdlink.0123456789ab.js", FileStatus.UPDATED),
+            csp_rules=(1,),
+            csp_blocking=(1,),
+            old_hashes=("'sha256-older'",),
+        ),
+        *(PageReport(path=f"n{index}.html", **built, facts=facts) for index in range(6)),
+    ]
+
+
+# What a run sets once, not page by page: every other field of the results is gathered
+# from the pages.
+_RUN_FIELDS = {
+    "command",
+    "root",
+    "domains",
+    "write",
+    "check",
+    "strict",
+    "silence",
+    "config",
+    "config_warnings",
+    "external",
+    "interrupted",
+    "unmatched_patterns",
+    "csp_rule_names",
+    "csp_files",
+}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 64])
+def test_the_results_of_chunks_add_up_to_those_of_their_pages(size: int) -> None:
+    """The workers gather their chunks' results: merged in walk order, they say what the
+    pages' results, added one by one, say."""
+    from dataclasses import fields
+
+    from xdlink.report import Results
+
+    pages = _page_reports()
+    one_by_one = Results(command=Command.BUILD, root="site")
+    for page in pages:
+        one_by_one.add(page)
+    gathered = [item.name for item in fields(Results) if item.name not in _RUN_FIELDS]
+    assert [name for name in gathered if not getattr(one_by_one, name)] == []
+    merged = Results(command=Command.BUILD, root="site")
+    for start in range(0, len(pages), size):
+        chunk = Results(command=Command.BUILD, root="site")
+        for page in pages[start : start + size]:
+            chunk.add(page)
+        merged.merge(chunk)
+    assert merged == one_by_one

@@ -296,8 +296,8 @@ class _Bar:
     def start(self, total: int) -> None:
         self.bar.length = total
 
-    def advance(self) -> None:
-        self.bar.update(1)
+    def advance(self, pages: int) -> None:
+        self.bar.update(pages)
 
 
 __all__ = ["main"]

@@ -31,7 +31,7 @@ from xdlink.files import (
 )
 from xdlink.outcomes import Action, Because, FailReason, Failure, Skip, SkipReason
 from xdlink.page import Outcome, PageError, build_page, remove_page
-from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report
+from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report, Results
 from xdlink.scan import scan_blocks
 from xdlink.script import CDATA, RenderedScript
 from xdlink.settings import Command, Settings
@@ -50,7 +50,7 @@ CHUNK = 64
 class Progress(Protocol):
     def start(self, total: int) -> None: ...
 
-    def advance(self) -> None: ...
+    def advance(self, pages: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -196,10 +196,15 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 # --- one page ------------------------------------------------------------------------
 
 
-def process_chunk(root: str, pages: list[str], job: Job) -> list[PageReport]:
-    """Process pages in order, checking each script file of ``--external`` once."""
+def process_chunk(root: str, pages: list[str], job: Job) -> Results:
+    """Process pages in order, checking each script file of ``--external`` once, and gather
+    their results: in the worker, as sending each page's result to the parent cost the
+    parent more than the pages' reports do (``make bench`` shows the parent's share)."""
     script_files: dict[str, tuple[str, FileStatus]] = {}
-    return [process(root, relative, job, script_files) for relative in pages]
+    results = Results(command=job.command, root=root)
+    for relative in pages:
+        results.add(process(root, relative, job, script_files))
+    return results
 
 
 def process(
@@ -388,10 +393,10 @@ def _run(
             report.add(PageReport(path=entry.relative, action=Action.SKIPPED, skip=entry.skip))
     if progress is not None:
         progress.start(len(pages))
-    for page in _map(root, pages, job, stopped):
-        report.add(page)
+    for results in _map(root, pages, job, stopped):
+        report.merge(results)
         if progress is not None:
-            progress.advance()
+            progress.advance(results.counts["seen"])
     if len(pages) == tree.pages_seen and not stopped():
         # Pages left out by the patterns may still use a file: only a whole run tidies.
         _tidy_script_files(str(root), tree, job, report)
@@ -425,13 +430,10 @@ def _tidy_script_files(root: str, tree: Tree, job: Job, report: Report) -> None:
         report.add_script_file(relative, status)
 
 
-def _map(
-    root: Path, pages: list[str], job: Job, stopped: Callable[[], bool]
-) -> Iterator[PageReport]:
-    """Page reports in walk order."""
+def _map(root: Path, pages: list[str], job: Job, stopped: Callable[[], bool]) -> Iterator[Results]:
+    """The results of the chunks of pages, in walk order."""
     work = functools.partial(process_chunk, job=job)
-    for reports in _in_chunks(work, root, pages, job.settings.jobs, stopped):
-        yield from reports
+    return _in_chunks(work, root, pages, job.settings.jobs, stopped)
 
 
 def _in_chunks(

@@ -65,6 +65,26 @@ class PageReport:
     old_hashes: tuple[str, ...] = ()  # the CSP hashes of the scripts the page held
 
 
+# What ``Results.add`` counts, and the lists of pages (and of their lines) it appends to,
+# in walk order.
+_PAGE_COUNTERS = ("counts", "skips", "change_reasons", "hashes", "placements", "near_hosts")
+_PAGE_LISTS = (
+    "changed",
+    "failed",
+    "errors",
+    "notices",
+    "diffs",
+    "no_init",
+    "cookieless",
+    "unread_init",
+    "csp_blocked",
+    "charset_late",
+    "no_referrer",
+    "template_pages",
+    "framework_pages",
+)
+
+
 @dataclass(kw_only=True)
 class Results:
     """The results of one run, gathered page by page. ``findings`` decides its warnings,
@@ -217,6 +237,31 @@ class Results:
             tally.example = tally.example or page.path
         self.own_domains |= facts.own_domains
         self.near_hosts.update(facts.near_hosts)
+
+    def merge(self, other: Results) -> None:
+        """Count the pages another ``Results`` gathered (a worker's chunk of pages, which
+        come after those counted here in walk order), as if each had been added here."""
+        for counter in _PAGE_COUNTERS:
+            getattr(self, counter).update(getattr(other, counter))
+        for pages in _PAGE_LISTS:
+            getattr(self, pages).extend(getattr(other, pages))
+        room = EXAMPLES - len(self.change_examples)
+        self.change_examples += other.change_examples[: max(room, 0)]
+        self.own_domains |= other.own_domains
+        self.old_hashes |= other.old_hashes
+        for token, page in other.tokens.items():
+            self.tokens.setdefault(token, page)
+        for domain, theirs in other.links.items():
+            tally = self.links.setdefault(domain, LinkTally())
+            tally.links += theirs.links
+            tally.pages += theirs.pages
+            tally.example = tally.example or theirs.example
+        for path, status in other.script_files.items():
+            self.add_script_file(path, status)
+        for rule, hashes in other.csp_covered.items():
+            self.csp_covered.setdefault(rule, set()).update(hashes)
+        for rule, blocked in other.csp_blocking.items():
+            self.csp_blocking.setdefault(rule, []).extend(blocked)
 
     def add_script_file(self, path: str, status: FileStatus) -> None:
         """Record what happened to a script file of ``--external``: a change outranks
