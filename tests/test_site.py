@@ -430,3 +430,20 @@ def test_the_results_of_chunks_add_up_to_those_of_their_pages(size: int) -> None
             chunk.add(page)
         merged.merge(chunk)
     assert merged == one_by_one
+
+
+@pytest.mark.parametrize("count", [0, 1, 63, 64, 129, 1000, 10_140, 100_000])
+@pytest.mark.parametrize("jobs", [1, 2, 8])
+def test_chunks_hold_every_page_in_order_the_last_ones_small(count: int, jobs: int) -> None:
+    """Large chunks while many pages remain (each chunk costs the parent a fixed share),
+    small ones at the end, so that no worker is left with a large one while the others
+    wait."""
+    pages = [f"p{number}.html" for number in range(count)]
+    chunks = list(site_module._chunked(pages, jobs))
+    assert [page for chunk in chunks for page in chunk] == pages
+    sizes = [len(chunk) for chunk in chunks]
+    assert all(site_module.CHUNK <= size <= site_module.LARGEST_CHUNK for size in sizes[:-1])
+    assert sizes == sorted(sizes, reverse=True)
+    # The chunks under way at the end, four a job, are the smallest.
+    if count >= 4 * jobs * site_module.CHUNK:
+        assert max(sizes[-4 * jobs :]) <= site_module.CHUNK

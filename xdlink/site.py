@@ -45,6 +45,7 @@ T = TypeVar("T")
 # The names of the script files of --external: stem, 12 hex digits of hash, .js.
 SCRIPT_FILE = re.compile(r".+\.[0-9a-f]{12}\.js")
 CHUNK = 64
+LARGEST_CHUNK = 512
 
 
 class Progress(Protocol):
@@ -446,8 +447,8 @@ def _in_chunks(
     """``work(root, chunk)`` for the chunks of pages, in order: in worker processes when it
     pays, a few chunks ahead of the caller, so that results do not pile up in memory.
     Once ``stopped()``, no chunk starts, and those under way are finished and given."""
-    chunks = deque(pages[start : start + CHUNK] for start in range(0, len(pages), CHUNK))
     jobs = jobs or os.cpu_count() or 1
+    chunks = deque(_chunked(pages, jobs))
     if jobs <= 1 or len(pages) < 2 * CHUNK:
         while chunks and not stopped():
             yield work(str(root), chunks.popleft())
@@ -471,6 +472,17 @@ def _in_chunks(
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _chunked(pages: list[str], jobs: int) -> Iterator[list[str]]:
+    """The pages in chunks: of up to ``LARGEST_CHUNK`` pages while many remain, as each chunk
+    costs the parent about half a millisecond however small, then smaller, down to
+    ``CHUNK``, so that the workers finish together."""
+    start = 0
+    while start < len(pages):
+        size = min(max((len(pages) - start) // (4 * jobs), CHUNK), LARGEST_CHUNK)
+        yield pages[start : start + size]
+        start += size
 
 
 class _Interrupts:
