@@ -17,7 +17,7 @@ from xdlink import lowered as lowered_module
 from xdlink import posthog
 from xdlink.api import make_settings
 from xdlink.csp import blocks_inline as csp_blocks_inline
-from xdlink.lowered import Lowered
+from xdlink.lowered import Lowered, any_case_positions
 from xdlink.mixpanel import MixpanelConfig, find_init_calls
 from xdlink.page import Action, build_page
 from xdlink.scan import RAW_TEXT, script_spans
@@ -480,6 +480,23 @@ def test_a_literal_is_found_where_str_find_finds_it(
         assert Lowered.of(text).positions(needle, start, end) == expected
     assert Lowered.of(text).positions(needle, start, end) == expected  # short: str.find
     assert Lowered(text).positions(needle, start, end) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["-", "x", "X", "dl", "DL", "ink", "inK", "é", "-xdlink"]), max_size=30
+    ).map("".join),
+    st.integers(0, 60),
+)
+def test_a_name_is_found_in_any_case_where_the_tokenizer_would_read_it(
+    text: str, start: int
+) -> None:
+    """Every spelling of a name with its ASCII letters in either case, first two places."""
+    expected = [at for at in range(start, len(text)) if text[at : at + 7].lower() == "-xdlink"]
+    raw = text.encode("latin-1")
+    assert any_case_positions(raw, "-xdlink", start) == expected[:2]
+    assert any_case_positions(raw, "-xdlink", start, most=99) == expected
 
 
 MARK_NEEDLES = ("<!--", "<s", "<t", "é-")

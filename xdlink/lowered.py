@@ -11,6 +11,7 @@ together: that search stops at every "<", and ten searches, one an opener, cost 
 from __future__ import annotations
 
 import functools
+import itertools
 
 import ahocorasick_rs
 
@@ -82,6 +83,15 @@ class Lowered:
         return [(start + at, index) for index, at, _ in found]
 
 
+def any_case_positions(raw: bytes, needle: str, start: int = 0, most: int = 2) -> list[int]:
+    """Return up to ``most`` positions from ``start`` where ``needle`` stands in ``raw``
+    with its ASCII letters in any case (as the HTML tokenizer reads a name), searched for
+    all its spellings at once: cheaper than lower-casing the page or a case-insensitive
+    ``re`` search, which tries every place of its first character."""
+    found = _any_case_searcher(needle).find_matches_as_indexes(memoryview(raw)[start:])
+    return [start + at for _, at, _ in found[:most]]
+
+
 def _str_positions(text: str, needle: str, start: int, end: int) -> list[int]:
     found = []
     at = text.find(needle, start, end)
@@ -94,6 +104,17 @@ def _str_positions(text: str, needle: str, start: int, end: int) -> list[int]:
 @functools.cache
 def _searcher(needle: str) -> ahocorasick_rs.BytesAhoCorasick:
     return ahocorasick_rs.BytesAhoCorasick([needle.encode("latin-1")])
+
+
+@functools.cache
+def _any_case_searcher(needle: str) -> ahocorasick_rs.BytesAhoCorasick:
+    # Every spelling, one pattern each: the package's vectorised search of a small set
+    # of patterns (up to 64: six letters) reads the page as fast as one pattern.
+    cases = [{letter.lower(), letter.upper()} for letter in needle]
+    spellings = ["".join(spelling) for spelling in itertools.product(*cases)]
+    if len(spellings) > 64:
+        raise ValueError(f"too many spellings of {needle!r} for one search")
+    return ahocorasick_rs.BytesAhoCorasick([spelling.encode("latin-1") for spelling in spellings])
 
 
 @functools.cache

@@ -226,7 +226,7 @@ def remove_page(data: bytes) -> Outcome:
     source = read_source(data)
     if not isinstance(source, Source):
         return Outcome(action=Action.SKIPPED, skip=source)
-    blocks = lone_block(source.text, source.start)
+    blocks = lone_block(source.text, source.start, source.raw)
     if blocks is None:
         blocks = _all_blocks(source, scan_head(source.text, source.start))
     if not blocks:
@@ -256,7 +256,8 @@ def _all_blocks(
 
 def _rewrite(source: Source, blocks: list[Block], element: str | None, at: int = 0) -> bytes:
     """Replace block ``at`` by ``element`` (None: remove it) and remove the others."""
-    pieces: list[bytes] = []
+    data = memoryview(source.data)  # the pieces are copied once, by the join
+    pieces: list[bytes | memoryview] = []
     position, copied = source.start, 0
     for index, block in enumerate(blocks):
         if index == at and element is not None:
@@ -264,9 +265,9 @@ def _rewrite(source: Source, blocks: list[Block], element: str | None, at: int =
         else:
             start, end = _removal_span(source.text, block, position)
             replacement = ""
-        pieces += [source.data[copied : source.offset(start)], source.encode(replacement)]
+        pieces += [data[copied : source.offset(start)], source.encode(replacement)]
         position, copied = end, source.offset(end)
-    pieces.append(source.data[copied:])
+    pieces.append(data[copied:])
     return b"".join(pieces)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from xdlink.lowered import Lowered
+from xdlink.lowered import Lowered, any_case_positions
 
 WS = "\t\n\f\r "
 # Possessive quantifiers keep these linear: a name is never split to retry a match.
@@ -104,7 +104,8 @@ MARKER_ATTRIBUTE = "data-xdlink"
 # What every spelling of the marker attribute holds: one case-insensitive search with a
 # literal first character finds them all (a search for the whole name in any case tries
 # every "d" and "D").
-_MARKER_TAIL = re.compile(rf"-(?i:{re.escape(MARKER_ATTRIBUTE.rpartition('-')[2])})")
+_MARKER_TAIL_TEXT = "-" + MARKER_ATTRIBUTE.rpartition("-")[2]
+_MARKER_TAIL = re.compile(f"-(?i:{re.escape(_MARKER_TAIL_TEXT[1:])})")
 NEXT_HEAD_COUNT = "next-head-count"
 # The root element's attributes that make a page AMP, as the AMP validator reads them (its
 # type identifiers, any case): AMP pages, AMP for ads, AMP for email. Each as decoded text
@@ -720,17 +721,20 @@ def scan_head(
     return scanner.run(start, whole=False)
 
 
-def lone_block(text: str, start: int = 0) -> list[Block] | None:
+def lone_block(text: str, start: int = 0, raw: bytes | None = None) -> list[Block] | None:
     """Return the page's xdlink blocks without a scan where that is certain: none when no
     marker attribute stands in the page in any case; the one element when the marker
     stands once, in a script start tag that only plain markup precedes (see
-    _PLAIN_MARKUP), which the tokenizer then reads as a tag. None: the scan decides."""
-    found = _MARKER_TAIL.search(text, start)
-    if found is None:
+    _PLAIN_MARKUP), which the tokenizer then reads as a tag. None: the scan decides.
+
+    ``raw``: the text view as bytes, one byte a position (a latin-1 view), searched
+    instead of the text when given."""
+    found = _marker_places(text, start, raw)
+    if not found:
         return []
-    if _MARKER_TAIL.search(text, found.end()) is not None:
+    if len(found) > 1:
         return None
-    lt = text.rfind("<", start, found.start())
+    lt = text.rfind("<", start, found[0])
     if lt < 0 or _PLAIN_MARKUP.fullmatch(text, start, lt) is None:
         return None
     try:
@@ -741,6 +745,17 @@ def lone_block(text: str, start: int = 0) -> list[Block] | None:
     except UnclosedTag:
         return None
     return [Block(lt, end, tag.attrs.get("src"))]
+
+
+def _marker_places(text: str, start: int, raw: bytes | None) -> list[int]:
+    """Return where the marker's tail stands in any case: the first two places, or fewer."""
+    if raw is not None:
+        return any_case_positions(raw, _MARKER_TAIL_TEXT, start)
+    first = _MARKER_TAIL.search(text, start)
+    if first is None:
+        return []
+    second = _MARKER_TAIL.search(text, first.end())
+    return [first.start()] if second is None else [first.start(), second.start()]
 
 
 def scan_blocks(text: str, start: int = 0, shortcuts: bool = True) -> list[Block]:

@@ -67,6 +67,12 @@ class Source:
         except LookupError:
             return raw.decode("utf-8", "replace")
 
+    @property
+    def raw(self) -> bytes | None:
+        """The text view as bytes, one byte a position: the page's bytes, for the latin-1
+        view; None for a decoded page (UTF-16)."""
+        return self.data if self.codec == "latin-1" else None
+
     @functools.cached_property
     def lowered(self) -> Lowered:
         """The text view with ASCII letters lower-cased, at the same positions; for the
@@ -80,8 +86,10 @@ class Source:
         return text.encode(self.codec, "surrogatepass")
 
     def splice(self, start: int, end: int, replacement: str) -> bytes:
-        data = self.data
-        return data[: self.offset(start)] + self.encode(replacement) + data[self.offset(end) :]
+        data = memoryview(self.data)  # the page is copied once, by the join
+        return b"".join(
+            (data[: self.offset(start)], self.encode(replacement), data[self.offset(end) :])
+        )
 
 
 def read_source(data: bytes) -> Source | Skip:
