@@ -8,15 +8,20 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import FIXTURES, SETTINGS
 from xdlink import site as site_module
+from xdlink.facts import Facts
+from xdlink.mixpanel import MixpanelConfig
+from xdlink.outcomes import Because, ChangeReason, FailReason, SkipReason
 from xdlink.page import Action, build_page
-from xdlink.report import PageReport, Report
+from xdlink.posthog import PostHogConfig
+from xdlink.report import BINARY_PATCH, FileStatus, PageReport, Report, Results
+from xdlink.sdks import Sdk
 from xdlink.settings import Command, Settings
 from xdlink.site import TEMP_PREFIX, Job, run, scan_tree
 
@@ -326,13 +331,6 @@ def test_a_build_opens_each_page_once_also_when_a_domain_has_no_link(
 def _page_reports() -> list[PageReport]:
     """Page results that between them fill every part of the results a page can fill, some
     twice, so that the second one's share must be added to the first one's."""
-    from xdlink.facts import Facts
-    from xdlink.mixpanel import MixpanelConfig
-    from xdlink.outcomes import Because, ChangeReason, FailReason, SkipReason
-    from xdlink.posthog import PostHogConfig
-    from xdlink.report import BINARY_PATCH, FileStatus
-    from xdlink.sdks import Sdk
-
     mixpanel = frozenset({Sdk.MIXPANEL})
     facts = Facts(
         init=MixpanelConfig("t1"),
@@ -413,10 +411,6 @@ _RUN_FIELDS = {
 def test_the_results_of_chunks_add_up_to_those_of_their_pages(size: int) -> None:
     """The workers gather their chunks' results: merged in walk order, they say what the
     pages' results, added one by one, say."""
-    from dataclasses import fields
-
-    from xdlink.report import Results
-
     pages = _page_reports()
     one_by_one = Results(command=Command.BUILD, root="site")
     for page in pages:
