@@ -101,9 +101,10 @@ HEAD_ELEMENTS = frozenset(
 # Start tags "after head" puts back into the head (noscript is not among them).
 AFTER_HEAD_ELEMENTS = HEAD_ELEMENTS - {"noscript"}
 MARKER_ATTRIBUTE = "data-xdlink"
-# What every spelling of the marker attribute holds: one case-insensitive search with a
-# literal first character finds them all (a search for the whole name in any case tries
-# every "d" and "D").
+# What every spelling of the marker attribute holds. A page's bytes are searched for its
+# every spelling at once (lowered.any_case_positions); a decoded page's text by one
+# case-insensitive search with a literal first character (a search for the whole name in
+# any case tries every "d" and "D").
 _MARKER_TAIL_TEXT = "-" + MARKER_ATTRIBUTE.rpartition("-")[2]
 _MARKER_TAIL = re.compile(f"-(?i:{re.escape(_MARKER_TAIL_TEXT[1:])})")
 NEXT_HEAD_COUNT = "next-head-count"

@@ -78,9 +78,8 @@ class Source:
         """The text view with ASCII letters lower-cased, at the same positions; for the
         latin-1 view, from the bytes, without encoding the view back to them. Made once:
         the scripts and the links are both found in it."""
-        if self.codec == "latin-1":
-            return Lowered.of_bytes(self.data)
-        return Lowered.of(self.text)
+        raw = self.raw
+        return Lowered.of(self.text) if raw is None else Lowered.of_bytes(raw)
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.codec, "surrogatepass")
