@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import FIXTURES, SETTINGS
+from xdlink import files as files_module
 from xdlink import site as site_module
 from xdlink.facts import Facts
 from xdlink.mixpanel import MixpanelConfig
@@ -124,6 +125,37 @@ def test_page_changed_during_the_run_is_left_alone(
     report = build(tmp_path)
     assert "the page changed while xdlink was reading it" in report.errors[0]
     assert (tmp_path / "a.html").read_bytes() == b"<!DOCTYPE html><title>new content</title>"
+
+
+def test_a_forked_worker_names_its_temporary_files_by_its_own_process(tmp_path: Path) -> None:
+    # The walk deletes the temporary files of processes that no longer run: a worker's
+    # must carry its own id, not that of the process it was forked from.
+    descriptor, name = files_module.create_temporary(str(tmp_path))
+    os.close(descriptor)
+    assert Path(name).name.startswith(f"{TEMP_PREFIX}{os.getpid()}-")
+    child = os.fork()
+    if child == 0:
+        descriptor, name = files_module.create_temporary(str(tmp_path))
+        os._exit(0 if Path(name).name.startswith(f"{TEMP_PREFIX}{os.getpid()}-") else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("most", [1, 7, 64])
+def test_a_page_read_in_short_reads_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    # A read may return less than asked for (a signal): the page is read to its end, and
+    # built from its whole text, not from its first bytes.
+    make_site(tmp_path, ["a.html"])
+    real_read = os.read
+    monkeypatch.setattr(files_module.os, "read", lambda fd, n: real_read(fd, min(n, most)))
+    data, info = files_module.read_page(str(tmp_path / "a.html"))
+    assert data == PAGE
+    assert info.st_size == len(PAGE)
+    report = build(tmp_path)
+    assert report.errors == []
+    assert (tmp_path / "a.html").read_bytes() == build_page(PAGE, SETTINGS).output
 
 
 def test_unsupported_encoding_is_skipped_not_changed(tmp_path: Path) -> None:

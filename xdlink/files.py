@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
 import stat
+from collections.abc import Iterator
 
 from xdlink.outcomes import Because, FailReason, Failure
 
@@ -32,14 +34,20 @@ def read_page(path: str) -> tuple[bytes, os.stat_result]:
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         info = os.fstat(descriptor)
-        chunks, size = [], info.st_size + 1
-        # Until end of file: a read may return less than asked, and the file may grow.
-        while chunk := os.read(descriptor, size):
-            chunks.append(chunk)
-            size = 1 << 16
+        data = os.read(descriptor, info.st_size + 1)
+        if len(data) != info.st_size:
+            # Short (a signal) or long (the file grew): read on to the end of the file.
+            data = b"".join(_rest_of(descriptor, data))
     finally:
         os.close(descriptor)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks), info
+    # A page that grows after fstat is not written back: replace_file sees a new size.
+    return data, info
+
+
+def _rest_of(descriptor: int, start: bytes) -> Iterator[bytes]:
+    yield start
+    while chunk := os.read(descriptor, 1 << 16):
+        yield chunk
 
 
 def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
@@ -52,14 +60,20 @@ def replace_file(path: str, data: bytes, before: os.stat_result) -> None:
         raise NotWritten(Because(FailReason.READ_ONLY))
     descriptor, temporary = create_temporary(os.path.dirname(path))
     try:
-        owner = (before.st_uid, before.st_gid)
-        chown = os.geteuid() == 0 and owner != (os.getuid(), os.getgid())
-        fill(descriptor, data, stat.S_IMODE(before.st_mode), owner if chown else None)
+        fill(descriptor, data, stat.S_IMODE(before.st_mode), _owner_to_keep(before))
         check_unchanged(path, before)
         os.replace(temporary, path)
     except BaseException:
         unlink_quietly(temporary)
         raise
+
+
+def _owner_to_keep(before: os.stat_result) -> tuple[int, int] | None:
+    """The page's owner, when the file the process creates would not have it: only root can
+    give a file away, so only root's runs keep another user's pages theirs."""
+    euid, uid, gid = _ids()
+    owner = (before.st_uid, before.st_gid)
+    return owner if euid == 0 and owner != (uid, gid) else None
 
 
 def fill(descriptor: int, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> None:
@@ -82,13 +96,33 @@ _NUMBERS = itertools.count()
 def create_temporary(folder: str) -> tuple[int, str]:
     """Return a new file that no one else can have opened: O_EXCL, named by process and number
     (cheaper than tempfile's random names, and as safe with O_EXCL)."""
+    prefix = os.path.join(folder, f"{TEMP_PREFIX}{_pid()}-")
     while True:
-        name = f"{TEMP_PREFIX}{os.getpid()}-{next(_NUMBERS)}.tmp"
-        temporary = os.path.join(folder, name)
+        temporary = f"{prefix}{next(_NUMBERS)}.tmp"
         try:
             return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temporary
         except FileExistsError:
             continue
+
+
+# The process's ids, asked of the kernel once (each is a system call, and a worker writes
+# thousands of pages); a forked worker asks again.
+@functools.cache
+def _pid() -> int:
+    return os.getpid()
+
+
+@functools.cache
+def _ids() -> tuple[int, int, int]:
+    return os.geteuid(), os.getuid(), os.getgid()
+
+
+def _forget_ids() -> None:
+    _pid.cache_clear()
+    _ids.cache_clear()
+
+
+os.register_at_fork(after_in_child=_forget_ids)
 
 
 def check_unchanged(path: str, before: os.stat_result) -> None:
