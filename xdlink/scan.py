@@ -284,10 +284,14 @@ def raw_text_end(text: str, name: str, start: int) -> int:
     return match.start() if match else len(text)
 
 
-def _end_tag_after(text: str, content_end: int) -> int:
-    """Return where the end tag that starts at ``content_end`` ends (EOF: the text's end)."""
+def _end_tag_after(text: str, content_end: int, name: str) -> int:
+    """Return where the end tag of ``name`` that starts at ``content_end`` ends (EOF: the
+    text's end): at once for ``</name>``, as it is almost always written."""
     if content_end >= len(text):
         return len(text)
+    close = content_end + 2 + len(name)
+    if text[close : close + 1] == ">":
+        return close + 1
     return parse_tag(text, content_end).end
 
 
@@ -693,7 +697,7 @@ class _HeadScanner:
         if plain is not None:
             return plain.start(1), plain.end()
         content_end = raw_text_end(self.text, name, start)
-        return content_end, _end_tag_after(self.text, content_end)
+        return content_end, _end_tag_after(self.text, content_end, name)
 
     def _finish(self) -> Head:
         head = self.head
@@ -742,7 +746,7 @@ def lone_block(text: str, start: int = 0, raw: bytes | None = None) -> list[Bloc
         tag = parse_tag(text, lt)
         if tag.name != "script" or tag.closing or MARKER_ATTRIBUTE not in tag.attrs:
             return None
-        end = _end_tag_after(text, raw_text_end(text, "script", tag.end))
+        end = _end_tag_after(text, raw_text_end(text, "script", tag.end), "script")
     except UnclosedTag:
         return None
     return [Block(lt, end, tag.attrs.get("src"))]
