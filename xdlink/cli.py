@@ -203,7 +203,7 @@ def _print(report: Report, run: RunOptions) -> None:
         click.echo(diff, nl=False)
     # With --diff, stdout is the patch alone, for `git apply`; the report goes to stderr.
     report_stream_is_stderr = run.diff
-    for line in render.lines(report):
+    for line in render.lines(report, details=run.verbose):
         if line.level is Level.ERROR:
             click.echo(line.text, err=True)
         elif run.quiet:

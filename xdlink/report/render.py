@@ -60,20 +60,18 @@ def summary(report: Results) -> str:
     return f"interrupted: {text}" if report.interrupted else text
 
 
-def lines(report: Results) -> Iterator[Line]:
+def lines(report: Results, details: bool = True) -> Iterator[Line]:
     """Yield every line of the report but the diffs, in order: this is the one renderer that
-    the command line and the generator integrations share."""
-    if report.config:
+    the command line and the generator integrations share. ``details``: the lines of
+    level DETAIL (one a page) too, which a run without -v prints none of."""
+    if report.config and details:
         yield Line(Level.DETAIL, f"configuration: {report.config}")
     for notice in [*report.notices, *init_notices(report)]:
         yield Line(Level.NOTICE, notice)
     for error in report.errors:
         yield Line(Level.ERROR, error)
-    verb = "changed" if report.write else "would change"
-    for path in report.changed:
-        yield Line(Level.DETAIL, f"{verb}: {report.display(path)}")
-    for path, rule in report.framework_pages:
-        yield Line(Level.DETAIL, f"placed {rule}: {report.display(path)}")
+    if details:
+        yield from _detail_lines(report)
     found = warnings(report)
     for warning in found:
         yield Line(Level.WARNING, warning.message, warning.kind)
@@ -84,6 +82,14 @@ def lines(report: Results) -> Iterator[Line]:
         yield Line(Level.ERROR, check_failure(report))
     if exit_code(report) is ExitCode.WARNINGS:
         yield Line(Level.ERROR, f"--strict: the run gave {len(found)} warnings (exit status 4)")
+
+
+def _detail_lines(report: Results) -> Iterator[Line]:
+    verb = "changed" if report.write else "would change"
+    for path in report.changed:
+        yield Line(Level.DETAIL, f"{verb}: {report.display(path)}")
+    for path, rule in report.framework_pages:
+        yield Line(Level.DETAIL, f"placed {rule}: {report.display(path)}")
 
 
 def _outcome_lines(report: Results) -> Iterator[Line]:
