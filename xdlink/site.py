@@ -7,6 +7,7 @@ import difflib
 import functools
 import hashlib
 import io
+import operator
 import os
 import re
 import signal
@@ -102,24 +103,28 @@ def scan_tree(
     patterns = [("include", pattern, _glob(pattern)) for pattern in include]
     patterns += [("exclude", pattern, _glob(pattern)) for pattern in exclude]
     matched: set[str] = set()
-    tree = Tree()
-    for entry in _walk(str(root), "", tree.stale):
-        relative = entry.relative
-        if SCRIPT_FILE.fullmatch(relative.rpartition("/")[2]) and entry.skip is None:
-            tree.script_files.append(relative)
-        is_page = relative.lower().endswith(PAGE_SUFFIXES)
-        to_folder = entry.skip is not None and entry.skip.reason is SkipReason.LINK_TO_FOLDER
-        if entry.error is None and not to_folder and not is_page:
-            continue
-        tree.pages_seen += is_page and entry.skip is None and entry.error is None
+
+    def selected(relative: str) -> bool:
+        if not patterns:
+            return True
         hits = {pattern for _, pattern, matches in patterns if matches(relative)}
-        matched |= hits
+        matched.update(hits)
         wanted = not include or any(pattern in hits for pattern in include)
-        if wanted and not any(pattern in hits for pattern in exclude):
-            if entry.skip is None and entry.error is None:
-                tree.pages.append(relative)
-            else:
-                tree.reported.append(entry)
+        return wanted and not any(pattern in hits for pattern in exclude)
+
+    tree = Tree()
+    found: list[str | Entry] = []
+    _walk(str(root), "", tree.stale, found)
+    for entry in found:
+        if isinstance(entry, str):
+            if entry.endswith(".js") and SCRIPT_FILE.fullmatch(entry.rpartition("/")[2]):
+                tree.script_files.append(entry)
+            if entry.lower().endswith(PAGE_SUFFIXES):
+                tree.pages_seen += 1
+                if selected(entry):
+                    tree.pages.append(entry)
+        elif _reported(entry) and selected(entry.relative):
+            tree.reported.append(entry)
     tree.unmatched = [f"{kind} {pat!r}" for kind, pat, _ in patterns if pat not in matched]
     if tidy:
         for relative in tree.stale:
@@ -128,12 +133,23 @@ def scan_tree(
     return tree
 
 
-def _walk(root: str, prefix: str, stale: list[str]) -> Iterator[Entry]:
+def _reported(entry: Entry) -> bool:
+    """Whether the walk's report names what it could not read or follow: a failing folder,
+    and a symbolic link where a page or a folder (which may hold pages) would be."""
+    if entry.error is not None or entry.relative.lower().endswith(PAGE_SUFFIXES):
+        return True
+    return entry.skip is not None and entry.skip.reason is SkipReason.LINK_TO_FOLDER
+
+
+def _walk(root: str, prefix: str, stale: list[str], found: list[str | Entry]) -> None:
+    """Append to ``found`` the files under a folder in sorted order (by relative path), and
+    what the walk reports (links, unreadable folders) as Entries: appended, not yielded, as
+    each yield would pass up through a generator for every folder level."""
     try:
         with os.scandir(os.path.join(root, prefix)) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
+            entries = sorted(scan, key=_NAME)
     except OSError as exc:
-        yield Entry(prefix or ".", error=_os_failure(exc))
+        found.append(Entry(prefix or ".", error=_os_failure(exc)))
         return
     for entry in entries:
         relative = f"{prefix}{entry.name}"
@@ -142,11 +158,14 @@ def _walk(root: str, prefix: str, stale: list[str]) -> Iterator[Entry]:
                 stale.append(relative)
         elif entry.is_symlink():
             link = SkipReason.LINK_TO_FOLDER if _is_folder(entry.path) else SkipReason.SYMBOLIC_LINK
-            yield Entry(relative, skip=Because(link))
+            found.append(Entry(relative, skip=Because(link)))
         elif entry.is_dir(follow_symlinks=False):
-            yield from _walk(root, relative + "/", stale)
+            _walk(root, relative + "/", stale, found)
         elif entry.is_file(follow_symlinks=False):
-            yield Entry(relative)
+            found.append(relative)
+
+
+_NAME = operator.attrgetter("name")
 
 
 def _os_failure(exc: OSError) -> Failure:
