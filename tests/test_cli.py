@@ -97,6 +97,10 @@ def test_dry_run_and_diff_write_nothing(site: Path) -> None:
     dry = invoke("build", site, "-d", DOMAINS, "--dry-run", "-v", cwd=site)
     assert dry.exit_code == 0, output_of(dry)
     assert f"would change: {site / 'blog' / 'first-post.html'}" in dry.stdout
+    # Without -v, a page is named only where it needs a look (an error, a warning).
+    quiet = invoke("build", site, "-d", DOMAINS, "--dry-run", cwd=site)
+    assert "would change: " not in quiet.stdout + quiet.stderr, output_of(quiet)
+    assert "3 pages seen" in quiet.stdout
     diff = invoke("build", site, "-d", DOMAINS, "--diff", cwd=site)
     assert diff.exit_code == 0, output_of(diff)
     assert "--- a/index.html\n+++ b/index.html\n" in diff.stdout
