@@ -71,7 +71,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Entry:
-    """A page found by the walk, or why something the walk met is not processed."""
+    """Something the walk met and does not process, and why: a symbolic link, or a folder
+    it cannot read (the pages it finds are their relative paths alone)."""
 
     relative: str
     skip: Skip | None = None
