@@ -120,7 +120,7 @@ def scan_tree(
         if isinstance(entry, str):
             if entry.endswith(".js") and SCRIPT_FILE.fullmatch(entry.rpartition("/")[2]):
                 tree.script_files.append(entry)
-            if entry.lower().endswith(PAGE_SUFFIXES):
+            if _is_page(entry):
                 tree.pages_seen += 1
                 if selected(entry):
                     tree.pages.append(entry)
@@ -137,9 +137,13 @@ def scan_tree(
 def _reported(entry: Entry) -> bool:
     """Whether the walk's report names what it could not read or follow: a failing folder,
     and a symbolic link where a page or a folder (which may hold pages) would be."""
-    if entry.error is not None or entry.relative.lower().endswith(PAGE_SUFFIXES):
+    if entry.error is not None or _is_page(entry.relative):
         return True
     return entry.skip is not None and entry.skip.reason is SkipReason.LINK_TO_FOLDER
+
+
+def _is_page(relative: str) -> bool:
+    return relative.lower().endswith(PAGE_SUFFIXES)
 
 
 def _walk(root: str, prefix: str, stale: list[str], found: list[str | Entry]) -> None:
