@@ -442,6 +442,9 @@ def plain_inert(lowered: str, until: int, start: int) -> list[tuple[int, int]]:
 INERT_PIECES = ["<!--", "-->", "<", "</", "!", "-", ">", " ", "\n", "a", "s", "/", "é"]
 INERT_PIECES += [f"<{name}" for name in RAW_TEXT] + [f"</{name}" for name in RAW_TEXT]
 INERT_PIECES += ["<scripts", "<titles", "<noscripts", "<iframe/", "<style>"]
+# The names alone: an opener when a "<" comes before them, text otherwise (the long ones
+# are searched for without their "<").
+INERT_PIECES += sorted(RAW_TEXT)
 
 
 @settings(max_examples=1000, deadline=None)
