@@ -525,6 +525,10 @@ def test_literals_found_together_are_where_str_find_finds_each(
             expected.append((at, index))
     assert Lowered.of(text).marks(MARK_NEEDLES, start, end) == expected
     assert Lowered(text).marks(MARK_NEEDLES, start, end) == expected
+    # Searched for without their "<", which is checked: the same places.
+    bare = frozenset({"<s", "<t"})
+    assert Lowered.of(text).marks(MARK_NEEDLES, start, end, bare) == expected
+    assert Lowered(text).marks(MARK_NEEDLES, start, end, bare) == expected
 
 
 SCRIPT_PAGES = {

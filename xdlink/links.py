@@ -32,15 +32,11 @@ _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("ac
 _INERT_NAMES = ("", *sorted(RAW_TEXT))
 _INERT_OPENERS = tuple(f"<{name}" if name else "<!--" for name in _INERT_NAMES)
 _INERT_CLOSERS = tuple(f"</{name}" if name else "-->" for name in _INERT_NAMES)
-# The long names are searched for without their "<", which is then checked: the compiled
-# search is vectorised only for needles that start with several different bytes, and
-# with every needle starting with "<" it stops at each tag of the page (2.5 to 6 times
-# slower on real pages: 10 against 4 µs on a Javadoc page, 136 against 23 on Node.js's).
-# The short ones keep it, as "script", "style" and "title" stand in many attributes.
-_BARE_NAMES = frozenset({"iframe", "noembed", "noframes", "noscript", "textarea"})
-_INERT_BARE = tuple(name in _BARE_NAMES for name in _INERT_NAMES)
-_INERT_NEEDLES = tuple(
-    opener[bare:] for opener, bare in zip(_INERT_OPENERS, _INERT_BARE, strict=True)
+# The long names are searched for without their "<", which is then checked, so that the
+# search starts from several bytes (see xdlink.lowered); the short ones keep it, as
+# "script", "style" and "title" stand in many attributes.
+_BARE_OPENERS = frozenset(
+    f"<{name}" for name in ("iframe", "noembed", "noframes", "noscript", "textarea")
 )
 
 
@@ -293,11 +289,7 @@ class _Inert:
         self.ends: list[int] = []
         text = lowered.text
         position = start
-        for at, index in lowered.marks(_INERT_NEEDLES, start, until):
-            if _INERT_BARE[index]:  # an opener only after "<"
-                at -= 1
-                if text[at : at + 1] != "<":
-                    continue
+        for at, index in lowered.marks(_INERT_OPENERS, start, until, _BARE_OPENERS):
             after = at + len(_INERT_OPENERS[index])
             # A name is read up to its end, which must stand before ``until`` too.
             named = index > 0
