@@ -142,3 +142,28 @@ def test_a_small_site_waits_on_no_process_pool(tmp_path: Path, pages: int, pool:
         """
     )
     assert loaded.split() == [str(pool), str(pool), "False"]
+
+
+@pytest.mark.parametrize("netlify_toml", [False, True])
+def test_tomllib_is_loaded_only_to_read_a_toml_file(tmp_path: Path, netlify_toml: bool) -> None:
+    """Most sites have no netlify.toml and most runs no configuration file: a build reads
+    TOML, and imports its reader, only when one is there (the control)."""
+    site = tmp_path / "public"
+    site.mkdir()
+    (site / "index.html").write_text(PAGE.format(n=1))
+    if netlify_toml:
+        (tmp_path / ".git").mkdir()
+        (tmp_path / "netlify.toml").write_text(
+            '[[headers]]\nfor = "/*"\n[headers.values]\nX-Frame-Options = "DENY"\n'
+        )
+    loaded = run_python(
+        f"""
+        import sys
+        import xdlink
+        settings = xdlink.make_settings("shop.example,docs.example.org")
+        report = xdlink.build({str(site)!r}, settings)
+        assert not report.errors, report.errors
+        print("tomllib" in sys.modules)
+        """
+    )
+    assert loaded.strip() == str(netlify_toml)
