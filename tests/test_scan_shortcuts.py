@@ -1,5 +1,6 @@
-"""The scanner's shortcuts (runs of quiet elements in one match, whitespace and a tag in
-one match, raw text without "<" in one match, remove's lone element found without a
+"""The scanner's shortcuts (a document's doctype, <html> and <head> in one match, runs of
+quiet elements in one match, whitespace and a tag in one match, raw text without "<" in
+one match, remove's lone element found without a
 scan) against the reference scan, token by token: on every fixture page, before and
 after a build, and on generated documents, both find the same insertion point and the
 same facts, and a build or a remove gives the same bytes."""
@@ -64,6 +65,7 @@ def _facts_of(head: Head, text: str) -> dict[str, object]:
         "base": head.has_base,
         "ends_in_comment": head.ends_in_comment,
         "react": head.react_rendered,
+        "amp": head.amp,
         "scripts": [span for span in scripts if span[1] <= head.region_end],
     }
 
@@ -124,6 +126,62 @@ def test_quiet_heads_scan_alike(head: str, doctype: str) -> None:
         _same_builds(version)
 
 
+# Document starts: those the prelude reads in one match (the first nine), then those it
+# leaves to the scan, token by token.
+PRELUDES = [
+    "<!doctype html><html><head>",
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">'
+    "\n<HTML>\n<HEAD>\n",
+    '\n\n<!doctype html>\n<html lang="en" class=\'no-js\' data-x="a>b">\n  <head profile="x">',
+    "<html amp lang=en><head>",
+    "<!doctype html><html \u26a1><head>",
+    "<!doctype html><html AMP4EMAIL data-css-strict><head>",
+    "<!doctype html><html/><head/>",
+    "<head>",
+    "<!DOCTYPE html><head>",
+    "<!doctype html><!-- x --><html><head>",
+    "<!doctype html><htmlx><head>",
+    "<!doctype html><html><header>",
+    "<!doctype html><html><body><head>",
+    '<!doctype html><html lang="en><head>',
+    "<?xml version='1.0'?><html><head>",
+    "<!doctype html>x<html><head>",
+    "<!doctype html><html><head",
+]
+
+
+@pytest.mark.parametrize("prelude", PRELUDES)
+def test_document_starts_scan_alike(prelude: str) -> None:
+    for rest in ("<title>t</title><script src=/a.js></script></head><body><p>x</p>", ""):
+        data = f"{prelude}{rest}".encode()
+        built = build_page(data, SETTINGS).output or data
+        for version in (data, built):
+            _same_scans(version)
+            _same_builds(version)
+
+
+@pytest.mark.parametrize("prelude", PRELUDES[:9])
+def test_the_prelude_is_taken(monkeypatch: pytest.MonkeyPatch, prelude: str) -> None:
+    """The common document starts are read in one match: the scan reads no <html> or
+    <head> tag of its own (the token-by-token scan reads each), and finds the same head."""
+    text = prelude + "<title>t</title><script src=/a.js></script></head><body>"
+    start_tags: list[str] = []
+    original = _HeadScanner._tag
+
+    def counted(scanner: _HeadScanner, tag: Tag, whole: bool) -> int:
+        if not tag.closing:
+            start_tags.append(tag.name)
+        return original(scanner, tag, whole)
+
+    monkeypatch.setattr(_HeadScanner, "_tag", counted)
+    fast = scan_head(text)
+    assert not {"html", "head"} & set(start_tags)
+    reference = scan_head(text, shortcuts=False)
+    assert "head" in start_tags
+    assert (fast.anchor, fast.is_document, fast.amp) == (reference.anchor, True, reference.amp)
+    assert fast.amp == ("amp" in prelude.lower() or "\u26a1" in prelude)
+
+
 def test_the_shortcuts_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     """The quiet heads do take the shortcuts (a scan that stopped short of them would pass
     the comparisons without testing them): the title, style, link, meta and the three
@@ -138,7 +196,7 @@ def test_the_shortcuts_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(_HeadScanner, "_tag", counted)
     fast = scan_head(text, until=len(text) - 8)
-    assert tags == ["head", "head", "body"]
+    assert tags == ["head", "body"]  # </head>: <head> is the prelude's
     tags.clear()
     reference = scan_head(text, until=len(text) - 8, shortcuts=False)
     quiet = ["title", "style", "link", "meta", "script", "script", "script"]

@@ -30,6 +30,15 @@ _TAG_REST = rf"([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>"
 _TAG = re.compile(rf"</?+{_TAG_REST}")
 # Whitespace, then a whole tag: the common token of a head, read in one match.
 _SPACED_TAG = re.compile(rf"[\t\n\f\r ]*+(<)(/?+){_TAG_REST}")
+# The start of most documents, read in one match: a doctype, the <html> start tag (each
+# may be missing) and the <head> start tag, whitespace between; group 1 holds the
+# <html> tag's attributes, for AMP's. A doctype ends at its first ">", as for the
+# tokenizer (_markup_declaration).
+_PRELUDE = re.compile(
+    r"(?:[\t\n\f\r ]*+<!(?i:doctype)[^>]*+>)?+"
+    rf"(?:[\t\n\f\r ]*+<(?i:html)(?=[\t\n\f\r />])((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>)?+"
+    rf"[\t\n\f\r ]*+<(?i:head)(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+)
 
 
 def _end_tag(name: str) -> str:
@@ -473,7 +482,7 @@ class _HeadScanner:
         self.scripts_run_end = -1
 
     def run(self, start: int, whole: bool) -> Head:
-        position = start
+        position = self._prelude(start) if self.shortcuts else start
         text = self.text
         while True:
             skipped = self._quiet_runs(position) if self.shortcuts else position
@@ -505,6 +514,19 @@ class _HeadScanner:
                 self.head.region_end = position
                 break
         return self._finish()
+
+    def _prelude(self, start: int) -> int:
+        """Read a document's doctype, <html> and <head> start tags in one match, where they
+        open the text as most generators write them; return where the scan goes on."""
+        prelude = _PRELUDE.match(self.text, start)
+        if prelude is None:
+            return start
+        self.head.is_document = True
+        html_attributes = prelude.group(1)
+        if html_attributes:
+            self.head.amp = not AMP_ATTRIBUTES.isdisjoint(_attributes(html_attributes))
+        self.head_start = prelude.end()
+        return prelude.end()
 
     def _quiet_runs(self, position: int) -> int:
         """Skip past runs of quiet elements in the head, each in one match: they are most of
