@@ -137,6 +137,8 @@ def page_init(calls: Iterable[InitCall]) -> tuple[MixpanelConfig | None, tuple[s
     """Return the page's main init (the default instance's, else the first readable one), and
     every token the page names."""
     configs = [call.config for call in calls if call.config is not None]
+    if not configs:
+        return None, ()
     default = [config for config in configs if config.instance is None]
     tokens = tuple(dict.fromkeys(config.token for config in configs))
     return next(iter(default or configs), None), tokens

@@ -102,6 +102,8 @@ def page_init(calls: Iterable[InitCall]) -> tuple[PostHogConfig | None, tuple[st
     """The page's main init (the default instance's, else the first readable one), and
     every project key the page names."""
     configs = [call.config for call in calls if call.config is not None]
+    if not configs:
+        return None, ()
     default = [config for config in configs if config.instance is None]
     keys = tuple(dict.fromkeys(config.key for config in configs))
     return next(iter(default or configs), None), keys
