@@ -14,13 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xdlink import mixpanel, posthog
 from xdlink.api import build, make_settings
+from xdlink.initcalls import calls_in_scripts
 from xdlink.jsliteral import Script, read_arguments
 from xdlink.mixpanel import MixpanelConfig, _read_script, find_init_calls, inits_in_tree
-from xdlink.page import build_page
+from xdlink.page import _is_xdlink, build_page
 from xdlink.report import Level, Report
+from xdlink.scan import script_spans
 from xdlink.settings import WarningKind
-from xdlink.source import parse_tree, read_source
+from xdlink.source import Source, parse_tree, read_source
 
 T = "0123456789abcdef0123456789abcdef"
 SETTINGS = make_settings(["shop.example", "docs.example.org"])
@@ -392,3 +395,35 @@ def test_reading_takes_linear_time(piece: str) -> None:
 
     small, large = _seconds(read(1_000)), _seconds(read(8_000))
     assert large < 24 * small + 0.05, (small, large)
+
+
+# --- finding the calls in a page ---------------------------------------------------------
+
+SDK_CALLS = (mixpanel.CALLS, posthog.CALLS)
+PAGE_PIECES = [
+    "<script>mixpanel.init('a')</script>",
+    "<script>posthog.init('b', {})</script>",
+    "<script>window.mixpanel .init( 'c');posthog.init('d')</script>",
+    "<script>mymixpanel.init('e'); Mixpanel.init('f'); MIXPANEL.init('g')</script>",
+    "<script src=/mixpanel.init(.js></script>",
+    '<script data-xdlink="0.1.0 abc">mixpanel.init(x);posthog.init(y)</script>',
+    "<p>mixpanel.init('h') and posthog.init('i') in text</p>",
+    "<script>var a = 1;</script>",
+    "<script>posthog.init(",
+    "<!-- <script>mixpanel.init('j')</script> -->",
+    "<div title='posthog.init(k)'>",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PAGE_PIECES), max_size=8))
+def test_one_search_finds_each_sdks_calls_in_each_script(pieces: list[str]) -> None:
+    """One search for both SDKs' names, from the first script to the end of the last, finds
+    the calls that a search of each script for each name finds: none in text or in
+    attributes between the scripts, none in xdlink's own elements, in order."""
+    source = read_source(f"<!doctype html><head>{''.join(pieces)}".encode())
+    assert isinstance(source, Source)
+    text, lowered = source.text, source.lowered
+    own = [span for span in script_spans(text, lowered) if not _is_xdlink(text, span[0])]
+    each = [tuple(sdk.positions(text, own, lowered)) for sdk in SDK_CALLS]
+    assert calls_in_scripts(text, own, lowered, SDK_CALLS) == each

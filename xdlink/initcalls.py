@@ -3,9 +3,10 @@ for every SDK: ``mixpanel.py`` and ``posthog.py`` say what the arguments mean.""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from xdlink.jsliteral import Script, read_arguments
@@ -38,9 +39,16 @@ class InitCalls:
         end = len(text) if end is None else end
         lowered = lowered if lowered is not None else Lowered.of(text)
         for at in lowered.positions(self.name, start, end):
-            call = self._pattern.match(text, at, end)
-            if call is not None and not _IDENTIFIER_CHAR.match(text[at - 1 : at]):
+            call = self.call_at(text, at, end)
+            if call is not None:
                 yield call
+
+    def call_at(self, text: str, at: int, end: int) -> re.Match[str] | None:
+        """Return the call that a mention of the name at ``at`` starts, before ``end``."""
+        call = self._pattern.match(text, at, end)
+        if call is None or _IDENTIFIER_CHAR.match(text[at - 1 : at]):
+            return None
+        return call
 
     def positions(
         self,
@@ -81,3 +89,23 @@ class InitCalls:
             if self.name in text:
                 yield text, functools.partial(tuple, texts[:])
             texts.append(text)
+
+
+def calls_in_scripts(
+    text: str, spans: Sequence[tuple[int, int]], lowered: Lowered, sdks: Sequence[InitCalls]
+) -> list[tuple[int, ...]]:
+    """Return where each SDK's calls stand in the scripts ``spans`` (in order, none inside
+    another), one tuple an SDK, for SDK names none of which can stand across another's
+    place (see ``Lowered.marks``): found by one search for all the names, from the first
+    script to the end of the last, whose places outside the scripts are dropped (a search
+    for each name in each script cost twice as much on a Javadoc page: the page's scripts
+    are many and short, and each search has a cost of its own)."""
+    found: list[list[int]] = [[] for _ in sdks]
+    if spans:
+        starts = [start for start, _ in spans]
+        names = tuple(sdk.name for sdk in sdks)
+        for at, index in lowered.marks(names, spans[0][0], spans[-1][1]):
+            end = spans[bisect.bisect_right(starts, at) - 1][1]
+            if at < end and sdks[index].call_at(text, at, end) is not None:
+                found[index].append(at)
+    return [tuple(places) for places in found]

@@ -8,9 +8,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from xdlink import posthog
+from xdlink import mixpanel, posthog
 from xdlink.facts import NO_FACTS, Facts, csp_blocks, gather_facts
-from xdlink.mixpanel import init_call_positions
+from xdlink.initcalls import calls_in_scripts
 from xdlink.outcomes import Action, Because, Change, ChangeReason, Skip, SkipReason
 from xdlink.scan import (
     HEAD_ELEMENTS,
@@ -45,6 +45,7 @@ _ERB_HINT = re.compile(r"<%")
 _HEAD_END = re.compile(r"</(?i:head)|<(?i:body)[\t\n\f\r />]")
 _TEMPLATE_OR_TAG = re.compile(r"\{[{%]|<%|<!--|<([A-Za-z][^\t\n\f\r />]*+)")
 _HEAD_TAGS = HEAD_ELEMENTS | {"html", "head"}
+_SDK_CALLS = (mixpanel.CALLS, posthog.CALLS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,8 +147,7 @@ def build_page(
     # scripts alone (xdlink's names both SDKs many times).
     scripts = tuple(script_spans(source.text, source.lowered))
     own = [span for span in scripts if not _is_xdlink(source.text, span[0])]
-    calls = tuple(init_call_positions(source.text, own, source.lowered))
-    posthog_calls = tuple(posthog.init_call_positions(source.text, own, source.lowered))
+    calls, posthog_calls = calls_in_scripts(source.text, own, source.lowered, _SDK_CALLS)
     last_call = max(calls + posthog_calls, default=0)
     head = scan_head(source.text, source.start, until=last_call + 1)
     if head.react_rendered and _hydrates_document(source.text):
