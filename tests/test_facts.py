@@ -233,6 +233,28 @@ def test_idn_link_written_in_unicode_counts() -> None:
     }
 
 
+# Listed domains whose names, written in Unicode in a UTF-8 page, hold bytes that other
+# characters share in the page's latin-1 view (0x85 and 0xA0: NEL and NBSP there).
+IDN_HOSTS = ["città.example", "mąka.example", "хлеб.example", "ภาษาไทย.example", "Århus.example"]
+
+
+@pytest.mark.parametrize("name", IDN_HOSTS)
+def test_an_idn_link_counts_whatever_bytes_its_characters_take(name: str) -> None:
+    """As the browser resolves it: html5lib's tree, then the URL's host in IDNA form."""
+    import html5lib
+    import idna
+
+    body = f'<a href="https://www.{name}/a">x</a><a href="//{name}">y</a>'
+    tree = html5lib.parse(page(body=body).decode(), namespaceHTMLElements=False)
+    expected = idna.encode(name, uts46=True).decode()
+    hosts = {urlsplit(anchor.get("href")).hostname for anchor in tree.iter("a")}
+    assert {idna.encode(host, uts46=True).decode() for host in hosts} == {
+        "www." + expected,
+        expected,
+    }
+    assert links(body, make_settings([name])) == {expected: 2}
+
+
 # How a link may write a listed domain's host, and whether it counts: the same as the host
 # a browser's URL parser gives (whatwg: user info dropped, case folded, entities decoded
 # by the HTML parser, a trailing dot kept as the same host).

@@ -78,8 +78,12 @@ def _host(url: str) -> str | None:
 # up to the first character that ends a host. One search with a two-character prefix; the
 # runs are possessive, and "&" is its own branch, so each character is read once: an
 # alternation tried at every character of a host, with backtracking to look for "@",
-# took half as long again on pages with hundreds of links.
-_AFTER_SLASHES = re.compile(r"//(?:[^\s/?#@\"'<>\\]*+@)?((?:[^\s/?#:@\"'<>\\&]++|&#?)++)")
+# took half as long again on pages with hundreds of links. Whitespace is ASCII's alone:
+# in the latin-1 view, the bytes 0x85 and 0xA0 of a UTF-8 character (the "à" of
+# "città", Cyrillic and Thai letters) read as characters that ``\s`` takes for spaces.
+_AFTER_SLASHES = re.compile(
+    r"//(?:[^\t\n\v\f\r /?#@\"'<>\\]*+@)?((?:[^\t\n\v\f\r /?#:@\"'<>\\&]++|&#?)++)"
+)
 # A URL attribute's start, just before a host found by _AFTER_SLASHES.
 _URL_ATTRIBUTE_BEFORE = re.compile(
     r"(?:href|action)[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*(?:https?:)?\Z"
