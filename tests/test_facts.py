@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from contextlib import AbstractContextManager
 from unittest import mock
@@ -253,6 +254,22 @@ def test_an_idn_link_counts_whatever_bytes_its_characters_take(name: str) -> Non
         expected,
     }
     assert links(body, make_settings([name])) == {expected: 2}
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"), [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
+)
+def test_a_utf16_page_tells_what_its_utf8_twin_tells(bom: bytes, codec: str) -> None:
+    """A decoded page's lower-cased view keeps every position: a title of "İ", which
+    str.lower() makes two characters, before the init and the links moves nothing."""
+    text = page(
+        head="<title>İstanbul İzmir</title><script>mixpanel.init('tok')</script>",
+        body='<p>ÇİĞ</p><a href="https://shop.example/x">x</a><script>var a = 1;</script>',
+    ).decode()
+    twin = build_page(text.encode("utf-8"), SETTINGS)
+    assert twin.facts.links == (("shop.example", 1),)
+    assert twin.facts.tokens == ("tok",)
+    assert build_page(bom + text.encode(codec), SETTINGS).facts == twin.facts
 
 
 # How a link may write a listed domain's host, and whether it counts: the same as the host

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import string
 
 import ahocorasick_rs
 
 # A window shorter than this is searched with str.find: the compiled search pays about
 # 0.8 µs a call before it reads a byte, str.find about 0.2, and it reads 0.5 ns a byte.
 _SHORT = 2048
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class Lowered:
@@ -46,7 +48,10 @@ class Lowered:
         try:
             raw = text.encode("latin-1").lower()
         except UnicodeEncodeError:  # a UTF-16 page, decoded
-            return cls(text.lower())
+            # ASCII's letters alone, as the tokenizer lowers names: str.lower() lowers
+            # others too, and some into two characters ("İ"), which would move every
+            # position after them.
+            return cls(text.translate(_ASCII_LOWER))
         return cls(raw.decode("latin-1"), raw)
 
     @classmethod
