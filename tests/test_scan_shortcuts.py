@@ -126,19 +126,33 @@ def test_quiet_heads_scan_alike(head: str, doctype: str) -> None:
         _same_builds(version)
 
 
-# Document starts: those the prelude reads in one match (the first nine), then those it
-# leaves to the scan, token by token.
-PRELUDES = [
-    "<!doctype html><html><head>",
+# Document starts that the prelude reads in one match, with the tag it leaves to the
+# scan's general path (a <meta> that declares anything but a charset by its attribute),
+# then starts it leaves to the scan, token by token.
+PRELUDES_READ = {
+    "<!doctype html><html><head>": "",
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">'
-    "\n<HTML>\n<HEAD>\n",
-    '\n\n<!doctype html>\n<html lang="en" class=\'no-js\' data-x="a>b">\n  <head profile="x">',
-    "<html amp lang=en><head>",
-    "<!doctype html><html \u26a1><head>",
-    "<!doctype html><html AMP4EMAIL data-css-strict><head>",
-    "<!doctype html><html/><head/>",
-    "<head>",
-    "<!DOCTYPE html><head>",
+    "\n<HTML>\n<HEAD>\n": "",
+    '\n\n<!doctype html>\n<html lang="en" class=\'no-js\' data-x="a>b">\n  <head profile="x">': "",
+    "<html amp lang=en><head>": "",
+    "<!doctype html><html \u26a1><head>": "",
+    "<!doctype html><html AMP4EMAIL data-css-strict><head>": "",
+    "<!doctype html><html/><head/>": "",
+    "<head>": "",
+    "<!DOCTYPE html><head>": "",
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">': "",
+    "<!doctype html>\n<html>\n  <head>\n    <META CHARSET=UTF-8 />\n": "",
+    '<html><head><meta charSet="utf-8"/>': "",
+    # A <meta> that declares nothing is a quiet run's, one match of its own.
+    '<!doctype html><html><head><meta name="viewport" content="width=device-width">': "",
+    '<!doctype html><html><head><meta http-equiv="Content-Type" content="text/html; '
+    'charset=utf-8">': "meta",
+    "<!doctype html><html><head><meta http-equiv=content-security-policy "
+    "content=\"script-src 'self'\">": "meta",
+    '<!doctype html><html><head><meta name="next-head-count" content="3">': "meta",
+}
+PRELUDES = [
+    *PRELUDES_READ,
     "<!doctype html><!-- x --><html><head>",
     "<!doctype html><htmlx><head>",
     "<!doctype html><html><header>",
@@ -147,6 +161,7 @@ PRELUDES = [
     "<?xml version='1.0'?><html><head>",
     "<!doctype html>x<html><head>",
     "<!doctype html><html><head",
+    "<!doctype html><html><head><meta charset=utf-8",
 ]
 
 
@@ -160,10 +175,11 @@ def test_document_starts_scan_alike(prelude: str) -> None:
             _same_builds(version)
 
 
-@pytest.mark.parametrize("prelude", PRELUDES[:9])
-def test_the_prelude_is_taken(monkeypatch: pytest.MonkeyPatch, prelude: str) -> None:
+@pytest.mark.parametrize(("prelude", "left"), PRELUDES_READ.items())
+def test_the_prelude_is_taken(monkeypatch: pytest.MonkeyPatch, prelude: str, left: str) -> None:
     """The common document starts are read in one match: the scan reads no <html> or
-    <head> tag of its own (the token-by-token scan reads each), and finds the same head."""
+    <head> tag of its own, nor a charset <meta> after them (the token-by-token scan reads
+    each), and finds the same head."""
     text = prelude + "<title>t</title><script src=/a.js></script></head><body>"
     start_tags: list[str] = []
     original = _HeadScanner._tag
@@ -175,10 +191,13 @@ def test_the_prelude_is_taken(monkeypatch: pytest.MonkeyPatch, prelude: str) -> 
 
     monkeypatch.setattr(_HeadScanner, "_tag", counted)
     fast = scan_head(text)
-    assert not {"html", "head"} & set(start_tags)
+    assert [name for name in start_tags if name in ("html", "head", "meta")] == (
+        [left] if left else []
+    )
+    start_tags.clear()
     reference = scan_head(text, shortcuts=False)
     assert "head" in start_tags
-    assert (fast.anchor, fast.is_document, fast.amp) == (reference.anchor, True, reference.amp)
+    assert _facts_of(fast, text) == _facts_of(reference, text)
     assert fast.amp == ("amp" in prelude.lower() or "\u26a1" in prelude)
 
 

@@ -30,15 +30,6 @@ _TAG_REST = rf"([A-Za-z][^\t\n\f\r />]*+)((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>"
 _TAG = re.compile(rf"</?+{_TAG_REST}")
 # Whitespace, then a whole tag: the common token of a head, read in one match.
 _SPACED_TAG = re.compile(rf"[\t\n\f\r ]*+(<)(/?+){_TAG_REST}")
-# The start of most documents, read in one match: a doctype, the <html> start tag (each
-# may be missing) and the <head> start tag, whitespace between; group 1 holds the
-# <html> tag's attributes, for AMP's. A doctype ends at its first ">", as for the
-# tokenizer (_markup_declaration).
-_PRELUDE = re.compile(
-    r"(?:[\t\n\f\r ]*+<!(?i:doctype)[^>]*+>)?+"
-    rf"(?:[\t\n\f\r ]*+<(?i:html)(?=[\t\n\f\r />])((?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>)?+"
-    rf"[\t\n\f\r ]*+<(?i:head)(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
-)
 
 
 def _end_tag(name: str) -> str:
@@ -56,6 +47,17 @@ def _element_pattern(name: str, content: str) -> str:
 
 _TEXT = "[^<]*+"
 _SPACES = "[\\t\\n\\f\\r ]*+"
+# The start of most documents, read in one match: a doctype, the <html> start tag (each
+# may be missing) and the <head> start tag, whitespace between, and a <meta> after them
+# (most often the charset's). A doctype ends at its first ">", as for the tokenizer
+# (_markup_declaration).
+_PRELUDE = re.compile(
+    rf"(?:{_SPACES}<!(?i:doctype)[^>]*+>)?+"
+    rf"(?:{_SPACES}<(?i:html)(?=[\t\n\f\r />])(?P<html>(?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>)?+"
+    rf"{_SPACES}<(?i:head)(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>(?P<head_end>)"
+    rf"(?:{_SPACES}(?P<meta><(?i:meta)(?=[\t\n\f\r />])"
+    rf"(?P<meta_attributes>(?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>))?+"
+)
 # A run of <link>, <meta>, <title> and <style> elements (the last two with no "<" in their
 # text, which then ends at the first "</"): once the head has started they only stay in
 # it, unless a <meta> declares the charset or a policy (see _quiet_runs).
@@ -516,16 +518,22 @@ class _HeadScanner:
         return self._finish()
 
     def _prelude(self, start: int) -> int:
-        """Read a document's doctype, <html> and <head> start tags in one match, where they
-        open the text as most generators write them; return where the scan goes on."""
+        """Read a document's doctype, <html> and <head> start tags, and a charset <meta>
+        after them, in one match, where they open the text as most generators write
+        them; return where the scan goes on."""
         prelude = _PRELUDE.match(self.text, start)
         if prelude is None:
             return start
         self.head.is_document = True
-        html_attributes = prelude.group(1)
-        if html_attributes:
+        if html_attributes := prelude.group("html"):
             self.head.amp = not AMP_ATTRIBUTES.isdisjoint(_attributes(html_attributes))
-        self.head_start = prelude.end()
+        self.head_start = prelude.end("head_end")
+        meta = prelude.group("meta")
+        if meta is None or "charset" not in _attributes(prelude.group("meta_attributes")):
+            # Any other <meta> (a charset given by http-equiv, a policy) is the scan's.
+            return prelude.start("meta") if meta is not None else prelude.end()
+        self.charset_end = prelude.end()  # as _head_element reads a charset <meta>
+        self.head.react_rendered = "charSet" in meta
         return prelude.end()
 
     def _quiet_runs(self, position: int) -> int:
