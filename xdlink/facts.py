@@ -105,7 +105,7 @@ def _init_calls(
     from a parsed page), each read from the text of the inline script that holds it: the
     head scan has those scripts; for a call anywhere else lxml finds the script (a call
     shown in a code block is not one)."""
-    if not calls_at:  # most pages: no call, and nothing to read
+    if not calls_at:  # no call: nothing to read
         return []
     calls_at = tuple(at for at in calls_at if not any(b.start <= at < b.end for b in blocks))
     scripts = head.inline_scripts
