@@ -8,6 +8,8 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -328,6 +330,53 @@ def test_python_dash_m_runs() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("xdlink, version ")
+
+
+# A process that notes on stderr whether the interpreter's teardown ran (its atexit
+# handlers run only then), running the command as the console script and -m do.
+_TEARDOWN_NOTED = """
+import atexit, sys
+atexit.register(lambda: print("teardown ran", file=sys.stderr))
+from xdlink.cli import run
+sys.argv = ["xdlink", *sys.argv[1:]]
+run()
+"""
+
+
+def _command(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _TEARDOWN_NOTED, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+@pytest.mark.parametrize("write", [True, False])
+def test_a_page_command_ends_once_its_report_is_out(site: Path, write: bool) -> None:
+    """Build and remove end their process as soon as the report is printed, without the
+    interpreter's teardown: the whole report reaches the pipe, the same as the command
+    run in-process prints for a copy of the site, with its exit code (1 for a --check
+    that finds pages to change)."""
+    twin = site.with_name("twin")
+    shutil.copytree(site, twin)
+    commands = [["build", "--domains", DOMAINS, "-v", *([] if write else ["--check"])]]
+    commands += [["remove", "-v"]] if write else []
+    for command, *flags in commands:
+        ended = _command(command, site, *flags)
+        expected = invoke(command, twin, *flags)
+        assert "teardown ran" not in ended.stderr
+        assert ended.returncode == expected.exit_code == (0 if write else 1), ended.stderr
+        assert ended.stdout == expected.stdout.replace(str(twin), str(site))
+        assert len(ended.stdout.splitlines()) >= 3
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["snippet", "--domains", DOMAINS], ["build", "/nonexistent"]]
+)
+def test_other_commands_and_usage_errors_end_the_usual_way(args: list[str]) -> None:
+    """The control: any other exit runs the teardown, as a process normally does."""
+    assert "teardown ran" in _command(*args).stderr
 
 
 def test_external_script_file(site: Path) -> None:

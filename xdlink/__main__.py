@@ -1,5 +1,5 @@
 """Entry point for ``python -m xdlink``."""
 
-from xdlink.cli import main
+from xdlink.cli import run
 
-main()
+run()

@@ -228,7 +228,7 @@ def _execute(runner: Runner, site: Path, settings: Settings, run: RunOptions) ->
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print(report, run)
-    sys.exit(int(exit_code(report)))
+    raise _ReportPrinted(int(exit_code(report)))
 
 
 @contextlib.contextmanager
@@ -300,4 +300,28 @@ class _Bar:
         self.bar.update(pages)
 
 
-__all__ = ["main"]
+class _ReportPrinted(SystemExit):
+    """The exit of a page command (build, remove) whose report is printed."""
+
+
+def run() -> None:
+    """The ``xdlink`` command: ``main``, and once a page command has printed its report,
+    the end of the process at once, its output flushed.
+
+    Its workers are joined and its files closed by then; what the interpreter's teardown
+    would do after it, freeing each module and object one by one (about 30 ms after a
+    3-page site, 60 after the Javadoc's 10,140 pages, a tenth of a small site's run), no
+    one needs. Any other command, or output that cannot be flushed (a closed pipe), ends
+    the usual way."""
+    try:
+        main()
+    except _ReportPrinted as exc:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            raise SystemExit(exc.code) from None
+        os._exit(int(exc.code or 0))
+
+
+__all__ = ["main", "run"]
