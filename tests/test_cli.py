@@ -343,13 +343,9 @@ run()
 """
 
 
-def _command(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _TEARDOWN_NOTED, *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=check,
-    )
+def _command(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", _TEARDOWN_NOTED, *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 @pytest.mark.parametrize("write", [True, False])
