@@ -38,10 +38,20 @@ def _end_tag(name: str) -> str:
     return rf"</(?i:{name})(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
 
 
+def _start_tag(name: str, attributes: str | None = None) -> str:
+    """Return the pattern of a whole start tag of the element ``name`` (a pattern of
+    names too, "link|meta"), as the tokenizer reads it; ``attributes``: the name of a
+    group that holds the tag's attributes."""
+    held = rf"(?:{_ATTRIBUTE})*+"
+    if attributes is not None:
+        held = rf"(?P<{attributes}>{held})"
+    return rf"<(?i:{name})(?=[\t\n\f\r />]){held}[\t\n\f\r /]*+>"
+
+
 def _element_pattern(name: str, content: str) -> str:
     """Return the pattern of a whole element: start tag, ``content`` and end tag, spaces
     first."""
-    start = rf"[\t\n\f\r ]*+<(?i:{name})(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+    start = rf"[\t\n\f\r ]*+{_start_tag(name)}"
     return start + content + _end_tag(name)
 
 
@@ -53,16 +63,15 @@ _SPACES = "[\\t\\n\\f\\r ]*+"
 # (_markup_declaration).
 _PRELUDE = re.compile(
     rf"(?:{_SPACES}<!(?i:doctype)[^>]*+>)?+"
-    rf"(?:{_SPACES}<(?i:html)(?=[\t\n\f\r />])(?P<html>(?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>)?+"
-    rf"{_SPACES}<(?i:head)(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>(?P<head_end>)"
-    rf"(?:{_SPACES}(?P<meta><(?i:meta)(?=[\t\n\f\r />])"
-    rf"(?P<meta_attributes>(?:{_ATTRIBUTE})*+)[\t\n\f\r /]*+>))?+"
+    rf"(?:{_SPACES}{_start_tag('html', 'html')})?+"
+    rf"{_SPACES}{_start_tag('head')}(?P<head_end>)"
+    rf"(?:{_SPACES}(?P<meta>{_start_tag('meta', 'meta_attributes')}))?+"
 )
 # A run of <link>, <meta>, <title> and <style> elements (the last two with no "<" in their
 # text, which then ends at the first "</"): once the head has started they only stay in
 # it, unless a <meta> declares the charset or a policy (see _quiet_runs).
 _QUIET_ELEMENT = (
-    rf"[\t\n\f\r ]*+<(?i:link|meta)(?=[\t\n\f\r />])(?:{_ATTRIBUTE})*+[\t\n\f\r /]*+>"
+    rf"[\t\n\f\r ]*+{_start_tag('link|meta')}"
     rf"|{_element_pattern('title', _TEXT)}|{_element_pattern('style', _TEXT)}"
 )
 _QUIET_RUN = re.compile(rf"(?:{_QUIET_ELEMENT})++")
