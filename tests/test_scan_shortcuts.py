@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from tests.helpers import FIXTURES, SETTINGS, fixture_pages
 from tests.test_properties import documents
+from xdlink import mixpanel
 from xdlink import page as page_module
 from xdlink import scan as scan_module
-from xdlink.mixpanel import init_call_positions
 from xdlink.page import Outcome, build_page, remove_page
 from xdlink.scan import Block, Head, Tag, _HeadScanner, lone_block, scan_blocks, scan_head
 from xdlink.source import Source, read_source
@@ -75,7 +75,7 @@ def _same_scans(data: bytes) -> None:
     if not isinstance(source, Source):
         return
     text, start = source.text, source.start
-    until = max(init_call_positions(text), default=0) + 1
+    until = max(mixpanel.CALLS.positions(text), default=0) + 1
     for to_head_end in (False, True):
         fast = scan_head(text, start, until, to_head_end)
         reference = scan_head(text, start, until, to_head_end, shortcuts=False)

@@ -8,7 +8,7 @@ init's arguments as the init runs (``js/src/mixpanel.js``), so the build needs n
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +17,6 @@ from xdlink.jsliteral import Scope, Script, Unknown, evaluate, has_names
 
 if TYPE_CHECKING:
     from lxml import etree
-
-    from xdlink.lowered import Lowered
 
 
 CALLS = InitCalls("mixpanel")
@@ -42,14 +40,6 @@ class InitCall:
 
     config: MixpanelConfig | None
     unread: str | None = None
-
-
-def init_call_positions(
-    text: str, scripts: Iterable[tuple[int, int]] | None = None, lowered: Lowered | None = None
-) -> Iterator[int]:
-    """Return where ``mixpanel.init(`` stands in the text, or in its ``scripts`` (spans).
-    ``lowered``: the text's lower-cased view, when the caller has it."""
-    return CALLS.positions(text, scripts, lowered)
 
 
 def find_init_calls(

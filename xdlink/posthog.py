@@ -10,7 +10,7 @@ the init runs, so the build needs none of it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,6 @@ from xdlink.jsliteral import JSObject, Scope, Script, evaluate
 
 if TYPE_CHECKING:
     from lxml import etree
-
-    from xdlink.lowered import Lowered
 
 
 CALLS = InitCalls("posthog")
@@ -43,14 +41,6 @@ class InitCall:
     """One ``posthog.init(...)`` call; ``config`` is None when the key is not a literal."""
 
     config: PostHogConfig | None
-
-
-def init_call_positions(
-    text: str, scripts: Iterable[tuple[int, int]] | None = None, lowered: Lowered | None = None
-) -> Iterator[int]:
-    """Return where ``posthog.init(`` stands in the text, or in its ``scripts`` (spans).
-    ``lowered``: the text's lower-cased view, when the caller has it."""
-    return CALLS.positions(text, scripts, lowered)
 
 
 def find_init_calls(
