@@ -374,6 +374,44 @@ def test_csp_meta_after_the_script_does_not_apply_to_it() -> None:
     assert build_page(after, SETTINGS).facts.csp_blocks is False
 
 
+# The browsers' readings of these metas are checked in tests/browser/test_meta_values.py.
+@pytest.mark.parametrize(
+    ("equiv", "enforced"),
+    [
+        ("Content-Security-Policy", True),
+        ("CONTENT-security-POLICY", True),
+        (" Content-Security-Policy", False),
+        ("Content-Security-Policy\t", False),
+    ],
+)
+def test_a_csp_meta_is_read_by_its_http_equiv_as_written(equiv: str, enforced: bool) -> None:
+    csp = f"<meta http-equiv='{equiv}' content=\"script-src 'none'\"><meta charset=utf-8>"
+    facts = build_page(b"<!DOCTYPE html><html><head>" + csp.encode() + b"</head>", SETTINGS).facts
+    assert facts.csp_blocks is enforced
+
+
+@pytest.mark.parametrize(
+    ("metas", "counted"),
+    [
+        ('<meta name="Referrer" content="NO-REFERRER">', True),
+        ('<meta name="referrer" content=" no-referrer">', True),  # as Firefox reads it
+        ('<meta name="referrer " content="no-referrer">', False),
+        ('<meta name="referrer" content="no-referrer"><meta name="referrer" content="x">', True),
+        (
+            '<meta name="referrer" content="no-referrer"><meta name="referrer" content="origin">',
+            False,
+        ),
+    ],
+)
+def test_forms_send_no_referrer_where_a_browser_reads_a_blocking_policy(
+    metas: str, counted: bool
+) -> None:
+    form = '<form action="https://shop.example/buy"></form>'
+    facts = build_page(page(metas, form), SETTINGS).facts
+    assert facts.links == (("shop.example", 1),)
+    assert facts.no_referrer_links == int(counted)
+
+
 def test_public_suffix_check_agrees_with_the_package() -> None:
     """xdlink reads the package's bundled list into a set (its own parser takes a fifth of
     a second at every run); on names made from every rule, both give the same answer."""

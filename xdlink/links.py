@@ -21,7 +21,7 @@ import idna
 
 from xdlink.domains import host_matches
 from xdlink.lowered import Lowered
-from xdlink.scan import NAME_END, RAW_TEXT, parse_tag, tag_source
+from xdlink.scan import NAME_END, RAW_TEXT, WS, parse_tag, tag_source
 
 _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
 
@@ -224,20 +224,39 @@ def link_urls(text: str, domain: str) -> list[str]:
 # referrer across origins (a form has no referrerpolicy attribute), and rel=noreferrer on
 # a link in WebKit, which keeps that relation once parsed whatever the attribute becomes.
 _BLOCKING_POLICIES = frozenset({"no-referrer", "same-origin", "never"})
+# What a <meta name="referrer"> may set, the legacy keywords included; any other value
+# leaves the policy as it was.
+_REFERRER_POLICIES = _BLOCKING_POLICIES | {
+    "no-referrer-when-downgrade",
+    "origin",
+    "strict-origin",
+    "origin-when-cross-origin",
+    "strict-origin-when-cross-origin",
+    "unsafe-url",
+    "default",
+    "always",
+    "origin-when-crossorigin",
+}
 _META_REFERRER = re.compile(r"<meta\b[^>]*\bname[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?referrer\b")
 
 
 def _page_sends_no_referrer(text: str, lowered: str) -> bool:
-    """Return whether the page's last <meta name="referrer"> (the one that wins) sends no
-    referrer to another origin."""
-    policy = None
+    """Return whether, in some browser, the page's policy sends no referrer to another
+    origin: the policy the last <meta name="referrer"> that names one sets. Chromium and
+    WebKit read the policy as written, Firefox trims it; none trims the name."""
     if "referrer" not in lowered:  # most pages: one str search, no regular expression
         return False
+    as_written = trimmed = None
     for meta in _META_REFERRER.finditer(lowered):
         tag = parse_tag(text, meta.start(), every_attribute=True)
-        if tag.attrs.get("name", "").strip().lower() == "referrer":
-            policy = tag.attrs.get("content", "").strip().lower()
-    return policy in _BLOCKING_POLICIES
+        if tag.attrs.get("name", "").lower() != "referrer":
+            continue
+        value = tag.attrs.get("content", "").lower()
+        if value in _REFERRER_POLICIES:
+            as_written = value
+        if value.strip(WS) in _REFERRER_POLICIES:
+            trimmed = value.strip(WS)
+    return as_written in _BLOCKING_POLICIES or trimmed in _BLOCKING_POLICIES
 
 
 @functools.lru_cache(maxsize=4096)

@@ -410,14 +410,16 @@ def _comment_end(text: str, start: int) -> int | None:
     return None if match is None else match.end()
 
 
+# An http-equiv is compared as written, ASCII case-insensitively: browsers do not trim it,
+# and " Content-Security-Policy" enforces nothing.
 def _is_charset_meta(tag: Tag) -> bool:
     if "charset" in tag.attrs:
         return True
-    return tag.attrs.get("http-equiv", "").strip().lower() == "content-type"
+    return tag.attrs.get("http-equiv", "").lower() == "content-type"
 
 
 def _is_csp_meta(tag: Tag) -> bool:
-    return tag.attrs.get("http-equiv", "").strip().lower() == "content-security-policy"
+    return tag.attrs.get("http-equiv", "").lower() == "content-security-policy"
 
 
 class _HeadScanner:
