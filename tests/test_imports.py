@@ -167,3 +167,34 @@ def test_tomllib_is_loaded_only_to_read_a_toml_file(tmp_path: Path, netlify_toml
         """
     )
     assert loaded.strip() == str(netlify_toml)
+
+
+@pytest.mark.parametrize(
+    ("script", "reads"),
+    [
+        ("", False),
+        ("<script>var shown = 'mixpanel and posthog';</script>", False),
+        ("<script>mixpanel.init('token')</script>", True),
+        ("<script>posthog.init('phc_key', {api_host: '/ingest'})</script>", True),
+    ],
+)
+def test_the_javascript_reader_is_loaded_only_to_read_an_init(
+    tmp_path: Path, script: str, reads: bool
+) -> None:
+    """A site whose pages call no SDK's init in their HTML (documentation, a bundled SDK)
+    never loads the reader of JavaScript values, even where the SDKs' names stand in a
+    script; a page with a call loads it to read the call (the controls)."""
+    for number in range(300):
+        page = PAGE.format(n=number).replace("</head>", script + "</head>")
+        (tmp_path / f"page{number}.html").write_text(page)
+    loaded = run_python(
+        f"""
+        import sys
+        import xdlink
+        settings = xdlink.make_settings("shop.example,docs.example.org", jobs=1)
+        report = xdlink.build({str(tmp_path)!r}, settings)
+        assert report.counts["injected"] == 300, report.counts
+        print("xdlink.jsliteral" in sys.modules)
+        """
+    )
+    assert loaded.strip() == str(reads)

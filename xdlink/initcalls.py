@@ -9,12 +9,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from xdlink.jsliteral import Script, read_arguments
 from xdlink.lowered import Lowered
 from xdlink.scan import MARKER_ATTRIBUTE
 
 if TYPE_CHECKING:
     from lxml import etree
+
+    from xdlink.jsliteral import Script
 
 _IDENTIFIER_CHAR = re.compile(r"[\w$]")
 # The init calls read in one script, at most: each is read up to its end, and a script of
@@ -64,6 +65,10 @@ class InitCalls:
     def arguments(self, script: Script) -> Iterator[tuple[Any, ...] | None]:
         """Return the arguments of each call in the script's code (a call in a comment or a
         string is none); None for a call the text does not close, which is the last."""
+        # Here, as in mixpanel.py and posthog.py: a site whose pages start no SDK in their
+        # HTML never loads the JavaScript reader (about a tenth of a build's imports).
+        from xdlink.jsliteral import read_arguments
+
         text = script.text
         for count, call in enumerate(
             call for call in self.matches(text) if script.in_code(call.start())

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from xdlink.initcalls import InitCalls
-from xdlink.jsliteral import Scope, Script, Unknown, evaluate, has_names
 
 if TYPE_CHECKING:
     from lxml import etree
+
+    from xdlink.jsliteral import Scope, Script
 
 
 CALLS = InitCalls("mixpanel")
@@ -51,6 +52,8 @@ def find_init_calls(
     read = _read(script)
     if read.static is not None:
         return read.static
+    from xdlink.jsliteral import Scope  # here: see InitCalls.arguments
+
     scope = Scope(read.script, _scripts(earlier))
     return tuple(init or _init_from(args, scope) for args, init in read.calls)
 
@@ -85,6 +88,8 @@ _NOT_CLOSED = InitCall(None, "the call is not closed")
 
 
 def _read_script(text: str) -> _Read:
+    from xdlink.jsliteral import Script, has_names
+
     script = Script(text)
     calls: list[tuple[tuple[Any, ...], InitCall | None]] = []
     for args in CALLS.arguments(script):
@@ -109,6 +114,8 @@ def _init_from(args: tuple[Any, ...], scope: Scope | None) -> InitCall:
     up in ``scope``; what its token is when that cannot be read."""
     if not args:
         return InitCall(None, "no token")
+    from xdlink.jsliteral import Unknown, evaluate
+
     token = evaluate(args[0], scope)
     if not isinstance(token, str) or not token:
         if isinstance(token, Unknown):  # shown in backticks, unless it is a template

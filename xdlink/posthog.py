@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from xdlink.initcalls import InitCalls
-from xdlink.jsliteral import JSObject, Scope, Script, evaluate
 
 if TYPE_CHECKING:
     from lxml import etree
+
+    from xdlink.jsliteral import Scope
 
 
 CALLS = InitCalls("posthog")
@@ -53,6 +54,8 @@ def find_init_calls(
     if not calls:
         return ()
     texts = earlier or tuple
+    from xdlink.jsliteral import Scope, Script  # here: see InitCalls.arguments
+
     scope = Scope(Script(script), lambda: [Script(text) for text in texts()])
     return tuple(_init_from(args, scope) for args in calls)
 
@@ -64,6 +67,8 @@ def _cached_calls(script: str) -> tuple[tuple[Any, ...], ...]:
 
 def _calls(text: str) -> tuple[tuple[Any, ...], ...]:
     """The arguments of each init call in code; () for a call the text does not close."""
+    from xdlink.jsliteral import Script
+
     return tuple(args or () for args in CALLS.arguments(Script(text)))
 
 
@@ -78,6 +83,8 @@ def inits_in_tree(tree: etree._Element) -> list[InitCall]:
 def _init_from(args: tuple[Any, ...], scope: Scope) -> InitCall:
     """The project, instance and cookieless mode of ``posthog.init(key, config, name)``,
     its names looked up in ``scope``."""
+    from xdlink.jsliteral import JSObject, evaluate
+
     key = evaluate(args[0], scope) if args else None
     if not isinstance(key, str) or not key:
         return InitCall(None)
