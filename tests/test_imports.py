@@ -120,6 +120,27 @@ def test_jinja2_is_loaded_only_to_render_the_script(
     assert loaded.strip() == str(renders)
 
 
+def modules_loaded(
+    folder: Path, pages: int, script: str, jobs: int, modules: tuple[str, ...]
+) -> list[bool]:
+    """Build ``pages`` pages whose head ends with ``script``, in a fresh interpreter with
+    ``jobs`` processes; return which of ``modules`` the build loaded there."""
+    for number in range(pages):
+        page = PAGE.format(n=number).replace("</head>", script + "</head>")
+        (folder / f"page{number}.html").write_text(page)
+    loaded = run_python(
+        f"""
+        import sys
+        import xdlink
+        settings = xdlink.make_settings("shop.example,docs.example.org", jobs={jobs})
+        report = xdlink.build({str(folder)!r}, settings)
+        assert report.counts["injected"] == {pages}, report.counts
+        print(*(name in sys.modules for name in {modules!r}))
+        """
+    )
+    return [word == "True" for word in loaded.split()]
+
+
 @pytest.mark.parametrize(("pages", "pool"), [(50, False), (300, True)])
 def test_a_small_site_waits_on_no_process_pool(tmp_path: Path, pages: int, pool: bool) -> None:
     """A command that builds 50 pages waits on no process pool and no import it does not
@@ -127,21 +148,8 @@ def test_a_small_site_waits_on_no_process_pool(tmp_path: Path, pages: int, pool:
     pool's modules; the larger site is the control, where they are seen. Pages whose init
     is in a head script need no lxml tree either."""
     init = "<script>mixpanel.init('token')</script>"
-    for number in range(pages):
-        page = PAGE.format(n=number).replace("</head>", init + "</head>")
-        (tmp_path / f"page{number}.html").write_text(page)
-    loaded = run_python(
-        f"""
-        import sys
-        import xdlink
-        settings = xdlink.make_settings("shop.example,docs.example.org", jobs=2)
-        report = xdlink.build({str(tmp_path)!r}, settings)
-        assert report.counts["injected"] == {pages}, report.counts
-        modules = ("concurrent.futures.process", "multiprocessing", "lxml")
-        print(*(name in sys.modules for name in modules))
-        """
-    )
-    assert loaded.split() == [str(pool), str(pool), "False"]
+    modules = ("concurrent.futures.process", "multiprocessing", "lxml")
+    assert modules_loaded(tmp_path, pages, init, 2, modules) == [pool, pool, False]
 
 
 @pytest.mark.parametrize("netlify_toml", [False, True])
@@ -184,17 +192,4 @@ def test_the_javascript_reader_is_loaded_only_to_read_an_init(
     """A site whose pages call no SDK's init in their HTML (documentation, a bundled SDK)
     never loads the reader of JavaScript values, even where the SDKs' names stand in a
     script; a page with a call loads it to read the call (the controls)."""
-    for number in range(300):
-        page = PAGE.format(n=number).replace("</head>", script + "</head>")
-        (tmp_path / f"page{number}.html").write_text(page)
-    loaded = run_python(
-        f"""
-        import sys
-        import xdlink
-        settings = xdlink.make_settings("shop.example,docs.example.org", jobs=1)
-        report = xdlink.build({str(tmp_path)!r}, settings)
-        assert report.counts["injected"] == 300, report.counts
-        print("xdlink.jsliteral" in sys.modules)
-        """
-    )
-    assert loaded.strip() == str(reads)
+    assert modules_loaded(tmp_path, 300, script, 1, ("xdlink.jsliteral",)) == [reads]
