@@ -254,8 +254,8 @@ def _page_sends_no_referrer(text: str, lowered: str) -> bool:
         value = tag.attrs.get("content", "").lower()
         if value in _REFERRER_POLICIES:
             as_written = value
-        if value.strip(WS) in _REFERRER_POLICIES:
-            trimmed = value.strip(WS)
+        if (stripped := value.strip(WS)) in _REFERRER_POLICIES:
+            trimmed = stripped
     return as_written in _BLOCKING_POLICIES or trimmed in _BLOCKING_POLICIES
 
 
