@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.browser.test_meta_values import REL_VALUES, rel_markup
 from tests.helpers import ROOT
 from xdlink import links as links_module
 from xdlink import lowered as lowered_module
@@ -410,6 +411,17 @@ def test_forms_send_no_referrer_where_a_browser_reads_a_blocking_policy(
     facts = build_page(page(metas, form), SETTINGS).facts
     assert facts.links == (("shop.example", 1),)
     assert facts.no_referrer_links == int(counted)
+
+
+@pytest.mark.parametrize("rel", REL_VALUES, ids=repr)
+def test_a_rel_holds_the_words_browsers_split_it_into(rel: str) -> None:
+    """The browsers' table (tests/browser/test_meta_values.py), without a browser: a rel
+    attribute is split at ASCII whitespace alone, for noreferrer and canonical alike."""
+    head, link = rel_markup(rel, "https://docs.example.org/x")
+    facts = build_page(page(head, link), SETTINGS).facts
+    assert facts.links == (("docs.example.org", 1),)
+    assert (facts.no_referrer_links == 1) is REL_VALUES[rel]
+    assert ("docs.example.org" in facts.own_domains) is REL_VALUES[rel]
 
 
 def test_public_suffix_check_agrees_with_the_package() -> None:

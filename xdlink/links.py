@@ -21,7 +21,7 @@ import idna
 
 from xdlink.domains import host_matches
 from xdlink.lowered import Lowered
-from xdlink.scan import NAME_END, RAW_TEXT, WS, parse_tag, tag_source
+from xdlink.scan import NAME_END, RAW_TEXT, WS, Tag, parse_tag, tag_source
 
 _LINK_ATTRIBUTES = {"a": ("href", "xlink:href"), "area": ("href",), "form": ("action",)}
 
@@ -237,6 +237,7 @@ _REFERRER_POLICIES = _BLOCKING_POLICIES | {
     "always",
     "origin-when-crossorigin",
 }
+_ASCII_WHITESPACE = re.compile(f"[{WS}]+")
 _META_REFERRER = re.compile(r"<meta\b[^>]*\bname[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?referrer\b")
 
 
@@ -249,9 +250,9 @@ def _page_sends_no_referrer(text: str, lowered: str) -> bool:
     as_written = trimmed = None
     for meta in _META_REFERRER.finditer(lowered):
         tag = parse_tag(text, meta.start(), every_attribute=True)
-        if tag.attrs.get("name", "").lower() != "referrer":
+        if tag.value("name").lower() != "referrer":
             continue
-        value = tag.attrs.get("content", "").lower()
+        value = tag.value("content").lower()
         if value in _REFERRER_POLICIES:
             as_written = value
         if (stripped := value.strip(WS)) in _REFERRER_POLICIES:
@@ -264,7 +265,7 @@ def _no_referrer(raw_tag: str, forms_blocked: bool) -> bool:
     tag = parse_tag(raw_tag, 0, every_attribute=True)
     if tag.name == "form":
         return forms_blocked
-    return "noreferrer" in tag.attrs.get("rel", "").lower().split()
+    return "noreferrer" in _rel_tokens(tag)
 
 
 def _live_links(
@@ -389,11 +390,17 @@ def _own_url(raw_tag: str, word: str) -> str | None:
     tag = parse_tag(raw_tag, 0, every_attribute=True)
     if tag.name != _OWN_URL_TAG[word]:
         return None
-    if tag.name == "link" and word in tag.attrs.get("rel", "").lower().split():
+    if tag.name == "link" and word in _rel_tokens(tag):
         return tag.attrs.get("href", "")
     if tag.name == "meta" and tag.attrs.get("property") == word:
         return tag.attrs.get("content", "")
     return None
+
+
+def _rel_tokens(tag: Tag) -> list[str]:
+    """The words of a tag's rel, as browsers split them: at ASCII whitespace alone (not at
+    the other characters ``str.split`` takes, such as a no-break space)."""
+    return _ASCII_WHITESPACE.split(tag.value("rel").lower())
 
 
 def _enclosing_tag(text: str, position: int) -> tuple[int, str] | None:

@@ -9,6 +9,7 @@ run the script is found by following the WHATWG tokenizer and head insertion mod
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -159,6 +160,12 @@ class Tag:
     end: int
     closing: bool = False
     attrs: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        """An attribute's value as the tokenizer gives it to the page: its character
+        references decoded ("" when the tag has no such attribute)."""
+        raw = self.attrs.get(name, "")
+        return html.unescape(raw) if "&" in raw else raw
 
 
 @dataclass(slots=True)
@@ -410,16 +417,16 @@ def _comment_end(text: str, start: int) -> int | None:
     return None if match is None else match.end()
 
 
-# An http-equiv is compared as written, ASCII case-insensitively: browsers do not trim it,
-# and " Content-Security-Policy" enforces nothing.
+# An http-equiv is compared as the tokenizer gives it, ASCII case-insensitively: browsers
+# do not trim it, and " Content-Security-Policy" enforces nothing.
 def _is_charset_meta(tag: Tag) -> bool:
     if "charset" in tag.attrs:
         return True
-    return tag.attrs.get("http-equiv", "").lower() == "content-type"
+    return tag.value("http-equiv").lower() == "content-type"
 
 
 def _is_csp_meta(tag: Tag) -> bool:
-    return tag.attrs.get("http-equiv", "").lower() == "content-security-policy"
+    return tag.value("http-equiv").lower() == "content-security-policy"
 
 
 class _HeadScanner:

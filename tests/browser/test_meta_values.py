@@ -1,13 +1,16 @@
 """A <meta> sets a page's CSP, charset or referrer policy only as browsers read it: its
 http-equiv and a referrer meta's name ASCII case-insensitively and as written, never
 trimmed; the policy as written too in Chromium and WebKit, trimmed in Firefox; a referrer
-meta whose content names no policy changes nothing. Each case is loaded in Chromium (and
-in tests/engines/test_meta_values.py in Firefox and WebKit), and what xdlink says of it
-(the CSP that blocks its script, where the element goes beside a charset, the forms that
-send no referrer in some browser) is held to what the browser did."""
+meta whose content names no policy changes nothing. A rel attribute's words are split at
+ASCII whitespace alone. Each case is loaded in Chromium (and in
+tests/engines/test_meta_values.py in Firefox and WebKit), and what xdlink says of it (the
+CSP that blocks its script, where the element goes beside a charset, the links and forms
+that send no referrer in some browser, the page's canonical address) is held to what the
+browser did."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -54,6 +57,8 @@ HTTP_EQUIV = [
     " Content-Security-Policy",
     "Content-Security-Policy ",
     "Content-Security-Policy\t",
+    "Content&#45;Security-Policy",  # a character reference, decoded
+    "Content-Security-Policy&#32;",
 ]
 
 
@@ -69,10 +74,16 @@ def test_a_csp_meta_blocks_the_script_where_the_browser_enforces_it(
     finally:
         tab.close()
     assert facts.csp_blocks is (not ran)
-    assert ran is (equiv.lower() != "content-security-policy")
+    assert ran is (html.unescape(equiv).lower() != "content-security-policy")
 
 
-CONTENT_TYPE = ["Content-Type", "content-type", " Content-Type", "Content-Type "]
+CONTENT_TYPE = [
+    "Content-Type",
+    "content-type",
+    " Content-Type",
+    "Content-Type ",
+    "Content&#45;Type",
+]
 
 
 @pytest.mark.parametrize("equiv", CONTENT_TYPE, ids=repr)
@@ -88,7 +99,7 @@ def test_the_element_follows_a_charset_meta_where_the_browser_takes_it(
         tab.close()
     after_meta = page.index(b"<script data-xdlink") > page.index(b"<meta")
     assert after_meta is (charset == "windows-1251")
-    assert after_meta is (equiv.lower() == "content-type")
+    assert after_meta is (html.unescape(equiv).lower() == "content-type")
 
 
 REFERRER_METAS = {
@@ -97,6 +108,8 @@ REFERRER_METAS = {
     '<meta name="referrer" content="no-referrer">': (True, True),
     '<meta name="REFERRER" content="No-Referrer">': (True, True),
     '<meta name="referrer" content="same-origin">': (True, True),
+    '<meta name="referrer" content="no&#45;referrer">': (True, True),
+    '<meta name="referrer" content="no-referrer&#32;">': (False, True),
     '<meta name="referrer" content="never">': (True, True),
     '<meta name="referrer" content=" no-referrer ">': (False, True),
     '<meta name="referrer " content="no-referrer">': (False, False),
@@ -138,3 +151,53 @@ def test_forms_count_as_sending_no_referrer_where_the_browser_sends_none(
     assert facts.links == (("meta-b.test", 1),)
     assert (referrer == "") is REFERRER_METAS[metas][0]
     assert (facts.no_referrer_links == 1) is counted(metas)
+
+
+REL_VALUES = {
+    # a rel attribute, {} standing for the word -> whether it holds the word: browsers
+    # split it at ASCII whitespace (tab, line feed, form feed, carriage return, space) alone
+    "{}": True,
+    "nofollow {}": True,
+    "nofollow\t{}\n": True,
+    "nofollow\f{}": True,
+    "nofollow\r\n{}": True,
+    "nofollow\u00a0{}": False,  # a no-break space
+    "nofollow\u0085{}": False,  # NEL
+    "nofollow\u2003{}": False,  # an em space
+    "nofollow\x0b{}": False,  # a line tabulation
+    "nofollow\x1c{}": False,  # a file separator
+    "nofollow&#32;{}": True,  # character references, decoded
+    "nofollow&Tab;{}": True,
+    "nofollow&nbsp;{}": False,
+    "x{}": False,
+}
+
+
+def rel_markup(rel: str, landing: str) -> tuple[str, str]:
+    """A head <link> of rel ``rel`` for canonical, naming ``landing``, and a link to
+    ``landing`` of rel ``rel`` for noreferrer."""
+    head = f'<link rel="{rel.format("canonical")}" href="{landing}">'
+    return head, f'<a id="go" rel="{rel.format("noreferrer")}" href="{landing}">go</a>'
+
+
+@pytest.mark.parametrize("rel", REL_VALUES, ids=repr)
+def test_a_rel_holds_the_words_the_browser_splits_it_into(context: Any, rel: str) -> None:
+    """The link sends no referrer, and the head's link names the page's own address,
+    exactly where the browser reads rel=noreferrer and rel=canonical in them."""
+    head, link = rel_markup(rel, LANDING)
+    page, facts = built(b'<meta charset="utf-8">' + head.encode(), link.encode())
+    tab = load(context, page)
+    try:
+        canonical = tab.evaluate(
+            "document.querySelector('link[href]').relList.contains('canonical')"
+        )
+        tab.click("#go")
+        tab.wait_for_url(f"{LANDING}*")
+        referrer = tab.evaluate("document.referrer")
+    finally:
+        tab.close()
+    assert canonical is REL_VALUES[rel]
+    assert (referrer == "") is REL_VALUES[rel]
+    assert ("meta-b.test" in facts.own_domains) is REL_VALUES[rel]
+    assert facts.links == (("meta-b.test", 1),)
+    assert (facts.no_referrer_links == 1) is REL_VALUES[rel]
