@@ -1,6 +1,6 @@
 """The Content-Security-Policy a site ships in its header files: read, warned about, and
 kept allowing the script with --update-csp (Netlify and Cloudflare's _headers,
-netlify.toml, vercel.json)."""
+netlify.toml, vercel.json); and their Referrer-Policy, which a form follows."""
 
 from __future__ import annotations
 
@@ -278,7 +278,7 @@ def test_an_unreadable_file_is_a_notice_unless_it_is_to_be_edited(tmp_path: Path
     (tmp_path / "netlify.toml").write_text("[[headers]\n")
     code, output = build(folder)
     assert code == 0
-    assert "its Content-Security-Policy is not checked" in output
+    assert "its Content-Security-Policy and Referrer-Policy are not checked" in output
     assert build(folder, "--update-csp")[0] == 2
 
 
@@ -290,3 +290,101 @@ def test_external_scripts_need_self(tmp_path: Path) -> None:
     (folder / "_headers").write_text("/*\n  Content-Security-Policy: script-src 'self'\n")
     _, output = build(folder, "--external", "assets/xdlink.js")
     assert "[xdlink.csp-blocks]" not in output
+
+
+# --- the Referrer-Policy ---------------------------------------------------------------
+
+FORM = '<form action="https://b.example/search"><button>go</button></form>'
+REFERRER_FILES = {
+    # each sends no referrer from the docs pages alone
+    "public/_headers": (
+        "/*\n  Referrer-Policy: origin\n"
+        "/docs/*\n  Referrer-Policy: no-referrer\n  X-Frame-Options: DENY\n"
+        "/docs/guide\n  Referrer-Policy: bogus\n"
+    ),
+    "netlify.toml": (
+        '[[headers]]\n  for = "/*"\n  [headers.values]\n    Referrer-Policy = "origin"\n'
+        '[[headers]]\n  for = "/docs/*"\n  [headers.values]\n'
+        '    referrer-policy = "strict-origin, Same-Origin"\n'
+    ),
+    "vercel.json": json.dumps(
+        {
+            "headers": [
+                {
+                    "source": "/docs/(.*)",
+                    "headers": [{"key": "Referrer-Policy", "value": "no-referrer"}],
+                }
+            ]
+        }
+    ),
+}
+
+
+def form_site(tmp_path: Path) -> Path:
+    """The site of the CSP tests, each page holding a form to the other listed domain."""
+    folder = site(tmp_path)
+    for page in folder.rglob("*.html"):
+        page.write_text(PAGE.replace("<body>", f"<body>{FORM}"))
+    return folder
+
+
+@pytest.mark.parametrize("name", REFERRER_FILES)
+def test_forms_under_a_header_that_sends_no_referrer_are_named(tmp_path: Path, name: str) -> None:
+    """In file order, the last policy the headers of the page's rules name holds."""
+    folder = form_site(tmp_path)
+    (tmp_path / name).write_text(REFERRER_FILES[name])
+    code, output = build(folder, "--silence", "no-init")
+    assert code == 0, output
+    (warning,) = [line for line in output.splitlines() if "[xdlink.no-referrer]" in line]
+    assert warning.startswith("warning: 2 pages with links to a listed domain"), warning
+    assert "docs/guide.html" in warning or "docs/index.html" in warning
+    assert (tmp_path / name).read_text() == REFERRER_FILES[name]  # read, never edited
+    report = api.build(folder, api.make_settings(DOMAINS), write=False)
+    assert sorted(report.no_referrer) == ["docs/guide.html", "docs/index.html"]
+
+
+def test_a_meta_that_sets_a_policy_wins_over_the_header(tmp_path: Path) -> None:
+    folder = form_site(tmp_path)
+    (folder / "_headers").write_text("/*\n  Referrer-Policy: no-referrer\n")
+    # " origin" sets a policy in Firefox alone: Chromium and Safari keep the header's
+    for content, counted in [("origin", False), ("bogus", True), (" origin", True)]:
+        meta = f'<meta name="referrer" content="{content}">'
+        (folder / "about.html").write_text(
+            PAGE.replace("<title>", meta + "<title>").replace("<body>", f"<body>{FORM}")
+        )
+        report = api.build(folder, api.make_settings(DOMAINS), write=False)
+        assert ("about.html" in report.no_referrer) is counted, content
+        assert "index.html" in report.no_referrer
+
+
+def test_the_header_counts_for_forms_alone(tmp_path: Path) -> None:
+    """A link's referrer the script restores over any page policy."""
+    folder = site(tmp_path)
+    (folder / "index.html").write_text(
+        PAGE.replace("<body>", '<body><a href="https://b.example/">b</a>')
+    )
+    (folder / "_headers").write_text("/*\n  Referrer-Policy: no-referrer\n")
+    report = api.build(folder, api.make_settings(DOMAINS), write=False)
+    assert report.links["b.example"].links == 1
+    assert report.no_referrer == []
+
+
+def test_a_cloudflare_detach_line_takes_the_referrer_policy_off(tmp_path: Path) -> None:
+    folder = form_site(tmp_path)
+    (folder / "_headers").write_text(
+        "/*\n  Referrer-Policy: same-origin\n/docs/*\n  ! Referrer-Policy\n"
+    )
+    report = api.build(folder, api.make_settings(DOMAINS), write=False)
+    assert sorted(report.no_referrer) == ["about.html", "index.html"]
+
+
+def test_a_file_with_a_referrer_policy_alone_is_read_and_left_as_it_is(tmp_path: Path) -> None:
+    folder = form_site(tmp_path)
+    (folder / "_headers").write_text("/about\n  Referrer-Policy: no-referrer\n")
+    before = (folder / "_headers").read_bytes()
+    code, output = build(folder, "--update-csp")
+    assert code == 0, output
+    assert "[xdlink.csp-blocks]" not in output
+    assert (folder / "_headers").read_bytes() == before
+    report = api.build(folder, api.make_settings(DOMAINS), write=False)
+    assert report.no_referrer == ["about.html"]

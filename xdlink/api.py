@@ -163,7 +163,8 @@ def _run(
     report.notices += unread
     rules = tuple(rule for header_file in header_files for rule in header_file.rules)
     report.csp_rule_names = [f"{header_files[rule.file].name} ({rule.pattern})" for rule in rules]
-    job = Job(command, settings, write, diff, rules, bool(rules) and settings.update_csp)
+    old_hashes = settings.update_csp and any(rule.values for rule in rules)
+    job = Job(command, settings, write, diff, rules, old_hashes)
     if command is Command.BUILD:
         # Rendered (and cached) before the workers fork, which then neither import Jinja2
         # nor render the script again.

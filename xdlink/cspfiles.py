@@ -1,6 +1,7 @@
 """The Content-Security-Policy a site ships outside its HTML: the header files of Netlify,
 Cloudflare Pages and Vercel, read for the policies that cover each page, and edited to
-allow the script's hashes (``--update-csp``) or no longer (``xdlink remove``).
+allow the script's hashes (``--update-csp``) or no longer (``xdlink remove``). Their
+Referrer-Policy is read too, never edited: a form follows it (see ``links``).
 
 - ``_headers`` at the site's root (Netlify, Cloudflare Pages): a line holding a path
   pattern, then indented ``Name: value`` lines; ``#`` starts a comment line; a
@@ -20,6 +21,7 @@ written again in the same kind of string, escaped as needed).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -32,8 +34,10 @@ from typing import Any
 from xdlink import csp
 from xdlink.errors import XdlinkError
 from xdlink.files import read_page, replace_file
+from xdlink.links import BLOCKING_POLICIES, REFERRER_POLICIES
 
 CSP_HEADER = "content-security-policy"
+REFERRER_HEADER = "referrer-policy"
 HEADERS = "_headers"
 NETLIFY = "netlify.toml"
 VERCEL = "vercel.json"
@@ -62,6 +66,8 @@ class Rule:
     regex: re.Pattern[str]
     values: tuple[Value, ...] = ()
     detaches: bool = False  # a Cloudflare "! Content-Security-Policy" line
+    referrer: tuple[str, ...] = ()  # its Referrer-Policy values
+    referrer_detaches: bool = False  # a Cloudflare "! Referrer-Policy" line
 
     def covers(self, paths: Iterable[str]) -> bool:
         return any(self.regex.fullmatch(path) for path in paths)
@@ -88,10 +94,13 @@ class HeaderFile:
         return str(self.path) if relative.startswith(".." + os.sep + "..") else relative
 
 
+_UNCHECKED = "its Content-Security-Policy and Referrer-Policy are not checked"
+
+
 def find(site: Path, strict: bool = False) -> tuple[list[HeaderFile], list[str]]:
-    """Return the header files that hold a Content-Security-Policy for the site's pages, and
-    notices of those that cannot be read (XdlinkError instead when ``strict``: they are
-    to be edited)."""
+    """Return the header files that hold a Content-Security-Policy or a Referrer-Policy for
+    the site's pages, and notices of those that cannot be read (XdlinkError instead when
+    ``strict``: they are to be edited)."""
     found, unread = [], []
     candidates = [site / HEADERS, *_repository_file(site, NETLIFY), *_repository_file(site, VERCEL)]
     for path in candidates:
@@ -102,9 +111,9 @@ def find(site: Path, strict: bool = False) -> tuple[list[HeaderFile], list[str]]
         except XdlinkError as exc:
             if strict:
                 raise
-            unread.append(f"{exc}: its Content-Security-Policy is not checked")
+            unread.append(f"{exc}: {_UNCHECKED}")
             continue
-        if any(rule.values or rule.detaches for rule in header_file.rules):
+        if any(rule.values or rule.detaches or rule.referrer for rule in header_file.rules):
             found.append(header_file)
     for index, header_file in enumerate(found):
         header_file.rules = [_in_file(rule, index) for rule in header_file.rules]
@@ -112,7 +121,7 @@ def find(site: Path, strict: bool = False) -> tuple[list[HeaderFile], list[str]]
 
 
 def _in_file(rule: Rule, index: int) -> Rule:
-    return Rule(index, rule.pattern, rule.regex, rule.values, rule.detaches)
+    return dataclasses.replace(rule, file=index)
 
 
 def _repository_file(site: Path, name: str) -> Iterator[Path]:
@@ -152,31 +161,43 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
 
 def _headers_rules(text: str) -> Iterator[Rule]:
-    pattern: str | None = None
-    values: list[Value] = []
-    detaches = False
+    rule: Rule | None = None
     for match in _LINE.finditer(text):
         line = match.group().rstrip("\r\n")
-        start = match.start()
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         if line[0] not in " \t":
-            if pattern is not None:
-                yield Rule(-1, pattern, _netlify_regex(pattern), tuple(values), detaches)
-            pattern, values, detaches = stripped, [], False
-            continue
-        name, colon, _ = stripped.partition(":")
-        if name.startswith("!") and name[1:].strip().lower() == CSP_HEADER:
-            detaches = True
-        elif colon and name.strip().lower() == CSP_HEADER and pattern is not None:
-            offset = start + line.index(":") + 1
-            rest = line[line.index(":") + 1 :]
-            lead = len(rest) - len(rest.lstrip())
-            value = rest.strip()
-            values.append(Value(value, offset + lead, offset + lead + len(value)))
-    if pattern is not None:
-        yield Rule(-1, pattern, _netlify_regex(pattern), tuple(values), detaches)
+            if rule is not None:
+                yield rule
+            rule = Rule(-1, stripped, _netlify_regex(stripped))
+        elif rule is not None:
+            rule = _with_header_line(rule, line, match.start())
+    if rule is not None:
+        yield rule
+
+
+def _with_header_line(rule: Rule, line: str, start: int) -> Rule:
+    """The rule with one indented line of _headers read: a header it sets or detaches."""
+    name, colon, rest = line.strip().partition(":")
+    if name.startswith("!"):
+        detached = name[1:].strip().lower()
+        if detached == CSP_HEADER:
+            return dataclasses.replace(rule, detaches=True)
+        if detached == REFERRER_HEADER:
+            return dataclasses.replace(rule, referrer_detaches=True)
+        return rule
+    name = name.strip().lower()
+    if colon and name == REFERRER_HEADER:
+        return dataclasses.replace(rule, referrer=(*rule.referrer, rest.strip()))
+    if not colon or name != CSP_HEADER:
+        return rule
+    offset = start + line.index(":") + 1
+    rest = line[line.index(":") + 1 :]
+    lead = len(rest) - len(rest.lstrip())
+    value = rest.strip()
+    found = Value(value, offset + lead, offset + lead + len(value))
+    return dataclasses.replace(rule, values=(*rule.values, found))
 
 
 def _netlify_regex(pattern: str) -> re.Pattern[str]:
@@ -213,26 +234,28 @@ def _netlify_rules(text: str, path: Path) -> Iterator[Rule]:
     if not isinstance(tables, list):
         return
     found = _toml_values(text)
-    wanted: list[tuple[str, list[str]]] = []
+    wanted: list[tuple[str, list[str], tuple[str, ...]]] = []
     for table in tables:
         if not isinstance(table, dict) or not isinstance(table.get("for"), str):
             continue
         values = table.get("values", {})
-        policies = [
-            value
+        pairs = [
+            (key.lower(), value)
             for key, value in (values.items() if isinstance(values, dict) else ())
-            if key.lower() == CSP_HEADER and isinstance(value, str)
+            if isinstance(value, str)
         ]
-        wanted.append((table["for"], policies))
-    every = [policy for _, policies in wanted for policy in policies]
+        policies = [value for key, value in pairs if key == CSP_HEADER]
+        referrer = tuple(value for key, value in pairs if key == REFERRER_HEADER)
+        wanted.append((table["for"], policies, referrer))
+    every = [policy for _, policies, _ in wanted for policy in policies]
     if [value.text for value in found] != every:
         # Read all the same; such a value cannot be edited (see _edit_literal).
         found = [Value(policy, -1, -1) for policy in every]
     position = 0
-    for pattern, policies in wanted:
+    for pattern, policies, referrer in wanted:
         values = tuple(found[position : position + len(policies)])
         position += len(policies)
-        yield Rule(-1, pattern, _netlify_regex(pattern), values)
+        yield Rule(-1, pattern, _netlify_regex(pattern), values, referrer=referrer)
 
 
 def _toml(text: str) -> dict[str, Any]:
@@ -350,15 +373,19 @@ def _vercel_rules(text: str, path: Path) -> Iterator[Rule]:
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
             continue
-        values = []
+        values, referrer = [], []
         for header in entry.get("headers", []) or []:
             if not isinstance(header, dict):
                 continue
             key, value = header.get("key"), header.get("value")
-            if isinstance(key, str) and key.lower() == CSP_HEADER and isinstance(value, _Str):
+            if not isinstance(key, str) or not isinstance(value, _Str):
+                continue
+            if key.lower() == CSP_HEADER:
                 values.append(Value(str(value), *value.span))
+            elif key.lower() == REFERRER_HEADER:
+                referrer.append(str(value))
         source = str(entry["source"])
-        yield Rule(-1, source, _vercel_regex(source), tuple(values))
+        yield Rule(-1, source, _vercel_regex(source), tuple(values), referrer=tuple(referrer))
 
 
 def _vercel_regex(source: str) -> re.Pattern[str]:
@@ -413,6 +440,25 @@ def covering(rules: tuple[Rule, ...], relative: str) -> tuple[int, ...]:
     if any(rules[index].detaches for index in found):
         return ()
     return tuple(index for index in found if rules[index].values)
+
+
+def referrer_blocks(rules: tuple[Rule, ...], relative: str) -> bool:
+    """Return whether the rules' Referrer-Policy headers on the page send no referrer to
+    another origin."""
+    return referrer_policy(rules, relative) in BLOCKING_POLICIES
+
+
+def referrer_policy(rules: tuple[Rule, ...], relative: str) -> str:
+    """Return the referrer policy the rules' Referrer-Policy headers set on the page, as a
+    browser reads the header: its values in order, one list, the last policy it knows in
+    any ASCII case wins ("" when none: the browser's default)."""
+    paths = served_paths(relative)
+    found = [rule for rule in rules if rule.referrer and rule.covers(paths)]
+    if not found or any(rule.referrer_detaches and rule.covers(paths) for rule in rules):
+        return ""
+    values = ",".join(value for rule in found for value in rule.referrer)
+    tokens = [token.strip(" \t").lower() for token in values.split(",")]
+    return next((token for token in reversed(tokens) if token in REFERRER_POLICIES), "")
 
 
 def policies(value: str) -> list[str]:

@@ -42,6 +42,9 @@ class Facts:
     csp_blocks: bool = False
     links: tuple[tuple[str, int], ...] = ()  # (listed domain, link tags leading there)
     no_referrer_links: int = 0  # of those, the ones whose referrer the script cannot restore
+    # Of those, the forms whose referrer policy, in some browser, is the one a
+    # Referrer-Policy header sets (no <meta> sets one): the site runner reads the header.
+    forms_under_header: int = 0
     own_domains: frozenset[str] = frozenset()
     near_hosts: frozenset[str] = frozenset()  # linked hosts that look like a domain's typo
     charset_after_script: bool = False
@@ -76,7 +79,7 @@ def gather_facts(
     lower = source.lowered
     own = own_hosts(source.text, lower, [(block.start, block.end) for block in head.blocks])
     hosts = LinkedHosts(lower, domains)
-    links, no_referrer = links_to(source.text, domains, lower, head.region_end, hosts)
+    links = links_to(source.text, domains, lower, head.region_end, hosts)
     return Facts(
         init=init,
         tokens=tokens,
@@ -84,8 +87,9 @@ def gather_facts(
         sdks=frozenset(sdks),
         posthog_init=posthog_init,
         posthog_keys=posthog_keys,
-        links=tuple(links.items()),
-        no_referrer_links=no_referrer,
+        links=tuple(links.counts.items()),
+        no_referrer_links=links.no_referrer,
+        forms_under_header=links.forms_under_header,
         own_domains=frozenset(domains_covering(own, domains)),
         near_hosts=hosts.near() if typo_hints else frozenset(),
         charset_after_script=head.charset_after_script,

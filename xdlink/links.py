@@ -15,6 +15,7 @@ import functools
 import html
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import idna
@@ -185,31 +186,43 @@ def is_near(host: str, domain: str) -> bool:
     return matcher.real_quick_ratio() >= NEAR_RATIO and matcher.ratio() >= NEAR_RATIO
 
 
+class LinkCounts(NamedTuple):
+    """A page's link tags to the listed domains, as ``links_to`` counts them."""
+
+    counts: dict[str, int]
+    no_referrer: int = 0
+    forms_under_header: int = 0
+
+
 def links_to(
     text: str,
     domains: tuple[str, ...],
     lowered: Lowered | None = None,
     markup_at: int = 0,
     hosts: LinkedHosts | None = None,
-) -> tuple[dict[str, int], int]:
+) -> LinkCounts:
     """Return how many link tags of the page lead to each listed domain (domains with none are
-    left out), and how many of them send no referrer that the script can restore (see
-    ``_no_referrer``). ``text`` is the page's text view (for UTF-8 pages, bytes read as
-    latin-1); ``lowered``, ``Lowered.of(text)``, when the caller has it. ``markup_at``: a
-    position where the tokenizer is outside comments and raw text (where the head scan
-    stopped), from which the links after it are told from text. ``hosts``: the page's
-    ``LinkedHosts``, when the caller has them."""
+    left out), how many of them send no referrer that the script can restore (see
+    ``_no_referrer``), and how many are forms whose policy, in some browser, is the page's
+    Referrer-Policy header's (no <meta> sets one there). ``text`` is the page's text view
+    (for UTF-8 pages, bytes read as latin-1); ``lowered``, ``Lowered.of(text)``, when the
+    caller has it. ``markup_at``: a position where the tokenizer is outside comments and
+    raw text (where the head scan stopped), from which the links after it are told from
+    text. ``hosts``: the page's ``LinkedHosts``, when the caller has them."""
     lowered = lowered if lowered is not None else Lowered.of(text)
     hosts = hosts if hosts is not None else LinkedHosts(lowered, domains)
     live = _live_links(text, lowered, hosts, markup_at)
     counts = {domain: len(links) for domain, links in live.items() if links}
     if not counts:
-        return counts, 0
+        return LinkCounts(counts)
     tags = [tag for links in live.values() for _, tag in links]
     # Only a form's referrer follows the page's policy; most pages link with no form.
-    forms = any(tag[1:5].lower() == "form" for tag in tags)
-    forms_blocked = forms and _page_sends_no_referrer(text, lowered.text)
-    return counts, sum(_no_referrer(tag, forms_blocked) for tag in tags)
+    forms = sum(tag[1:5].lower() == "form" for tag in tags)
+    policies = _meta_policies(text, lowered.text) if forms else (None, None)
+    forms_blocked = any(policy in BLOCKING_POLICIES for policy in policies)
+    no_referrer = sum(_no_referrer(tag, forms_blocked) for tag in tags)
+    under_header = forms if None in policies and not forms_blocked else 0
+    return LinkCounts(counts, no_referrer, under_header)
 
 
 def link_urls(text: str, domain: str) -> list[str]:
@@ -223,41 +236,44 @@ def link_urls(text: str, domain: str) -> list[str]:
 # noopener). Two cases stay out of its reach: a form under a page policy that sends no
 # referrer across origins (a form has no referrerpolicy attribute), and rel=noreferrer on
 # a link in WebKit, which keeps that relation once parsed whatever the attribute becomes.
-_BLOCKING_POLICIES = frozenset({"no-referrer", "same-origin", "never"})
-# What a <meta name="referrer"> may set, the legacy keywords included; any other value
-# leaves the policy as it was.
-_REFERRER_POLICIES = _BLOCKING_POLICIES | {
-    "no-referrer-when-downgrade",
-    "origin",
-    "strict-origin",
-    "origin-when-cross-origin",
-    "strict-origin-when-cross-origin",
-    "unsafe-url",
-    "default",
-    "always",
-    "origin-when-crossorigin",
-}
+BLOCKING_POLICIES = frozenset({"no-referrer", "same-origin", "never"})
+# What a Referrer-Policy header may set; any other value leaves the policy as it was.
+REFERRER_POLICIES = frozenset(
+    {
+        "no-referrer",
+        "same-origin",
+        "no-referrer-when-downgrade",
+        "origin",
+        "strict-origin",
+        "origin-when-cross-origin",
+        "strict-origin-when-cross-origin",
+        "unsafe-url",
+    }
+)
+# What a <meta name="referrer"> may set: the same and the legacy keywords.
+_META_POLICIES = REFERRER_POLICIES | {"never", "default", "always", "origin-when-crossorigin"}
 _ASCII_WHITESPACE = re.compile(f"[{WS}]+")
 _META_REFERRER = re.compile(r"<meta\b[^>]*\bname[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?referrer\b")
 
 
-def _page_sends_no_referrer(text: str, lowered: str) -> bool:
-    """Return whether, in some browser, the page's policy sends no referrer to another
-    origin: the policy the last <meta name="referrer"> that names one sets. Chromium and
-    WebKit read the policy as written, Firefox trims it; none trims the name."""
+def _meta_policies(text: str, lowered: str) -> tuple[str | None, str | None]:
+    """Return the policy the page's <meta name="referrer"> tags set, as Chromium and WebKit
+    read them (as written) and as Firefox does (trimmed): the last that names one, or
+    None where none does (the header's policy, if any, then holds). No browser trims the
+    name."""
     if "referrer" not in lowered:  # most pages: one str search, no regular expression
-        return False
+        return None, None
     as_written = trimmed = None
     for meta in _META_REFERRER.finditer(lowered):
         tag = parse_tag(text, meta.start(), every_attribute=True)
         if tag.value("name").lower() != "referrer":
             continue
         value = tag.value("content").lower()
-        if value in _REFERRER_POLICIES:
+        if value in _META_POLICIES:
             as_written = value
-        if (stripped := value.strip(WS)) in _REFERRER_POLICIES:
+        if (stripped := value.strip(WS)) in _META_POLICIES:
             trimmed = stripped
-    return as_written in _BLOCKING_POLICIES or trimmed in _BLOCKING_POLICIES
+    return as_written, trimmed
 
 
 @functools.lru_cache(maxsize=4096)

@@ -14,7 +14,7 @@ import signal
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from types import FrameType
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from xdlink import cspfiles, external
 from xdlink.errors import XdlinkError
+from xdlink.facts import Facts
 from xdlink.files import (
     TEMP_PREFIX,
     NotWritten,
@@ -65,7 +66,7 @@ class Job:
     diff: bool = False
     # The rules of the site's header files (see cspfiles), and whether the hashes of the
     # scripts a page held are wanted (to take them out of those files).
-    csp_rules: tuple[cspfiles.Rule, ...] = ()
+    header_rules: tuple[cspfiles.Rule, ...] = ()
     old_hashes: bool = False
 
 
@@ -256,7 +257,7 @@ def process(
         action=outcome.action,
         skip=outcome.skip,
         change=outcome.change,
-        facts=outcome.facts,
+        facts=_with_header_referrer(job, relative, outcome.facts),
         csp_hash=csp,
         diff=diff,
         script_file=script_file,
@@ -271,12 +272,20 @@ def _csp_rules(
     job: Job, relative: str, csp_hash: str | None
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The header-file rules that set a policy on the page and those that block its script."""
-    if not job.csp_rules or job.command is Command.REMOVE or csp_hash is None:
+    if not job.header_rules or job.command is Command.REMOVE or csp_hash is None:
         return (), ()
-    covered = cspfiles.covering(job.csp_rules, relative)
+    covered = cspfiles.covering(job.header_rules, relative)
     external = job.settings.external is not None
     blocks = cspfiles.blocks
-    return covered, tuple(i for i in covered if blocks(job.csp_rules[i], csp_hash, external))
+    return covered, tuple(i for i in covered if blocks(job.header_rules[i], csp_hash, external))
+
+
+def _with_header_referrer(job: Job, relative: str, facts: Facts) -> Facts:
+    """The page's facts with its forms counted among the links that send no referrer
+    where its policy is the Referrer-Policy header's and that header sends none."""
+    if not facts.forms_under_header or not cspfiles.referrer_blocks(job.header_rules, relative):
+        return facts
+    return replace(facts, no_referrer_links=facts.no_referrer_links + facts.forms_under_header)
 
 
 def inline_hashes(data: bytes) -> tuple[str, ...]:

@@ -42,8 +42,9 @@ _INIT_UNREADABLE = (
 _NO_REFERRER = (
     "pages with links to a listed domain that cannot say where they come from, so the "
     'other site joins nobody through them: forms under <meta name="referrer" '
-    'content="no-referrer"> (or same-origin), and links with rel="noreferrer", which '
-    'Safari keeps (write rel="noopener")'
+    'content="no-referrer"> (or same-origin) or a Referrer-Policy header of the site\'s '
+    'header files that says so, and links with rel="noreferrer", which Safari keeps '
+    '(write rel="noopener")'
 )
 _CSP_BLOCKS = (
     "pages whose Content-Security-Policy blocks the inline script (allow its hash or use "
