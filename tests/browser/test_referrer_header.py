@@ -18,7 +18,6 @@ pytestmark = pytest.mark.browser
 
 PAGE = "http://header-a.test/index.html"
 LANDING = "http://header-b.test/landing.html"
-SETTINGS = make_settings(["header-a.test", "header-b.test"])
 
 HEADER_VALUES = {
     # a Referrer-Policy header -> whether a form to another origin sends no referrer:
