@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from xdlink.api import make_settings
+from xdlink.facts import Facts
 from xdlink.page import build_page
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,7 @@ def load(context: Any, body: bytes) -> Any:
     return tab
 
 
-def built(head: bytes, body: bytes = b"") -> tuple[bytes, Any]:
+def built(head: bytes, body: bytes = b"") -> tuple[bytes, Facts]:
     page = b"<!doctype html><html><head>" + head + b"<title>\xe9</title></head><body>"
     outcome = build_page(page + body + b"</body></html>", SETTINGS)
     assert outcome.output is not None
