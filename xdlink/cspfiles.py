@@ -179,25 +179,22 @@ def _headers_rules(text: str) -> Iterator[Rule]:
 
 def _with_header_line(rule: Rule, line: str, start: int) -> Rule:
     """The rule with one indented line of _headers read: a header it sets or detaches."""
-    name, colon, rest = line.strip().partition(":")
+    head, colon, rest = line.partition(":")
+    name = head.strip().lower()
     if name.startswith("!"):
-        detached = name[1:].strip().lower()
+        detached = name[1:].strip()
         if detached == CSP_HEADER:
             return dataclasses.replace(rule, detaches=True)
         if detached == REFERRER_HEADER:
             return dataclasses.replace(rule, referrer_detaches=True)
         return rule
-    name = name.strip().lower()
+    value = rest.strip()
     if colon and name == REFERRER_HEADER:
-        return dataclasses.replace(rule, referrer=(*rule.referrer, rest.strip()))
+        return dataclasses.replace(rule, referrer=(*rule.referrer, value))
     if not colon or name != CSP_HEADER:
         return rule
-    offset = start + line.index(":") + 1
-    rest = line[line.index(":") + 1 :]
-    lead = len(rest) - len(rest.lstrip())
-    value = rest.strip()
-    found = Value(value, offset + lead, offset + lead + len(value))
-    return dataclasses.replace(rule, values=(*rule.values, found))
+    at = start + len(head) + 1 + len(rest) - len(rest.lstrip())
+    return dataclasses.replace(rule, values=(*rule.values, Value(value, at, at + len(value))))
 
 
 def _netlify_regex(pattern: str) -> re.Pattern[str]:
@@ -453,10 +450,10 @@ def referrer_policy(rules: tuple[Rule, ...], relative: str) -> str:
     browser reads the header: its values in order, one list, the last policy it knows in
     any ASCII case wins ("" when none: the browser's default)."""
     paths = served_paths(relative)
-    found = [rule for rule in rules if rule.referrer and rule.covers(paths)]
-    if not found or any(rule.referrer_detaches and rule.covers(paths) for rule in rules):
+    covering = [r for r in rules if (r.referrer or r.referrer_detaches) and r.covers(paths)]
+    if any(rule.referrer_detaches for rule in covering):
         return ""
-    values = ",".join(value for rule in found for value in rule.referrer)
+    values = ",".join(value for rule in covering for value in rule.referrer)
     tokens = [token.strip(" \t").lower() for token in values.split(",")]
     return next((token for token in reversed(tokens) if token in REFERRER_POLICIES), "")
 
